@@ -1,1 +1,34 @@
-//! placeholder
+//! `tollgate-client`: the client side of the OAuth 2.0 client-credentials flow, for tollgate or Okta.
+//!
+//! A request for a token travels one way through this crate:
+//! [`TokenEndpoint`] (where to ask) → [`ClientAuth`] (how to prove who we are: a fresh signed
+//! [`assertion`] per attempt, or a client secret) → [`TokenSource`] (cache, single flight, retries
+//! with [`retry`]'s delays) → [`AuthorizedClient`] (attaches the token to API calls and retries once on 401).
+//! [`management`] registers service apps and grants scopes, the way `tollgate app create` needs it.
+//!
+//! The crate knows the server only through HTTP, so it works unchanged against a real Okta org.
+
+pub mod assertion;
+pub mod auth;
+pub mod authorized;
+pub mod cache;
+pub mod clock;
+pub mod endpoint;
+pub mod error;
+pub mod management;
+pub mod response;
+pub mod retry;
+pub mod source;
+
+pub use assertion::{AssertionAudience, AssertionSigner};
+pub use auth::{ClientAuth, Secret, basic_authorization};
+pub use authorized::AuthorizedClient;
+pub use clock::{Clock, SystemClock};
+pub use endpoint::TokenEndpoint;
+pub use error::ClientError;
+pub use response::TokenResponse;
+pub use retry::RetryPolicy;
+pub use source::{TokenSource, TokenSourceBuilder};
+
+/// The `User-Agent` sent on every request.
+pub const USER_AGENT: &str = concat!("tollgate-client/", env!("CARGO_PKG_VERSION"));
