@@ -94,10 +94,11 @@ impl ManagementClient {
         self.post_json("registering the app", &format!("{}/oauth2/v1/clients", self.org), &body).await
     }
 
-    /// Grants one scope of the org authorization server to the app.
-    pub async fn grant_scope(&self, client_id: &str, scope: &str) -> Result<serde_json::Value, ClientError> {
+    /// Grants one scope to the app; `issuer` is the authorization server's issuer (the org URL for the
+    /// org authorization server and its `okta.*` scopes).
+    pub async fn grant_scope(&self, client_id: &str, scope: &str, issuer: &str) -> Result<serde_json::Value, ClientError> {
         let path_id: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-        let body = serde_json::json!({ "scopeId": scope, "issuer": self.org });
+        let body = serde_json::json!({ "scopeId": scope, "issuer": issuer });
         self.post_json("granting the scope", &format!("{}/api/v1/apps/{path_id}/grants", self.org), &body).await
     }
 

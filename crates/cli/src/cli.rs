@@ -1,0 +1,67 @@
+//! The command line, as clap derive types. Each subcommand's arguments live next to its code in
+//! [`crate::commands`]; this file only lists them and holds the options every command shares.
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::{app, assertion, call, completions, decode, explain, jwk, keygen, token, verify};
+use crate::serve;
+
+const EXAMPLES: &str = "\
+Examples:
+  # the three-command flow, with OKTA_URL and API_KEY in .env
+  tollgate keygen --env
+  tollgate app create --env --scopes okta.users.read
+  tollgate token --env
+  tollgate call GET /api/v1/users
+
+  # a local Okta-compatible server
+  TOLLGATE_ADMIN_TOKEN=secret tollgate serve --listen 127.0.0.1:8080
+
+Environment:
+  TOLLGATE_ORG or OKTA_URL, TOLLGATE_API_TOKEN or API_KEY, CLIENT_ID, CLIENT_SECRET, SCOPES,
+  PRIVATE_KEY (PEM or JWK text). A .env file in the working directory is read first; variables
+  already set in the environment win.";
+
+/// Okta-compatible OAuth 2.0 client credentials: a server and the client tooling.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// How to print results: text for people, json for scripts (stdout is then one JSON document).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Okta-compatible authorization server.
+    Serve(serve::ServeArgs),
+    /// Generate a key pair: private key (PKCS#8 PEM or JWK) and public JWKS.
+    Keygen(keygen::KeygenArgs),
+    /// JWK tools.
+    #[command(subcommand)]
+    Jwk(jwk::JwkCommand),
+    /// Service apps (management API).
+    #[command(subcommand)]
+    App(app::AppCommand),
+    /// Print a signed client assertion (private_key_jwt) for a token endpoint.
+    Assertion(assertion::AssertionArgs),
+    /// Get an access token with the client-credentials grant.
+    Token(token::TokenArgs),
+    /// Call an API with a fresh access token and print the response body.
+    Call(call::CallArgs),
+    /// Show a JWT's header and claims without verifying it.
+    Decode(decode::DecodeArgs),
+    /// Verify an access token against an issuer's keys and claims.
+    Verify(verify::VerifyArgs),
+    /// Check a client assertion against every rule the token endpoint applies, and say how to fix each.
+    Explain(explain::ExplainArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+}

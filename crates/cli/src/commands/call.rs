@@ -1,0 +1,85 @@
+//! `tollgate call METHOD PATH`: an API request with a token from the client-credentials flow, through
+//! `tollgate-client`'s `AuthorizedClient` (Bearer header, one retry with a new token on 401). The
+//! response body goes to stdout; a non-2xx answer is an error (exit 1) naming the status.
+use anyhow::Context;
+use clap::Args;
+use reqwest::Method;
+use tollgate_client::{AuthorizedClient, ClientError};
+
+use crate::cli::OutputFormat;
+use crate::commands::token::ConnectionArgs;
+use crate::inputs::{read_input, usage};
+use crate::output;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tollgate call GET /api/v1/users --scopes okta.users.read
+  tollgate call --org https://dev-1.okta.com --client-id 0oa1 --private-key key.pem GET '/api/v1/users?limit=2'
+  tollgate call POST /api/v1/users --scopes okta.users.manage --data @user.json")]
+pub struct CallArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// A JSON request body, or @FILE to read it from a file (@- for stdin).
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub data: Option<String>,
+    /// HTTP method (GET, POST, PUT, DELETE, ...).
+    pub method: String,
+    /// Path on the org (e.g. /api/v1/users) or an absolute URL on the same host.
+    pub path: String,
+}
+
+pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| usage(format!("invalid HTTP method {:?}", args.method)))?;
+    let source = args.connection.token_source().await?;
+    let url = resolve_url(source.endpoint().issuer(), &args.path)?;
+    let client = AuthorizedClient::new(source);
+    let mut request = client.http().request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
+    if let Some(data) = &args.data {
+        let body = match data.strip_prefix('@') {
+            Some(path) => read_input(path)?,
+            None => data.clone(),
+        };
+        request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+    }
+    let response = client.send(request).await?;
+    let status = response.status();
+    let challenge = response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = response.bytes().await.with_context(|| format!("reading the answer of {method} {url}"))?;
+    if !status.is_success() {
+        let refused = ClientError::from_response("API request", status.as_u16(), &body);
+        let mut reason = describe(&refused);
+        if let Some(challenge) = challenge {
+            reason = format!("{reason} (WWW-Authenticate: {challenge})");
+        }
+        anyhow::bail!("{method} {} answered {status}: {reason}", url.path());
+    }
+    match format {
+        OutputFormat::Text => output::line(String::from_utf8_lossy(&body).trim_end()),
+        OutputFormat::Json => {
+            let value = serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
+            output::json(&value)
+        }
+    }
+}
+
+/// The server's own words, without our context prefix.
+fn describe(error: &ClientError) -> String {
+    match error {
+        ClientError::OAuth { error, description, .. } => format!("{error}: {description}"),
+        ClientError::Okta { code, summary, causes, .. } if causes.is_empty() => format!("{code}: {summary}"),
+        ClientError::Okta { code, summary, causes, .. } => format!("{code}: {summary} ({})", causes.join("; ")),
+        ClientError::Status { body, .. } if body.is_empty() => "(empty body)".to_owned(),
+        ClientError::Status { body, .. } => body.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `path` relative to the org: the issuer's scheme, host and port, whatever authorization server it is.
+fn resolve_url(issuer: &str, path: &str) -> anyhow::Result<url::Url> {
+    let base = url::Url::parse(issuer).with_context(|| format!("invalid URL {issuer}"))?;
+    let url = base.join(path).map_err(|e| usage(format!("invalid path {path:?}: {e}")))?;
+    if url.origin() != base.origin() {
+        return Err(usage(format!("{url} is not on {} (tokens are only sent to the org they came from)", base.origin().ascii_serialization())));
+    }
+    Ok(url)
+}

@@ -1,0 +1,31 @@
+//! One module per subcommand; [`run`] dispatches.
+pub mod app;
+pub mod assertion;
+pub mod call;
+pub mod completions;
+pub mod decode;
+pub mod explain;
+pub mod jwk;
+pub mod keygen;
+pub mod token;
+pub mod verify;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let format = cli.output;
+    match cli.command {
+        Command::Serve(args) => crate::serve::run(args).await,
+        Command::Keygen(args) => keygen::run(args, format),
+        Command::Jwk(command) => jwk::run(command, format),
+        Command::App(command) => app::run(command, format).await,
+        Command::Assertion(args) => assertion::run(args, format),
+        Command::Token(args) => token::run(args, format).await,
+        Command::Call(args) => call::run(args, format).await,
+        Command::Decode(args) => decode::run(args, format),
+        Command::Verify(args) => verify::run(args, format).await,
+        Command::Explain(args) => explain::run(args, format),
+        Command::Completions(args) => completions::run(args),
+    }
+}

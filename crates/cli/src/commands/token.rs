@@ -1,0 +1,64 @@
+//! `tollgate token`: one client-credentials token request, printed. A refusal ends as
+//! `error: token request refused (HTTP 401): invalid_client: <Okta's error_description>`.
+use std::sync::Arc;
+
+use clap::Args;
+use tollgate_client::{TokenEndpoint, TokenSource};
+
+use crate::cli::OutputFormat;
+use crate::inputs::{ClientArgs, OrgArgs, ScopeArgs, usage};
+use crate::{dotenv, output};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tollgate token --org https://dev-1.okta.com --client-id 0oa1 --private-key key.pem --scopes okta.users.read
+  tollgate token --env                                   # everything from .env; writes ACCESS_TOKEN back
+  tollgate token --auth-server default --client-id 0oa2 --client-secret \"$SECRET\" --scopes api.read
+  tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery")]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Write ACCESS_TOKEN into ./.env as well (everything else is read from it in any case).
+    #[arg(long)]
+    pub env: bool,
+}
+
+/// Everything needed to get a token: server, client, credentials, scopes.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    #[command(flatten)]
+    pub org: OrgArgs,
+    /// Find the token endpoint through this issuer's discovery document instead of --org.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["org", "auth_server"])]
+    pub issuer: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub scopes: ScopeArgs,
+}
+
+impl ConnectionArgs {
+    /// A token source for these arguments.
+    pub async fn token_source(&self) -> anyhow::Result<Arc<TokenSource>> {
+        let auth = self.client.auth()?;
+        let http = tollgate_client::source::default_http_client()?;
+        let endpoint = match &self.issuer {
+            Some(issuer) => TokenEndpoint::discover(&http, issuer).await?,
+            None => self.org.endpoint()?,
+        };
+        let scopes = self.scopes.scopes();
+        if scopes.is_empty() && self.org.auth_server.is_none() && self.issuer.is_none() {
+            return Err(usage("no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)"));
+        }
+        Ok(Arc::new(TokenSource::builder(endpoint, auth).http_client(http).scopes(scopes).build()?))
+    }
+}
+
+pub async fn run(args: TokenArgs, format: OutputFormat) -> anyhow::Result<()> {
+    let source = args.connection.token_source().await?;
+    let token = source.fetch().await?;
+    if args.env {
+        dotenv::write_back(&dotenv::path(), &[("ACCESS_TOKEN", &token.access_token)])?;
+    }
+    output::result(format, &token.access_token, &serde_json::to_value(&token)?)
+}

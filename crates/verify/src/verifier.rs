@@ -1,0 +1,105 @@
+//! Verifying one access token: strict JWS decoding, an accepted `alg`, a key of the issuer bound to that
+//! `alg` (jose refuses a key whose type or pinned `alg` does not fit), then the claims (`exp` required,
+//! `iss` exact, `aud` when configured, leeway on times) and the required scopes.
+use std::sync::Arc;
+
+use tollgate_jose::{Algorithm, Claims, Validation};
+
+use crate::keys::KeyCache;
+use crate::scopes::{missing_scopes, token_scopes};
+use crate::{VerifierConfig, VerifyError};
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    pub alg: Algorithm,
+    pub kid: Option<String>,
+    pub claims: Claims,
+    pub scopes: Vec<String>,
+}
+
+impl VerifiedToken {
+    /// Checks that the token carries every scope in `required`.
+    pub fn require_scopes(&self, required: &[String]) -> Result<(), VerifyError> {
+        let missing = missing_scopes(&self.scopes, required);
+        if missing.is_empty() { Ok(()) } else { Err(VerifyError::InsufficientScope { missing }) }
+    }
+}
+
+type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Verifies access tokens of one issuer.
+pub struct Verifier {
+    config: VerifierConfig,
+    keys: KeyCache,
+    now: Now,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Verifier {
+    /// A verifier with its own HTTP client. No request is made until the first token arrives.
+    pub fn new(config: VerifierConfig) -> Result<Self, VerifyError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("tollgate-verify/", env!("CARGO_PKG_VERSION")))
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| VerifyError::KeysUnavailable(e.to_string()))?;
+        Ok(Self::with_http_client(config, http))
+    }
+
+    pub fn with_http_client(config: VerifierConfig, http: reqwest::Client) -> Self {
+        let keys = KeyCache::new(http, config.issuer.clone(), config.jwks_uri.clone(), config.min_refresh_interval, config.max_key_age);
+        Verifier { config, keys, now: Arc::new(system_now) }
+    }
+
+    /// Replaces the clock (seconds since the epoch); for tests.
+    pub fn with_clock(mut self, now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.now = Arc::new(now);
+        self
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    pub fn key_cache(&self) -> &KeyCache {
+        &self.keys
+    }
+
+    /// Verifies `token` and the configured required scopes.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        let jws = tollgate_jose::jws::decode(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        let header = jws.header();
+        let alg = header.alg;
+        if !self.config.algorithms.contains(&alg) {
+            return Err(VerifyError::AlgorithmNotAllowed(alg.to_string()));
+        }
+        let kid = header.kid.clone();
+        let candidates = self.keys.candidates(kid.as_deref(), alg).await?;
+        if !candidates.iter().any(|key| jws.verify(key).is_ok()) {
+            return Err(VerifyError::BadSignature);
+        }
+        let claims: Claims = jws.claims().map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        let mut rules = Validation::new((self.now)()).leeway(self.config.leeway_secs).require("exp").issuer(self.config.issuer.clone());
+        for audience in &self.config.audiences {
+            rules = rules.audience(audience.clone());
+        }
+        rules.validate(&claims)?;
+        let scopes = token_scopes(&claims);
+        let verified = VerifiedToken { alg, kid, claims, scopes };
+        verified.require_scopes(&self.config.required_scopes)?;
+        Ok(verified)
+    }
+}
