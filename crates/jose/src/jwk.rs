@@ -76,7 +76,10 @@ pub const MAX_JWK_TEXT_LEN: usize = 256 * 1024;
 
 fn check_len(text: &str) -> Result<(), crate::JoseError> {
     if text.len() > MAX_JWK_TEXT_LEN {
-        return Err(crate::JoseError::TooLarge { len: text.len(), limit: MAX_JWK_TEXT_LEN });
+        return Err(crate::JoseError::TooLarge {
+            len: text.len(),
+            limit: MAX_JWK_TEXT_LEN,
+        });
     }
     Ok(())
 }
@@ -85,7 +88,8 @@ fn from_map<T: serde::de::DeserializeOwned>(
     map: serde_json::Map<String, serde_json::Value>,
     part: &'static str,
 ) -> Result<T, crate::JoseError> {
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| crate::json::json_error(part, &e))
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| crate::json::json_error(part, &e))
 }
 
 /// A JWK Set: `{"keys": [...]}`.
@@ -110,9 +114,14 @@ impl Jwks {
             let key = crate::PublicKey::from_jwk(jwk).map_err(|e| name_key(jwk, e))?;
             // Two keys of one type under one kid make "pick the key by kid" ambiguous (RFC 7517 §4.5).
             if let Some(kid) = key.kid()
-                && keys.iter().any(|k| k.kid() == Some(kid) && k.spec().kty() == key.spec().kty())
+                && keys
+                    .iter()
+                    .any(|k| k.kid() == Some(kid) && k.spec().kty() == key.spec().kty())
             {
-                return Err(crate::JoseError::InvalidKey(format!("the JWKS has two {} keys with kid {kid:?}", key.spec().kty())));
+                return Err(crate::JoseError::InvalidKey(format!(
+                    "the JWKS has two {} keys with kid {kid:?}",
+                    key.spec().kty()
+                )));
             }
             keys.push(key);
         }
@@ -132,8 +141,15 @@ impl Jwks {
 fn name_key(jwk: &Jwk, error: crate::JoseError) -> crate::JoseError {
     use crate::JoseError;
     match (error, &jwk.kid) {
-        (JoseError::InvalidKey(detail), Some(kid)) => JoseError::InvalidKey(format!("key {kid:?}: {detail}")),
-        (JoseError::PrivateKeyMaterial { kid: None, member }, kid) => JoseError::PrivateKeyMaterial { kid: kid.clone(), member },
+        (JoseError::InvalidKey(detail), Some(kid)) => {
+            JoseError::InvalidKey(format!("key {kid:?}: {detail}"))
+        }
+        (JoseError::PrivateKeyMaterial { kid: None, member }, kid) => {
+            JoseError::PrivateKeyMaterial {
+                kid: kid.clone(),
+                member,
+            }
+        }
         (error, _) => error,
     }
 }
@@ -146,17 +162,37 @@ mod tests {
     #[test]
     fn private_members_are_found() {
         assert_eq!(Jwk::default().private_member(), None);
-        assert_eq!(Jwk { dq: Some("x".into()), ..Jwk::default() }.private_member(), Some("dq"));
-        assert_eq!(Jwk { k: Some("x".into()), ..Jwk::default() }.private_member(), Some("k"));
+        assert_eq!(
+            Jwk {
+                dq: Some("x".into()),
+                ..Jwk::default()
+            }
+            .private_member(),
+            Some("dq")
+        );
+        assert_eq!(
+            Jwk {
+                k: Some("x".into()),
+                ..Jwk::default()
+            }
+            .private_member(),
+            Some("k")
+        );
         let mut oth = Jwk::default();
-        oth.other.insert("oth".into(), serde_json::Value::Array(vec![]));
+        oth.other
+            .insert("oth".into(), serde_json::Value::Array(vec![]));
         assert_eq!(oth.private_member(), Some("oth"));
     }
 
     #[test]
     fn unknown_members_are_kept() {
-        let jwk = Jwk::from_json(r#"{"kty":"EC","crv":"P-256","x":"a","y":"b","x5t":"t","ext":true}"#).unwrap();
-        assert_eq!(jwk.other.get("x5t"), Some(&serde_json::Value::String("t".into())));
+        let jwk =
+            Jwk::from_json(r#"{"kty":"EC","crv":"P-256","x":"a","y":"b","x5t":"t","ext":true}"#)
+                .unwrap();
+        assert_eq!(
+            jwk.other.get("x5t"),
+            Some(&serde_json::Value::String("t".into()))
+        );
         let back: serde_json::Value = serde_json::to_value(&jwk).unwrap();
         assert_eq!(back["ext"], serde_json::Value::Bool(true));
     }
@@ -165,33 +201,71 @@ mod tests {
     fn duplicate_members_are_refused() {
         assert_eq!(
             Jwk::from_json(r#"{"kty":"RSA","n":"AQAB","n":"AQAC","e":"AQAB"}"#),
-            Err(JoseError::DuplicateMember { part: "JWK", name: "n".into() })
+            Err(JoseError::DuplicateMember {
+                part: "JWK",
+                name: "n".into()
+            })
         );
         assert_eq!(
             Jwks::from_json(r#"{"keys":[],"keys":[]}"#),
-            Err(JoseError::DuplicateMember { part: "JWKS", name: "keys".into() })
+            Err(JoseError::DuplicateMember {
+                part: "JWKS",
+                name: "keys".into()
+            })
         );
         assert_eq!(
             Jwks::from_json(r#"{"keys":[{"kty":"EC","kty":"RSA"}]}"#),
-            Err(JoseError::DuplicateMember { part: "JWKS", name: "kty".into() })
+            Err(JoseError::DuplicateMember {
+                part: "JWKS",
+                name: "kty".into()
+            })
         );
     }
 
     #[test]
     fn wrong_shapes_are_refused() {
-        for text in [r#"[]"#, r#"{"kty":1}"#, r#"{"kid":"x"}"#, r#"{"kty":"RSA","key_ops":"sign"}"#] {
-            assert!(matches!(Jwk::from_json(text), Err(JoseError::Json { part: "JWK", .. })), "{text}");
+        for text in [
+            r#"[]"#,
+            r#"{"kty":1}"#,
+            r#"{"kid":"x"}"#,
+            r#"{"kty":"RSA","key_ops":"sign"}"#,
+        ] {
+            assert!(
+                matches!(
+                    Jwk::from_json(text),
+                    Err(JoseError::Json { part: "JWK", .. })
+                ),
+                "{text}"
+            );
         }
         for text in [r#"{}"#, r#"{"keys":{}}"#, r#"{"keys":[1]}"#] {
-            assert!(matches!(Jwks::from_json(text), Err(JoseError::Json { part: "JWKS", .. })), "{text}");
+            assert!(
+                matches!(
+                    Jwks::from_json(text),
+                    Err(JoseError::Json { part: "JWKS", .. })
+                ),
+                "{text}"
+            );
         }
         let big = format!("{{\"kty\":\"{}\"}}", "a".repeat(MAX_JWK_TEXT_LEN));
-        assert!(matches!(Jwk::from_json(&big), Err(JoseError::TooLarge { .. })));
+        assert!(matches!(
+            Jwk::from_json(&big),
+            Err(JoseError::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn a_public_jwks_with_d_is_refused_naming_the_key() {
-        let jwks = Jwks::from_json(r#"{"keys":[{"kty":"EC","kid":"k1","crv":"P-256","x":"a","y":"b","d":"c"}]}"#).unwrap();
-        assert_eq!(jwks.public_keys(), Err(JoseError::PrivateKeyMaterial { kid: Some("k1".into()), member: "d" }));
+        let jwks = Jwks::from_json(
+            r#"{"keys":[{"kty":"EC","kid":"k1","crv":"P-256","x":"a","y":"b","d":"c"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            jwks.public_keys(),
+            Err(JoseError::PrivateKeyMaterial {
+                kid: Some("k1".into()),
+                member: "d"
+            })
+        );
     }
 }

@@ -19,7 +19,9 @@ fn bad(what: &str, e: impl std::fmt::Display) -> JoseError {
 pub(super) fn decode_pem(text: &str) -> Result<(String, Zeroizing<Vec<u8>>), JoseError> {
     let starts: Vec<usize> = text.match_indices("-----BEGIN ").map(|(i, _)| i).collect();
     if starts.is_empty() {
-        return Err(JoseError::InvalidKey("not a PEM document (no -----BEGIN line)".into()));
+        return Err(JoseError::InvalidKey(
+            "not a PEM document (no -----BEGIN line)".into(),
+        ));
     }
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
@@ -30,7 +32,9 @@ pub(super) fn decode_pem(text: &str) -> Result<(String, Zeroizing<Vec<u8>>), Jos
             return Ok((label.to_owned(), der));
         }
     }
-    Err(JoseError::InvalidKey("the PEM holds only EC PARAMETERS, no key".into()))
+    Err(JoseError::InvalidKey(
+        "the PEM holds only EC PARAMETERS, no key".into(),
+    ))
 }
 
 pub(super) fn encode_pem(label: &str, der: &[u8]) -> Result<Zeroizing<String>, JoseError> {
@@ -50,19 +54,27 @@ fn named_curve(params: Option<der::AnyRef<'_>>) -> Result<crate::Curve, JoseErro
 pub(super) fn signer_from_pkcs8(der: &[u8]) -> Result<Signer, JoseError> {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| bad("PKCS#8", e))?;
     match info.algorithm.oid {
-        RSA_OID => Ok(Signer::Rsa(rsa::from_pkcs8(der, info.private_key.as_bytes())?)),
+        RSA_OID => Ok(Signer::Rsa(rsa::from_pkcs8(
+            der,
+            info.private_key.as_bytes(),
+        )?)),
         EC_OID => {
             let curve = named_curve(info.algorithm.parameters)?;
             Ok(Signer::Ec(curve, ec::from_pkcs8(curve, der)?))
         }
         ED25519_OID => Ok(Signer::Ed25519(okp::from_pkcs8(der)?)),
-        RSA_PSS_OID => Err(JoseError::Unsupported("RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into())),
-        other => Err(JoseError::Unsupported(format!("private key algorithm {other}"))),
+        RSA_PSS_OID => Err(JoseError::Unsupported(
+            "RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into(),
+        )),
+        other => Err(JoseError::Unsupported(format!(
+            "private key algorithm {other}"
+        ))),
     }
 }
 
 pub(super) fn public_from_spki(der: &[u8]) -> Result<PublicMaterial, JoseError> {
-    let spki = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| bad("SubjectPublicKeyInfo", e))?;
+    let spki =
+        spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| bad("SubjectPublicKeyInfo", e))?;
     let bits = spki
         .subject_public_key
         .as_bytes()
@@ -71,8 +83,12 @@ pub(super) fn public_from_spki(der: &[u8]) -> Result<PublicMaterial, JoseError> 
         RSA_OID => rsa::public_material_from_pkcs1(bits),
         EC_OID => ec::public_material(named_curve(spki.algorithm.parameters)?, bits),
         ED25519_OID => okp::public_material(bits),
-        RSA_PSS_OID => Err(JoseError::Unsupported("RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into())),
-        other => Err(JoseError::Unsupported(format!("public key algorithm {other}"))),
+        RSA_PSS_OID => Err(JoseError::Unsupported(
+            "RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into(),
+        )),
+        other => Err(JoseError::Unsupported(format!(
+            "public key algorithm {other}"
+        ))),
     }
 }
 
