@@ -1,1 +1,128 @@
-//! placeholder
+//! `tollgate-store`: the data model and the [`Store`] trait behind which every backend sits.
+//!
+//! The server never writes SQL; it calls [`Store`]. The embedded default is SQLite ([`SqliteStore`]);
+//! PostgreSQL, for several nodes, is meant as a second implementation of the same trait. The store knows
+//! nothing of HTTP or OAuth wire formats: rows in, rows out. Secrets arrive already hashed. Times are Unix
+//! milliseconds. Every multi-row change is one transaction, so nothing is ever half-written.
+
+mod error;
+mod model;
+mod sqlite;
+
+pub use error::StoreError;
+pub use model::*;
+pub use sqlite::SqliteStore;
+
+use std::sync::Arc;
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Opens the store named by a database URL (`sqlite://path` or `sqlite::memory:`), creating and migrating
+/// it when needed.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Err(StoreError::Unsupported("PostgreSQL backend is not built yet; use sqlite://".into()))
+    } else {
+        Err(StoreError::Unsupported(format!(
+            "unknown database URL scheme in {:?}; expected sqlite:// or postgres://",
+            redact_url(url)
+        )))
+    }
+}
+
+/// A database URL with any password removed, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Everything tollgate keeps. Implementations must be safe to share between tasks and, for server
+/// backends, between nodes: uniqueness rules (client ids, grants, used `jti`) are enforced by the database.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the database answers (for `/healthz`).
+    async fn ping(&self) -> Result<()>;
+
+    // --- settings -------------------------------------------------------------------------------
+    /// A setting's value, if set.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Stores `value` unless the key already has one; returns the value that is now stored.
+    async fn setting_init(&self, key: &str, value: &str) -> Result<String>;
+
+    // --- authorization servers and scopes --------------------------------------------------------
+    async fn insert_auth_server(&self, server: &AuthServer) -> Result<()>;
+    async fn auth_server(&self, id: &str) -> Result<Option<AuthServer>>;
+    async fn auth_servers(&self) -> Result<Vec<AuthServer>>;
+    async fn update_auth_server(&self, server: &AuthServer) -> Result<()>;
+    async fn delete_auth_server(&self, id: &str) -> Result<bool>;
+    async fn insert_scope(&self, scope: &Scope) -> Result<()>;
+    async fn scopes(&self, server_id: &str) -> Result<Vec<Scope>>;
+    async fn delete_scope(&self, server_id: &str, scope_id: &str) -> Result<bool>;
+
+    // --- signing keys ----------------------------------------------------------------------------
+    async fn signing_keys(&self, server_id: &str) -> Result<Vec<SigningKey>>;
+    async fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// Applies a rotation atomically: every key in `updates` gets its new status/activated/retire_at,
+    /// `new_keys` are inserted and `delete_kids` removed, all in one transaction.
+    async fn rotate_signing_keys(
+        &self,
+        updates: &[SigningKey],
+        new_keys: &[SigningKey],
+        delete_kids: &[String],
+    ) -> Result<()>;
+
+    // --- apps (service clients) -------------------------------------------------------------------
+    /// Creates an app with its keys and secrets in one transaction. A taken `client_id` is
+    /// [`StoreError::Conflict`].
+    async fn insert_app(&self, app: &App, keys: &[AppKey], secrets: &[AppSecret]) -> Result<()>;
+    async fn app(&self, id: &str) -> Result<Option<App>>;
+    async fn app_by_client_id(&self, client_id: &str) -> Result<Option<App>>;
+    /// Apps ordered by id, after the cursor `after` (exclusive), at most `limit`.
+    async fn apps(&self, after: Option<&str>, limit: u32) -> Result<Vec<App>>;
+    async fn update_app(&self, app: &App) -> Result<()>;
+    /// Replaces an app's whole key set (e.g. a DCR PUT or a switch to `jwks_uri`).
+    async fn replace_app_keys(&self, app_id: &str, keys: &[AppKey]) -> Result<()>;
+    async fn delete_app(&self, id: &str) -> Result<bool>;
+    async fn app_keys(&self, app_id: &str) -> Result<Vec<AppKey>>;
+    async fn app_secrets(&self, app_id: &str) -> Result<Vec<AppSecret>>;
+    /// Every app with its keys, secrets and grants: what the server's cache is built from.
+    async fn client_snapshot(&self) -> Result<Vec<ClientRecord>>;
+    /// One app with its keys, secrets and grants, by client id.
+    async fn client_record(&self, client_id: &str) -> Result<Option<ClientRecord>>;
+
+    // --- grants ----------------------------------------------------------------------------------
+    /// A duplicate (app, scope, issuer) is [`StoreError::Conflict`].
+    async fn insert_grant(&self, grant: &Grant) -> Result<()>;
+    async fn grants(&self, app_id: &str) -> Result<Vec<Grant>>;
+    async fn grant(&self, app_id: &str, grant_id: &str) -> Result<Option<Grant>>;
+    async fn delete_grant(&self, app_id: &str, grant_id: &str) -> Result<bool>;
+
+    // --- API tokens ------------------------------------------------------------------------------
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
+    async fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>>;
+    async fn api_token_count(&self) -> Result<u64>;
+
+    // --- users -----------------------------------------------------------------------------------
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    async fn user(&self, id_or_login: &str) -> Result<Option<User>>;
+    /// Users ordered by id, after the cursor `after` (exclusive), at most `limit`.
+    async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<User>>;
+
+    // --- replay and revocation -------------------------------------------------------------------
+    /// Records a client's assertion `jti` until `expires`. Returns `false` if it was already used.
+    /// This is the one write on the token endpoint's path, and it is atomic across nodes.
+    async fn use_jti(&self, client_id: &str, jti: &str, expires: i64) -> Result<bool>;
+    async fn revoke_token(&self, jti: &str, expires: i64) -> Result<()>;
+    async fn is_revoked(&self, jti: &str) -> Result<bool>;
+    /// Deletes used `jti`s and revocations that have expired by `now`; returns how many rows went.
+    async fn prune_expired(&self, now: i64) -> Result<u64>;
+}

@@ -1,0 +1,95 @@
+//! First start (and every start): the secret-hashing key, the `default` custom server, signing keys for
+//! every server, and an admin API token.
+use crate::clock::now_millis;
+use crate::secrets::SecretHasher;
+use crate::signing::{KeyRings, SigningError};
+use std::sync::Arc;
+use tollgate_store::{ACTIVE, ApiToken, AuthServer, ORG_SERVER_ID, Store, StoreError};
+
+/// What a start created that the operator must be told once.
+#[derive(Default)]
+pub struct Bootstrapped {
+    /// A newly generated admin API token (only when none existed and none was configured).
+    pub generated_admin_token: Option<String>,
+}
+
+/// Errors of the start-up sequence.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    #[error("the stored secret-hashing key is not valid base64url")]
+    BadHashKey,
+}
+
+/// Reads (or creates) the installation's secret-hashing key.
+pub async fn secret_hasher(store: &dyn Store) -> Result<SecretHasher, BootstrapError> {
+    let fresh = crate::ids::random_b64url_32();
+    let stored = store.setting_init("secret_hash_key", &fresh).await?;
+    let key = tollgate_jose::b64url_decode(&stored).map_err(|_| BootstrapError::BadHashKey)?;
+    Ok(SecretHasher::new(&key))
+}
+
+/// Creates what must exist and loads every server's signing keys.
+pub async fn run(
+    store: &Arc<dyn Store>,
+    keys: &KeyRings,
+    hasher: &SecretHasher,
+    admin_token: Option<&str>,
+) -> Result<Bootstrapped, BootstrapError> {
+    let now = now_millis();
+    if store.auth_server("default").await?.is_none() {
+        let default = AuthServer {
+            id: "default".into(),
+            name: "default".into(),
+            description: "Default Authorization Server".into(),
+            audiences: vec!["api://default".into()],
+            access_token_lifetime: 3600,
+            policy_clients: vec!["ALL_CLIENTS".into()],
+            status: ACTIVE.into(),
+            created: now,
+            last_updated: now,
+        };
+        match store.insert_auth_server(&default).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    keys.ensure(ORG_SERVER_ID).await?;
+    for server in store.auth_servers().await? {
+        keys.ensure(&server.id).await?;
+    }
+
+    let mut out = Bootstrapped::default();
+    match admin_token {
+        Some(token) => {
+            let hash = hasher.hash(token);
+            if store.api_token_by_hash(&hash).await?.is_none() {
+                store
+                    .insert_api_token(&ApiToken {
+                        id: crate::ids::new_id("00T"),
+                        name: "TOLLGATE_ADMIN_TOKEN".into(),
+                        token_hash: hash,
+                        created: now,
+                    })
+                    .await?;
+            }
+        }
+        None if store.api_token_count().await? == 0 => {
+            let token = crate::secrets::new_api_token();
+            store
+                .insert_api_token(&ApiToken {
+                    id: crate::ids::new_id("00T"),
+                    name: "bootstrap".into(),
+                    token_hash: hasher.hash(&token),
+                    created: now,
+                })
+                .await?;
+            out.generated_admin_token = Some(token);
+        }
+        None => {}
+    }
+    Ok(out)
+}

@@ -1,0 +1,185 @@
+//! In-memory views of what the token endpoint reads: clients (with parsed keys, secret hashes and grants)
+//! and custom authorization servers (with scopes).
+//!
+//! The token endpoint must not read the database (its one write is the replay check), so every change
+//! made through the management API reloads the affected entry here at once, and a periodic full reload
+//! is the safety net for changes made by other nodes.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use tollgate_jose::{Jwk, PublicKey};
+use tollgate_store::{ACTIVE, App, AuthServer, ClientRecord, Scope, Store, StoreError};
+
+/// One usable public key of a client.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    pub kid: Option<String>,
+    pub key: PublicKey,
+}
+
+/// A client as the token endpoint needs it.
+#[derive(Debug)]
+pub struct CachedClient {
+    pub app: App,
+    /// ACTIVE keys from the stored JWKS (a client with `jwks_uri` has none here).
+    pub keys: Vec<ClientKey>,
+    /// Whether the app has a stored JWKS at all (even with every key deactivated).
+    pub has_jwks: bool,
+    /// Hashes of ACTIVE client secrets.
+    pub secret_hashes: Vec<Vec<u8>>,
+    /// Scope ids granted on the org authorization server.
+    pub org_grants: HashSet<String>,
+}
+
+impl CachedClient {
+    /// Whether the app is ACTIVE.
+    pub fn is_active(&self) -> bool {
+        self.app.status == ACTIVE
+    }
+}
+
+/// Grant issuers are accepted with or without scheme and trailing slash: compare them normalized.
+pub fn normalize_issuer(issuer: &str) -> &str {
+    let s = issuer.strip_prefix("https://").or_else(|| issuer.strip_prefix("http://")).unwrap_or(issuer);
+    s.trim_end_matches('/')
+}
+
+fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
+    let org = normalize_issuer(org_issuer);
+    let keys = record
+        .keys
+        .iter()
+        .filter(|k| k.status == ACTIVE)
+        .filter_map(|k| {
+            let parsed = Jwk::from_json(&k.jwk).and_then(|jwk| PublicKey::from_jwk(&jwk));
+            match parsed {
+                Ok(key) => Some(ClientKey { kid: k.kid.clone(), key }),
+                Err(err) => {
+                    tracing::warn!(app = %k.app_id, key = %k.id, error = %err, "stored client key unusable");
+                    None
+                }
+            }
+        })
+        .collect();
+    let has_jwks = !record.keys.is_empty();
+    let secret_hashes = record.secrets.iter().filter(|s| s.status == ACTIVE).map(|s| s.secret_hash.clone()).collect();
+    let org_grants = record
+        .grants
+        .iter()
+        .filter(|g| g.status == ACTIVE && normalize_issuer(&g.issuer) == org)
+        .map(|g| g.scope_id.clone())
+        .collect();
+    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants }
+}
+
+/// Clients by `client_id`.
+pub struct ClientCache {
+    org_issuer: String,
+    map: RwLock<HashMap<String, Arc<CachedClient>>>,
+}
+
+impl ClientCache {
+    /// An empty cache for the org server with this issuer.
+    pub fn new(org_issuer: &str) -> Self {
+        ClientCache { org_issuer: org_issuer.to_string(), map: RwLock::new(HashMap::new()) }
+    }
+
+    /// The cached client, if it exists.
+    pub fn get(&self, client_id: &str) -> Option<Arc<CachedClient>> {
+        self.map.read().ok().and_then(|m| m.get(client_id).cloned())
+    }
+
+    /// Replaces the whole cache with the store's contents.
+    pub async fn reload_all(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let records = store.client_snapshot().await?;
+        let fresh: HashMap<_, _> = records
+            .into_iter()
+            .map(|r| (r.app.client_id.clone(), Arc::new(build_client(r, &self.org_issuer))))
+            .collect();
+        let n = fresh.len();
+        if let Ok(mut map) = self.map.write() {
+            *map = fresh;
+        }
+        Ok(n)
+    }
+
+    /// Reloads one client (after a change to it), or drops it if it no longer exists.
+    pub async fn reload(&self, store: &dyn Store, client_id: &str) -> Result<(), StoreError> {
+        let record = store.client_record(client_id).await?;
+        if let Ok(mut map) = self.map.write() {
+            match record {
+                Some(r) => {
+                    map.insert(client_id.to_string(), Arc::new(build_client(r, &self.org_issuer)));
+                }
+                None => {
+                    map.remove(client_id);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A custom authorization server with its scopes.
+#[derive(Debug)]
+pub struct CachedServer {
+    pub server: AuthServer,
+    pub scopes: Vec<Scope>,
+}
+
+impl CachedServer {
+    /// Whether the access policy lets `client_id` use this server.
+    pub fn allows_client(&self, client_id: &str) -> bool {
+        self.server.policy_clients.iter().any(|c| c == "ALL_CLIENTS" || c == client_id)
+    }
+}
+
+/// Custom authorization servers by id.
+#[derive(Default)]
+pub struct ServerCache {
+    map: RwLock<HashMap<String, Arc<CachedServer>>>,
+}
+
+impl ServerCache {
+    /// The cached server, if it exists.
+    pub fn get(&self, id: &str) -> Option<Arc<CachedServer>> {
+        self.map.read().ok().and_then(|m| m.get(id).cloned())
+    }
+
+    /// Every cached server.
+    pub fn all(&self) -> Vec<Arc<CachedServer>> {
+        self.map.read().map(|m| m.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Reloads every server and its scopes.
+    pub async fn reload_all(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let mut fresh = HashMap::new();
+        for server in store.auth_servers().await? {
+            let scopes = store.scopes(&server.id).await?;
+            fresh.insert(server.id.clone(), Arc::new(CachedServer { server, scopes }));
+        }
+        if let Ok(mut map) = self.map.write() {
+            *map = fresh;
+        }
+        Ok(())
+    }
+
+    /// Reloads one server (or drops it when deleted).
+    pub async fn reload(&self, store: &dyn Store, id: &str) -> Result<(), StoreError> {
+        let server = store.auth_server(id).await?;
+        let entry = match server {
+            Some(server) => Some(Arc::new(CachedServer { scopes: store.scopes(id).await?, server })),
+            None => None,
+        };
+        if let Ok(mut map) = self.map.write() {
+            match entry {
+                Some(e) => {
+                    map.insert(id.to_string(), e);
+                }
+                None => {
+                    map.remove(id);
+                }
+            }
+        }
+        Ok(())
+    }
+}

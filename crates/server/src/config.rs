@@ -1,0 +1,63 @@
+//! Server configuration: one typed struct, read from TOML (`--config`) with flags and `TOLLGATE_*`
+//! variables layered on top by the CLI. Unknown keys are an error, so a typo never silently does nothing.
+use serde::Deserialize;
+
+/// Everything `tollgate serve` can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// The org authorization server's issuer; `http://` + the bound address when unset.
+    pub issuer: Option<String>,
+    /// `sqlite://path` (created when missing) or `postgres://...`.
+    pub database_url: String,
+    /// An admin API token to accept as `SSWS <token>`; stored hashed.
+    pub admin_token: Option<String>,
+    /// How often authorization-server signing keys rotate, in days.
+    pub key_rotation_days: u32,
+    /// Clock skew tolerated on client assertions' `exp`, `nbf` and `iat`, in seconds.
+    pub assertion_leeway_seconds: u64,
+    /// How long a client's `jwks_uri` answer is trusted before it is fetched again, in seconds.
+    pub jwks_uri_cache_seconds: u64,
+    /// The shortest interval between two fetches of a client's `jwks_uri` forced by an unknown `kid`.
+    pub jwks_uri_refetch_seconds: u64,
+    /// How often each node reloads clients, keys and grants from the database (safety net), in seconds.
+    pub cache_refresh_seconds: u64,
+    /// Largest request body accepted by the OAuth endpoints and the management API, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            issuer: None,
+            database_url: "sqlite://tollgate.db".into(),
+            admin_token: None,
+            key_rotation_days: 90,
+            assertion_leeway_seconds: 5,
+            jwks_uri_cache_seconds: 300,
+            jwks_uri_refetch_seconds: 60,
+            cache_refresh_seconds: 30,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file with the same keys as [`Config`].
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.message().to_string()))
+    }
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(String, #[source] std::io::Error),
+    #[error("invalid config file {0}: {1}")]
+    Parse(String, String),
+}

@@ -1,0 +1,267 @@
+//! Dynamic Client Registration, Okta's shape: `POST/GET /oauth2/v1/clients`, `GET/DELETE
+//! /oauth2/v1/clients/{clientId}`. The client and its Apps-API app are one record (`client_id` = app id).
+//! Validation errors are OAuth-style (`invalid_client_metadata`), as Okta's DCR answers them.
+use super::auth::Admin;
+use super::body;
+use crate::clock::now_millis;
+use crate::errors::{ApiError, OAuthError};
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use tollgate_store::{ACTIVE, App, AppKey, AppSecret};
+
+const AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+
+fn metadata_error(text: impl Into<String>) -> OAuthError {
+    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", text.into())
+}
+
+fn str_list(map: &Map<String, Value>, field: &str, default: &[&str]) -> Result<Vec<String>, OAuthError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(default.iter().map(|s| s.to_string()).collect()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| metadata_error(format!("{field}: must be an array of strings")))
+            })
+            .collect(),
+        Some(_) => Err(metadata_error(format!("{field}: must be an array of strings"))),
+    }
+}
+
+/// A validated registration: the app row, its keys, and a new secret (plain text, shown once) if any.
+pub struct Registration {
+    pub app: App,
+    pub keys: Vec<AppKey>,
+    pub secret: Option<String>,
+}
+
+/// Validates a DCR body into a new app.
+pub fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAuthError> {
+    let name = match map.get("client_name") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        _ => return Err(metadata_error("client_name: The field cannot be left blank")),
+    };
+    let application_type = match map.get("application_type") {
+        None | Some(Value::Null) => "web".to_string(),
+        Some(Value::String(t)) if ["web", "native", "browser", "service"].contains(&t.as_str()) => t.clone(),
+        Some(_) => return Err(metadata_error("application_type: must be one of web, native, browser, service")),
+    };
+    let service = application_type == "service";
+    let auth_method = match map.get("token_endpoint_auth_method") {
+        None | Some(Value::Null) => "client_secret_basic".to_string(),
+        Some(Value::String(m)) if AUTH_METHODS.contains(&m.as_str()) => m.clone(),
+        Some(other) => {
+            return Err(metadata_error(format!(
+                "token_endpoint_auth_method: unsupported value {other}; use one of {}",
+                AUTH_METHODS.join(", ")
+            )));
+        }
+    };
+    let grant_types =
+        str_list(map, "grant_types", if service { &["client_credentials"] } else { &["authorization_code"] })?;
+    if service && grant_types.iter().any(|g| g != "client_credentials") {
+        return Err(metadata_error("grant_types: service applications may only use client_credentials"));
+    }
+    let response_types = str_list(map, "response_types", if service { &["token"] } else { &["code"] })?;
+    let redirect_uris = str_list(map, "redirect_uris", &[])?;
+    let id = crate::ids::new_id("0oa");
+    let jwks_uri = match map.get("jwks_uri") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(u)) => {
+            let parsed = url::Url::parse(u).map_err(|_| metadata_error("jwks_uri: must be an absolute URL"))?;
+            if !matches!(parsed.scheme(), "https" | "http") {
+                return Err(metadata_error("jwks_uri: must be an http(s) URL"));
+            }
+            Some(u.clone())
+        }
+        Some(_) => return Err(metadata_error("jwks_uri: must be a string")),
+    };
+    let keys = match map.get("jwks") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(jwks) => super::jwks::app_keys_from_jwks(jwks, &id, now).map_err(metadata_error)?,
+    };
+    if jwks_uri.is_some() && !keys.is_empty() {
+        return Err(metadata_error("jwks: 'jwks' and 'jwks_uri' cannot both be set"));
+    }
+    if auth_method == "private_key_jwt" && jwks_uri.is_none() && keys.is_empty() {
+        return Err(metadata_error("jwks: a private_key_jwt client needs 'jwks' or 'jwks_uri'"));
+    }
+    let dpop_bound = match map.get("dpop_bound_access_tokens") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(metadata_error("dpop_bound_access_tokens: must be a boolean")),
+    };
+    let secret = auth_method.starts_with("client_secret").then(crate::secrets::new_client_secret);
+    let mut extra = Map::new();
+    extra.insert("response_types".into(), json!(response_types));
+    extra.insert("redirect_uris".into(), json!(redirect_uris));
+    for field in ["client_uri", "logo_uri", "policy_uri", "tos_uri"] {
+        if let Some(Value::String(v)) = map.get(field) {
+            extra.insert(field.into(), json!(v));
+        }
+    }
+    let app = App {
+        client_id: id.clone(),
+        id,
+        name,
+        status: ACTIVE.into(),
+        application_type,
+        auth_method,
+        grant_types,
+        jwks_uri,
+        dpop_bound,
+        extra,
+        created: now,
+        last_updated: now,
+    };
+    Ok(Registration { app, keys, secret })
+}
+
+/// The DCR representation of an app.
+pub fn client_json(app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
+    let extra = |f: &str| app.extra.get(f).cloned().unwrap_or(Value::Null);
+    let mut v = json!({
+        "client_id": app.client_id,
+        "client_id_issued_at": app.created / 1000,
+        "client_name": app.name,
+        "client_uri": extra("client_uri"),
+        "logo_uri": extra("logo_uri"),
+        "redirect_uris": app.extra.get("redirect_uris").cloned().unwrap_or(json!([])),
+        "response_types": app.extra.get("response_types").cloned().unwrap_or(json!([])),
+        "grant_types": app.grant_types,
+        "token_endpoint_auth_method": app.auth_method,
+        "application_type": app.application_type,
+        "dpop_bound_access_tokens": app.dpop_bound,
+    });
+    if let Some(map) = v.as_object_mut() {
+        if let Some(uri) = &app.jwks_uri {
+            map.insert("jwks_uri".into(), json!(uri));
+        } else if !keys.is_empty() {
+            map.insert("jwks".into(), json!({ "keys": keys.iter().map(super::jwks::echo_jwk).collect::<Vec<_>>() }));
+        }
+        if let Some(s) = secret {
+            map.insert("client_secret".into(), json!(s));
+            map.insert("client_secret_expires_at".into(), json!(0));
+        }
+    }
+    v
+}
+
+async fn create(State(state): State<AppState>, admin: Admin, body: Body) -> Response {
+    if let Err(e) = admin.require(&state, &["okta.clients.manage", "okta.clients.register"]) {
+        return e.into_response();
+    }
+    let map = match body::read_object(body, state.config.max_body_bytes).await {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let reg = match register(&map, now_millis()) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let secrets: Vec<AppSecret> = reg
+        .secret
+        .iter()
+        .map(|s| AppSecret {
+            id: crate::ids::new_id("ocs"),
+            app_id: reg.app.id.clone(),
+            secret_hash: state.hasher.hash(s),
+            status: ACTIVE.into(),
+            created: reg.app.created,
+            last_updated: reg.app.created,
+        })
+        .collect();
+    if let Err(e) = state.store.insert_app(&reg.app, &reg.keys, &secrets).await {
+        return ApiError::from(e).into_response();
+    }
+    if let Err(e) = state.clients.reload(state.store.as_ref(), &reg.app.client_id).await {
+        return ApiError::from(e).into_response();
+    }
+    tracing::info!(client_id = %reg.app.client_id, method = %reg.app.auth_method, "client registered");
+    (StatusCode::CREATED, axum::Json(client_json(&reg.app, &reg.keys, reg.secret.as_deref()))).into_response()
+}
+
+fn unknown_client() -> Response {
+    OAuthError::invalid_client("Invalid value for 'client_id' parameter.").into_response()
+}
+
+async fn get_one(State(state): State<AppState>, admin: Admin, Path(client_id): Path<String>) -> Response {
+    if let Err(e) = admin.require(&state, &["okta.clients.read", "okta.clients.manage"]) {
+        return e.into_response();
+    }
+    let app = match state.store.app_by_client_id(&client_id).await {
+        Ok(Some(app)) => app,
+        Ok(None) => return unknown_client(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match state.store.app_keys(&app.id).await {
+        Ok(keys) => axum::Json(client_json(&app, &keys, None)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Err(e) = admin.require(&state, &["okta.clients.read", "okta.clients.manage"]) {
+        return e.into_response();
+    }
+    let (after, limit) =
+        match body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), 20, 200) {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        };
+    let apps = match state.store.apps(after.as_deref(), limit + 1).await {
+        Ok(a) => a,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let more = apps.len() > limit as usize;
+    let page: Vec<_> = apps.into_iter().take(limit as usize).collect();
+    let mut out = Vec::with_capacity(page.len());
+    for app in &page {
+        match state.store.app_keys(&app.id).await {
+            Ok(keys) => out.push(client_json(app, &keys, None)),
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    let next = if more { page.last().map(|a| a.id.as_str()) } else { None };
+    let links = body::link_headers(&format!("{}/oauth2/v1/clients", state.issuer), after.as_deref(), limit, next);
+    let mut resp = axum::Json(out).into_response();
+    for (k, v) in links {
+        resp.headers_mut().append(k, v);
+    }
+    resp
+}
+
+async fn delete(State(state): State<AppState>, admin: Admin, Path(client_id): Path<String>) -> Response {
+    if let Err(e) = admin.require(&state, &["okta.clients.manage"]) {
+        return e.into_response();
+    }
+    let app = match state.store.app_by_client_id(&client_id).await {
+        Ok(Some(app)) => app,
+        Ok(None) => return unknown_client(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if let Err(e) = state.store.delete_app(&app.id).await {
+        return ApiError::from(e).into_response();
+    }
+    state.remote_jwks.forget(&client_id);
+    if let Err(e) = state.clients.reload(state.store.as_ref(), &client_id).await {
+        return ApiError::from(e).into_response();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The DCR routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth2/v1/clients", get(list).post(create))
+        .route("/oauth2/v1/clients/{client_id}", get(get_one).delete(delete))
+}

@@ -1,0 +1,17 @@
+//! The management API (`/api/v1/...`, `/oauth2/v1/clients`), authenticated by [`auth::Admin`].
+pub mod auth;
+pub mod body;
+pub mod catalogue;
+pub mod clients;
+pub mod grants;
+pub mod jwks;
+pub mod servers;
+pub mod users;
+
+use crate::state::AppState;
+use axum::Router;
+
+/// All management routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(clients::routes()).merge(grants::routes()).merge(servers::routes()).merge(users::routes())
+}

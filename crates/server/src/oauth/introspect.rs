@@ -1,0 +1,61 @@
+//! `POST .../v1/introspect` (RFC 7662) and `POST .../v1/revoke` (RFC 7009), with the same client
+//! authentication as the token endpoint (an assertion's `aud` is then the introspect or revoke URL).
+use super::client_auth;
+use super::form::Form;
+use crate::errors::OAuthError;
+use crate::state::{AppState, AuthzServer};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// Introspection: `{"active":false}` for anything not valid, else the token's facts.
+pub async fn introspect(
+    state: &AppState,
+    server: &AuthzServer,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Response, OAuthError> {
+    client_auth::authenticate(state, server, "introspect", headers, form).await?;
+    let token =
+        form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
+    let body = match super::access_token::verify(state, server, token).await {
+        Ok(c) => serde_json::json!({
+            "active": true,
+            "token_type": if c.cnf.is_some() { "DPoP" } else { "Bearer" },
+            "scope": c.scp.join(" "),
+            "client_id": c.cid,
+            "sub": c.sub,
+            "aud": c.aud,
+            "iss": c.iss,
+            "exp": c.exp,
+            "iat": c.iat,
+            "jti": c.jti,
+        }),
+        Err(_) => serde_json::json!({ "active": false }),
+    };
+    Ok(no_store((StatusCode::OK, axum::Json(body)).into_response()))
+}
+
+/// Revocation: always 200 with an empty body (RFC 7009 §2.2); a client may revoke only its own tokens.
+pub async fn revoke(
+    state: &AppState,
+    server: &AuthzServer,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Response, OAuthError> {
+    let auth = client_auth::authenticate(state, server, "revoke", headers, form).await?;
+    let token =
+        form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
+    if let Ok(claims) = super::access_token::verify(state, server, token).await
+        && claims.cid == auth.client.app.client_id
+    {
+        state.store.revoke_token(&claims.jti, claims.exp * 1000).await?;
+        tracing::info!(client_id = %claims.cid, "access token revoked");
+    }
+    Ok(no_store(StatusCode::OK.into_response()))
+}

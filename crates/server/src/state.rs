@@ -1,0 +1,99 @@
+//! Shared server state and the notion of "which authorization server is this request for".
+use crate::cache::{CachedServer, ClientCache, ServerCache};
+use crate::config::Config;
+use crate::oauth::remote_jwks::RemoteJwks;
+use crate::secrets::SecretHasher;
+use crate::signing::{KeyRings, ServerKeys};
+use std::sync::Arc;
+use tollgate_store::{ORG_SERVER_ID, Store};
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// See [`AppState`].
+pub struct Inner {
+    pub config: Config,
+    /// The org authorization server's issuer, without a trailing slash.
+    pub issuer: String,
+    pub store: Arc<dyn Store>,
+    pub keys: KeyRings,
+    pub clients: ClientCache,
+    pub servers: ServerCache,
+    pub hasher: SecretHasher,
+    pub remote_jwks: RemoteJwks,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Org access tokens last exactly one hour (Okta: "fixed at one hour").
+pub const ORG_TOKEN_LIFETIME: i64 = 3600;
+
+/// The authorization server a request is addressed to.
+#[derive(Clone)]
+pub enum AuthzServer {
+    /// `/oauth2/v1/...`: issuer is the org URL; mints `okta.*` scopes from grants.
+    Org,
+    /// `/oauth2/{id}/v1/...`: its own issuer, audience and scopes.
+    Custom(Arc<CachedServer>),
+}
+
+impl AuthzServer {
+    /// The id its signing keys are kept under.
+    pub fn key_ring_id(&self) -> &str {
+        match self {
+            AuthzServer::Org => ORG_SERVER_ID,
+            AuthzServer::Custom(s) => &s.server.id,
+        }
+    }
+
+    /// Its issuer URL.
+    pub fn issuer(&self, state: &AppState) -> String {
+        match self {
+            AuthzServer::Org => state.issuer.clone(),
+            AuthzServer::Custom(s) => format!("{}/oauth2/{}", state.issuer, s.server.id),
+        }
+    }
+
+    /// The base of its endpoints: `{org}/oauth2` or `{org}/oauth2/{id}`.
+    pub fn endpoint_base(&self, state: &AppState) -> String {
+        match self {
+            AuthzServer::Org => format!("{}/oauth2", state.issuer),
+            AuthzServer::Custom(s) => format!("{}/oauth2/{}", state.issuer, s.server.id),
+        }
+    }
+
+    /// The full URL of one of its `v1` endpoints (`token`, `introspect`, `revoke`, `keys`).
+    pub fn endpoint(&self, state: &AppState, name: &str) -> String {
+        format!("{}/v1/{name}", self.endpoint_base(state))
+    }
+
+    /// The `aud` of the access tokens it issues.
+    pub fn audience(&self, state: &AppState) -> serde_json::Value {
+        match self {
+            AuthzServer::Org => serde_json::Value::String(state.issuer.clone()),
+            AuthzServer::Custom(s) => match s.server.audiences.as_slice() {
+                [one] => serde_json::Value::String(one.clone()),
+                many => serde_json::json!(many),
+            },
+        }
+    }
+
+    /// Access token lifetime in seconds.
+    pub fn token_lifetime(&self) -> i64 {
+        match self {
+            AuthzServer::Org => ORG_TOKEN_LIFETIME,
+            AuthzServer::Custom(s) => s.server.access_token_lifetime,
+        }
+    }
+
+    /// Its signing keys.
+    pub fn keys(&self, state: &AppState) -> Option<Arc<ServerKeys>> {
+        state.keys.get(self.key_ring_id())
+    }
+}

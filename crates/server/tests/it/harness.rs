@@ -1,0 +1,228 @@
+//! Boots the real server in-process on 127.0.0.1:0 against a temporary SQLite database, and offers the
+//! few helpers every test needs (register a client, sign an assertion, ask for a token).
+use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::oneshot;
+use tollgate_jose::{Algorithm, Header, KeySpec, PrivateKey, jws};
+
+pub const ADMIN: &str = "test-admin-token-0123456789";
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+pub struct TestServer {
+    /// Where the server listens.
+    pub base: String,
+    /// The org issuer (the base URL unless fixed at start).
+    pub issuer: String,
+    pub http: reqwest::Client,
+    pub dir: Arc<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_in(Arc::new(tempfile::tempdir().unwrap())).await
+    }
+
+    /// Starts a server on the database in `dir` (reusing it across restarts).
+    pub async fn start_in(dir: Arc<tempfile::TempDir>) -> TestServer {
+        Self::start_with(dir, None).await
+    }
+
+    /// Starts a server on the database in `dir`, with a fixed issuer when given (so that it survives
+    /// a restart on another port, as a real deployment's issuer does).
+    pub async fn start_with(dir: Arc<tempfile::TempDir>, issuer: Option<&str>) -> TestServer {
+        let db = dir.path().join("tollgate.db");
+        let config = tollgate_server::Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: format!("sqlite://{}", db.display()),
+            admin_token: Some(ADMIN.into()),
+            issuer: issuer.map(str::to_string),
+            ..Default::default()
+        };
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let result = tollgate_server::serve(
+                config,
+                move |ready| {
+                    let _ = ready_tx.send(ready.addr);
+                },
+                async move {
+                    let _ = stop_rx.await;
+                },
+            )
+            .await;
+            result.expect("server failed");
+        });
+        let addr = ready_rx.await.expect("server did not start");
+        TestServer {
+            base: format!("http://{addr}"),
+            issuer: issuer.map(str::to_string).unwrap_or_else(|| format!("http://{addr}")),
+            http: reqwest::Client::new(),
+            dir,
+            shutdown: Some(stop_tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops gracefully and waits for the server task.
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap();
+        }
+        self.dir.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A URL under the issuer (what assertions name as `aud`).
+    pub fn issuer_url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    pub async fn admin_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("authorization", format!("SSWS {ADMIN}"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn admin_get(&self, path: &str) -> (u16, Value) {
+        let r = self.http.get(self.url(path)).header("authorization", format!("SSWS {ADMIN}")).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers a private_key_jwt service app with `keys` and grants it `scopes` on the org server.
+    pub async fn register_jwt_app(&self, keys: &[&PrivateKey], scopes: &[&str]) -> String {
+        let jwks: Vec<Value> = keys.iter().map(|k| serde_json::to_value(k.public_key().to_jwk()).unwrap()).collect();
+        let (status, body) = self
+            .admin_post(
+                "/oauth2/v1/clients",
+                &json!({
+                    "client_name": "test service",
+                    "application_type": "service",
+                    "grant_types": ["client_credentials"],
+                    "response_types": ["token"],
+                    "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": { "keys": jwks },
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let client_id = body["client_id"].as_str().unwrap().to_string();
+        self.grant(&client_id, scopes).await;
+        client_id
+    }
+
+    pub async fn grant(&self, client_id: &str, scopes: &[&str]) {
+        for scope in scopes {
+            let (status, body) = self
+                .admin_post(
+                    &format!("/api/v1/apps/{client_id}/grants"),
+                    &json!({ "scopeId": scope, "issuer": self.issuer }),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+
+    /// Registers a client_secret_basic service app; returns (client_id, secret).
+    pub async fn register_secret_app(&self) -> (String, String) {
+        let (status, body) = self
+            .admin_post(
+                "/oauth2/v1/clients",
+                &json!({
+                    "client_name": "secret service",
+                    "application_type": "service",
+                    "token_endpoint_auth_method": "client_secret_basic",
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (body["client_id"].as_str().unwrap().into(), body["client_secret"].as_str().unwrap().into())
+    }
+
+    pub async fn create_scope(&self, server: &str, name: &str) {
+        let (status, body) =
+            self.admin_post(&format!("/api/v1/authorizationServers/{server}/scopes"), &json!({ "name": name })).await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// POSTs a form to `path`, returning status and JSON body.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let r = self.http.post(self.url(path)).form(form).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Asks the org token endpoint for `scope` with an assertion.
+    pub async fn token_with(&self, assertion: &str, scope: &str) -> (u16, Value) {
+        self.post_form(
+            "/oauth2/v1/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", assertion),
+            ],
+        )
+        .await
+    }
+}
+
+/// Claims of a well-formed assertion for `client_id` to `aud`, valid for five minutes.
+pub fn assertion_claims(client_id: &str, aud: &str) -> Value {
+    let now = now();
+    json!({ "iss": client_id, "sub": client_id, "aud": aud, "iat": now, "exp": now + 300, "jti": uuid::Uuid::new_v4().to_string() })
+}
+
+/// Signs `claims` with `key` (its default algorithm) and its kid.
+pub fn sign(key: &PrivateKey, claims: &Value) -> String {
+    sign_with(key, key.algorithm(), Some(key.kid()), claims)
+}
+
+pub fn sign_with(key: &PrivateKey, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    if let Some(kid) = kid {
+        header = header.with_kid(kid);
+    }
+    jws::sign_json(key, &header, claims).unwrap()
+}
+
+/// Keys generated once per test binary (RSA generation is slow in debug builds).
+pub fn rsa_key() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap())
+}
+
+pub fn rsa_key_2() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap())
+}
+
+pub fn ec_key(curve: tollgate_jose::Curve) -> PrivateKey {
+    PrivateKey::generate(KeySpec::Ec(curve)).unwrap()
+}
+
+/// Decodes a JWT's payload without verifying it.
+pub fn payload(token: &str) -> Value {
+    let jws = jws::decode(token).unwrap();
+    serde_json::from_slice(jws.payload()).unwrap()
+}

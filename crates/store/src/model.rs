@@ -1,0 +1,172 @@
+//! The rows tollgate keeps. Plain data: the server gives them meaning.
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle status shared by apps, app keys, secrets and authorization servers.
+pub const ACTIVE: &str = "ACTIVE";
+/// See [`ACTIVE`].
+pub const INACTIVE: &str = "INACTIVE";
+
+/// The server id under which the org authorization server's signing keys are kept.
+pub const ORG_SERVER_ID: &str = "org";
+
+/// A custom authorization server (`/oauth2/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthServer {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub audiences: Vec<String>,
+    /// Access token lifetime in seconds (Okta allows 300..=86400).
+    pub access_token_lifetime: i64,
+    /// Client ids allowed by the access policy; `ALL_CLIENTS` allows every client.
+    pub policy_clients: Vec<String>,
+    pub status: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// A scope of a custom authorization server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Scope {
+    pub id: String,
+    pub server_id: String,
+    pub name: String,
+    pub description: String,
+    pub is_default: bool,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// Status of an authorization server's signing key.
+pub mod key_status {
+    /// Published ahead of use; becomes ACTIVE at the next rotation.
+    pub const NEXT: &str = "NEXT";
+    /// Signs new tokens.
+    pub const ACTIVE: &str = "ACTIVE";
+    /// No longer signs; published until `retire_at`, so tokens it signed still verify.
+    pub const EXPIRED: &str = "EXPIRED";
+}
+
+/// An authorization server's token-signing key.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SigningKey {
+    pub kid: String,
+    pub server_id: String,
+    pub status: String,
+    /// PKCS#8 DER.
+    pub private_key: Vec<u8>,
+    pub created: i64,
+    pub activated: Option<i64>,
+    pub retire_at: Option<i64>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("server_id", &self.server_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A service app: one record, seen as an Apps-API app (`id`) and as an OAuth client (`client_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub status: String,
+    pub application_type: String,
+    /// `private_key_jwt`, `client_secret_basic`, `client_secret_post`, `none`.
+    pub auth_method: String,
+    pub grant_types: Vec<String>,
+    pub jwks_uri: Option<String>,
+    pub dpop_bound: bool,
+    /// Other client metadata kept as given (`response_types`, `redirect_uris`, `label`, ...).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// One public key registered for an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct AppKey {
+    pub id: String,
+    pub app_id: String,
+    pub kid: Option<String>,
+    pub status: String,
+    /// The public JWK as JSON text.
+    pub jwk: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// A client secret, stored only as a keyed hash.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppSecret {
+    pub id: String,
+    pub app_id: String,
+    pub secret_hash: Vec<u8>,
+    pub status: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+impl std::fmt::Debug for AppSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSecret").field("id", &self.id).field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
+/// An app's grant of a scope (`okta.users.read`, ...) on an issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Grant {
+    pub id: String,
+    pub app_id: String,
+    pub scope_id: String,
+    pub issuer: String,
+    pub status: String,
+    pub source: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// An app with everything the token endpoint needs to authenticate it and pick its scopes.
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub app: App,
+    pub keys: Vec<AppKey>,
+    pub secrets: Vec<AppSecret>,
+    pub grants: Vec<Grant>,
+}
+
+/// An admin API token (`Authorization: SSWS ...`), stored only as a keyed hash.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub token_hash: Vec<u8>,
+    pub created: i64,
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiToken").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// A user (the example protected resource).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub status: String,
+    pub profile: serde_json::Map<String, serde_json::Value>,
+    pub created: i64,
+    pub activated: Option<i64>,
+    pub status_changed: Option<i64>,
+    pub last_login: Option<i64>,
+    pub last_updated: i64,
+    pub password_changed: Option<i64>,
+}
