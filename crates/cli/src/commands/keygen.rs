@@ -70,13 +70,21 @@ pub fn run(args: KeygenArgs, format: OutputFormat) -> anyhow::Result<()> {
         KeyFormat::Pem => key.to_pkcs8_pem()?.to_string(),
         KeyFormat::Jwk => serde_json::to_string_pretty(&key.to_jwk()?)?,
     };
-    if args.format == KeyFormat::Pem && args.alg != spec.default_algorithm() && (args.private_key.is_some() || !args.env) {
-        output::note(&format!(
-            "note: a PEM file does not record the algorithm; pass --alg {} when signing with it (or use --format jwk)",
-            args.alg
-        ));
+    if args.format == KeyFormat::Pem && (args.private_key.is_some() || !args.env) {
+        let mut flags = Vec::new();
+        if args.alg != spec.default_algorithm() {
+            flags.push(format!("--alg {}", args.alg));
+        }
+        if let Some(kid) = &args.kid {
+            flags.push(format!("--kid {kid}"));
+        }
+        if !flags.is_empty() {
+            output::note(&format!(
+                "note: a PEM file records neither kid nor algorithm; pass {} when signing with it (or use --format jwk)",
+                flags.join(" ")
+            ));
+        }
     }
-
     let mut written = serde_json::Map::new();
     if let Some(path) = &args.private_key {
         write_new_file(path, &private_text, true, args.force)?;

@@ -1,0 +1,129 @@
+//! `tollgate explain`: each rule passes or fails in plain words, quoting Okta's exact answer.
+use tollgate_jose::{Audience, Claims, KeySpec, PrivateKey, jws};
+
+use crate::support::{fails_with, ok_json, ok_stdout, tollgate};
+
+const ORG: &str = "https://dev-1.okta.com";
+const TOKEN_URL: &str = "https://dev-1.okta.com/oauth2/v1/token";
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn claims(aud: &str, iat: i64, exp: i64) -> Claims {
+    Claims {
+        iss: Some("0oa1".into()),
+        sub: Some("0oa1".into()),
+        aud: Some(Audience::One(aud.into())),
+        iat: Some(iat),
+        exp: Some(exp),
+        jti: Some("j-1".into()),
+        ..Claims::default()
+    }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    key: PrivateKey,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap().with_kid("k1");
+    let jwks = serde_json::json!({ "keys": [key.public_key().to_jwk()] });
+    std::fs::write(dir.path().join("jwks.json"), jwks.to_string()).unwrap();
+    Fixture { dir, key }
+}
+
+impl Fixture {
+    fn sign(&self, claims: &Claims) -> String {
+        jws::sign_json(&self.key, &jws::Header::new(self.key.algorithm()).with_kid("k1"), claims).unwrap()
+    }
+    fn explain(&self, assertion: &str) -> assert_cmd::Command {
+        let mut cmd = tollgate(self.dir.path());
+        cmd.args(["explain", assertion, "--org", ORG, "--client-id", "0oa1", "--jwks", "jwks.json"]);
+        cmd
+    }
+}
+
+fn verdict<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    report["checks"].as_array().unwrap().iter().find(|c| c["rule"] == rule).unwrap_or_else(|| panic!("no {rule} check in {report}"))
+}
+
+#[test]
+fn a_good_assertion_passes_every_rule() {
+    let f = fixture();
+    let assertion = f.sign(&claims(TOKEN_URL, now(), now() + 300));
+    let report = ok_json(&mut f.explain(&assertion));
+    assert_eq!(report["ok"], true);
+    for check in report["checks"].as_array().unwrap() {
+        assert_eq!(check["verdict"], "pass", "{check}");
+    }
+}
+
+#[test]
+fn each_broken_rule_names_okta_answer() {
+    let f = fixture();
+    let cases = [
+        (claims(TOKEN_URL, now() - 1000, now() - 10), "exp", "The client_assertion token is expired."),
+        (claims(TOKEN_URL, now(), now() + 4000), "exp", "The client_assertion token has an expiration too far into the future."),
+        (claims(TOKEN_URL, now() + 100, now() + 300), "iat", "The client_assertion token must be issued before the current time."),
+        (claims("https://dev-1.okta.com//oauth2/v1/token", now(), now() + 300), "aud", "The audience claim for client_assertion must be the endpoint invoked for the request."),
+        (Claims { sub: Some("other".into()), ..claims(TOKEN_URL, now(), now() + 300) }, "sub", "The subject claim for client_assertion is not a valid client_id."),
+        (Claims { exp: None, ..claims(TOKEN_URL, now(), now() + 300) }, "exp", "The client_assertion must contain the 'exp' claim as seconds since epoch."),
+    ];
+    for (claims, rule, description) in cases {
+        let assertion = f.sign(&claims);
+        let mut cmd = f.explain(&assertion);
+        let output = cmd.args(["--output", "json"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{rule}: {}", String::from_utf8_lossy(&output.stdout));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let check = verdict(&report, rule);
+        assert_eq!(check["verdict"], "fail", "{check}");
+        assert!(check["server_answer"].as_str().unwrap().contains(description), "{check}");
+        assert!(check["fix"].is_string(), "{check}");
+    }
+}
+
+#[test]
+fn wrong_key_fails_the_signature_and_text_output_says_how_to_fix_it() {
+    let f = fixture();
+    let other = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap();
+    let assertion = jws::sign_json(&other, &jws::Header::new(other.algorithm()).with_kid("k1"), &claims(TOKEN_URL, now(), now() + 300)).unwrap();
+    let output = f.explain(&assertion).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("FAIL  signature"), "{text}");
+    assert!(text.contains("401 invalid_client \"The client_assertion signature is invalid.\""), "{text}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: the assertion fails 1"), "{stderr}");
+
+    let unknown_kid = jws::sign_json(&f.key, &jws::Header::new(f.key.algorithm()).with_kid("nope"), &claims(TOKEN_URL, now(), now() + 300)).unwrap();
+    let report = ok_json_allow_failure(&mut f.explain(&unknown_kid));
+    assert!(verdict(&report, "kid")["server_answer"].as_str().unwrap().contains("The client_assertion JWT kid is invalid."));
+}
+
+#[test]
+fn ps256_and_the_issuer_audience_are_warnings_not_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_stdout(tollgate(d).args(["keygen", "--alg", "PS256", "--format", "jwk", "--private-key", "k.jwk", "--jwks", "j.json"]));
+    let assertion = ok_stdout(tollgate(d).args(["assertion", "--org", ORG, "--client-id", "0oa1", "--private-key", "k.jwk", "--audience", "issuer"]));
+    let report = ok_json(tollgate(d).args(["explain", assertion.trim(), "--org", ORG, "--client-id", "0oa1", "--jwks", "j.json"]));
+    assert_eq!(report["ok"], true);
+    assert_eq!(verdict(&report, "alg")["verdict"], "warn");
+    assert_eq!(verdict(&report, "aud")["verdict"], "warn");
+    assert_eq!(verdict(&report, "signature")["verdict"], "pass");
+}
+
+#[test]
+fn garbage_is_not_a_jwt() {
+    let f = fixture();
+    let stderr = fails_with(&mut f.explain("abc.def"), 1);
+    assert!(stderr.contains("fails 1"), "{stderr}");
+}
+
+fn ok_json_allow_failure(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    let output = cmd.args(["--output", "json"]).output().unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
