@@ -125,7 +125,9 @@ impl KeyArgs {
     pub fn signer(&self, client_id: &str, key: PrivateKey) -> anyhow::Result<AssertionSigner> {
         let kid = if self.no_kid {
             KidChoice::Omit
-        } else if let Some(kid) = self.kid.clone().or_else(|| self.private_key.is_none().then(|| env_var("KEY_ID")).flatten()) {
+        } else if let Some(kid) =
+            self.kid.clone().or_else(|| self.private_key.is_none().then(|| env_var("KEY_ID")).flatten())
+        {
             KidChoice::Explicit(kid)
         } else {
             KidChoice::FromKey
@@ -199,10 +201,9 @@ impl ClientArgs {
     /// `CLIENT_SECRET`.
     pub fn auth(&self) -> anyhow::Result<ClientAuth> {
         let client_id = self.client_id()?;
-        if self.key.private_key.is_none() {
-            if let Some(secret) = &self.client_secret {
-                return Ok(self.secret_auth(client_id, secret));
-            }
+        // clap keeps --client-secret and --private-key apart, so a given secret is the only flag.
+        if let Some(secret) = &self.client_secret {
+            return Ok(self.secret_auth(client_id, secret));
         }
         if let Some(key) = self.key.load_key()? {
             return Ok(ClientAuth::PrivateKeyJwt(self.key.signer(&client_id, key)?));
@@ -210,7 +211,9 @@ impl ClientArgs {
         if let Some(secret) = env_var("CLIENT_SECRET") {
             return Ok(self.secret_auth(client_id, &secret));
         }
-        Err(usage("no client credentials: pass --private-key FILE or --client-secret SECRET, or set PRIVATE_KEY or CLIENT_SECRET"))
+        Err(usage(
+            "no client credentials: pass --private-key FILE or --client-secret SECRET, or set PRIVATE_KEY or CLIENT_SECRET",
+        ))
     }
 
     fn secret_auth(&self, client_id: String, secret: &str) -> ClientAuth {

@@ -47,6 +47,7 @@ fn report(error: &anyhow::Error) -> ExitCode {
 
 /// Client commands log to stderr, quietly unless `RUST_LOG` says otherwise. (`serve` sets up its own.)
 fn init_client_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -56,8 +56,10 @@ impl AuthorizedClient {
 }
 
 fn set_authorization(request: &mut Request, value: &str) -> Result<(), ClientError> {
-    let mut value = HeaderValue::from_str(value)
-        .map_err(|_| ClientError::InvalidResponse { context: "token request", detail: "the access token is not a valid header value".into() })?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| ClientError::InvalidResponse {
+        context: "token request",
+        detail: "the access token is not a valid header value".into(),
+    })?;
     value.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, value);
     Ok(())

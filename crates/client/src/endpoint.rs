@@ -16,12 +16,19 @@ pub struct TokenEndpoint {
 /// Checks that `text` is an absolute http(s) URL and returns it without trailing slashes.
 pub fn normalize_base_url(text: &str) -> Result<String, ClientError> {
     let trimmed = text.trim().trim_end_matches('/');
-    let parsed = Url::parse(trimmed).map_err(|e| ClientError::InvalidUrl { url: text.to_owned(), reason: e.to_string() })?;
+    let parsed =
+        Url::parse(trimmed).map_err(|e| ClientError::InvalidUrl { url: text.to_owned(), reason: e.to_string() })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ClientError::InvalidUrl { url: text.to_owned(), reason: "the scheme must be http or https".into() });
+        return Err(ClientError::InvalidUrl {
+            url: text.to_owned(),
+            reason: "the scheme must be http or https".into(),
+        });
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(ClientError::InvalidUrl { url: text.to_owned(), reason: "a query or fragment is not allowed here".into() });
+        return Err(ClientError::InvalidUrl {
+            url: text.to_owned(),
+            reason: "a query or fragment is not allowed here".into(),
+        });
     }
     Ok(trimmed.to_owned())
 }

@@ -88,12 +88,7 @@ impl ClientError {
                 status,
                 code: okta.error_code,
                 summary: okta.error_summary,
-                causes: okta
-                    .error_causes
-                    .into_iter()
-                    .map(|c| c.error_summary)
-                    .filter(|s| !s.is_empty())
-                    .collect(),
+                causes: okta.error_causes.into_iter().map(|c| c.error_summary).filter(|s| !s.is_empty()).collect(),
             };
         }
         let text = String::from_utf8_lossy(body);
@@ -109,7 +104,9 @@ impl ClientError {
     /// The HTTP status of a refused request, if the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ClientError::OAuth { status, .. } | ClientError::Okta { status, .. } | ClientError::Status { status, .. } => Some(*status),
+            ClientError::OAuth { status, .. }
+            | ClientError::Okta { status, .. }
+            | ClientError::Status { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -76,7 +76,11 @@ impl ManagementClient {
     }
 
     /// Registers a service app for the client-credentials grant.
-    pub async fn register_service_app(&self, name: &str, credentials: &AppCredentials) -> Result<Registration, ClientError> {
+    pub async fn register_service_app(
+        &self,
+        name: &str,
+        credentials: &AppCredentials,
+    ) -> Result<Registration, ClientError> {
         let (method, jwks, jwks_uri) = match credentials {
             AppCredentials::Jwks(jwks) => ("private_key_jwt", Some(jwks), None),
             AppCredentials::JwksUri(uri) => ("private_key_jwt", None, Some(uri.as_str())),
@@ -96,13 +100,23 @@ impl ManagementClient {
 
     /// Grants one scope to the app; `issuer` is the authorization server's issuer (the org URL for the
     /// org authorization server and its `okta.*` scopes).
-    pub async fn grant_scope(&self, client_id: &str, scope: &str, issuer: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn grant_scope(
+        &self,
+        client_id: &str,
+        scope: &str,
+        issuer: &str,
+    ) -> Result<serde_json::Value, ClientError> {
         let path_id: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
         let body = serde_json::json!({ "scopeId": scope, "issuer": issuer });
         self.post_json("granting the scope", &format!("{}/api/v1/apps/{path_id}/grants", self.org), &body).await
     }
 
-    async fn post_json<B: Serialize, T: serde::de::DeserializeOwned>(&self, context: &'static str, url: &str, body: &B) -> Result<T, ClientError> {
+    async fn post_json<B: Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        context: &'static str,
+        url: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
         let response = self
             .http
             .post(url)

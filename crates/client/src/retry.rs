@@ -121,7 +121,11 @@ mod tests {
 
     #[test]
     fn the_earliest_of_several_resets_counts() {
-        let h = headers(&[("date", DATE), ("x-rate-limit-reset", "1609459230, 1609459210"), ("x-rate-limit-reset", "1609459220")]);
+        let h = headers(&[
+            ("date", DATE),
+            ("x-rate-limit-reset", "1609459230, 1609459210"),
+            ("x-rate-limit-reset", "1609459220"),
+        ]);
         assert_eq!(RetryPolicy::default().delay(&h, 1, 0), Duration::from_secs(11));
     }
 
@@ -147,7 +151,8 @@ mod tests {
 
     #[test]
     fn exponential_backoff_without_hints_is_capped() {
-        let policy = RetryPolicy { max_retries: 10, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(5) };
+        let policy =
+            RetryPolicy { max_retries: 10, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(5) };
         let h = HeaderMap::new();
         assert_eq!(policy.delay(&h, 1, 0), Duration::from_secs(1));
         assert_eq!(policy.delay(&h, 2, 0), Duration::from_secs(2));

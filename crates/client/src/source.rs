@@ -137,10 +137,8 @@ impl TokenSource {
     /// concurrent callers).
     pub async fn token(&self) -> Result<Arc<TokenResponse>, ClientError> {
         let mut slot = self.cache.lock().await;
-        if let Some(cached) = slot.as_ref() {
-            if cached.is_fresh(self.clock.now(), self.refresh_margin_secs) {
-                return Ok(cached.response.clone());
-            }
+        if let Some(cached) = slot.as_ref().filter(|c| c.is_fresh(self.clock.now(), self.refresh_margin_secs)) {
+            return Ok(cached.response.clone());
         }
         let obtained_at = self.clock.now();
         let fresh = CachedToken::new(self.fetch().await?, obtained_at);
@@ -179,7 +177,13 @@ impl TokenSource {
                     request = request.header(name, value);
                 }
             }
-            tracing::debug!(client_id = self.auth.client_id(), method = self.auth.method_name(), url = self.endpoint.token_url(), retry, "token request");
+            tracing::debug!(
+                client_id = self.auth.client_id(),
+                method = self.auth.method_name(),
+                url = self.endpoint.token_url(),
+                retry,
+                "token request"
+            );
             let response = request.send().await.map_err(ClientError::transport(CONTEXT))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();

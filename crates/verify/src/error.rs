@@ -75,7 +75,9 @@ impl VerifyError {
             VerifyError::WrongAudience(_) => "The access token provided is not intended for this resource.".into(),
             VerifyError::MissingClaim(claim) => format!("The access token has no '{claim}' claim."),
             VerifyError::InvalidClaims(_) => "The access token's claims are invalid.".into(),
-            VerifyError::InsufficientScope { .. } => "The access token provided does not contain the required scopes.".into(),
+            VerifyError::InsufficientScope { .. } => {
+                "The access token provided does not contain the required scopes.".into()
+            }
             VerifyError::KeysUnavailable(_) => "The issuer's keys could not be fetched.".into(),
         }
     }

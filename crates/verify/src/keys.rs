@@ -5,8 +5,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use tollgate_jose::{Algorithm, Jwks, PublicKey};
 use tokio::sync::Mutex;
+use tollgate_jose::{Algorithm, Jwks, PublicKey};
 
 use crate::VerifyError;
 use crate::metadata::{discover, fetch_json};
@@ -30,7 +30,13 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    pub fn new(http: reqwest::Client, issuer: String, jwks_uri: Option<String>, min_refresh_interval: Duration, max_key_age: Duration) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        issuer: String,
+        jwks_uri: Option<String>,
+        min_refresh_interval: Duration,
+        max_key_age: Duration,
+    ) -> Self {
         KeyCache {
             http,
             issuer,

@@ -170,7 +170,8 @@ mod tests {
             response.headers()[WWW_AUTHENTICATE],
             "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"The token has expired.\""
         );
-        let response = refusal(&VerifyError::InsufficientScope { missing: vec!["b".into()] }, None, &["a".into(), "b".into()]);
+        let response =
+            refusal(&VerifyError::InsufficientScope { missing: vec!["b".into()] }, None, &["a".into(), "b".into()]);
         assert_eq!(response.status(), 403);
         assert_eq!(
             response.headers()[WWW_AUTHENTICATE],

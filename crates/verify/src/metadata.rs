@@ -20,7 +20,10 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<IssuerMeta
         match fetch_json::<IssuerMetadata>(http, &url).await {
             Ok(metadata) if metadata.issuer == issuer => return Ok(metadata),
             Ok(metadata) => {
-                return Err(VerifyError::KeysUnavailable(format!("{url} names issuer {:?}, not {issuer:?}", metadata.issuer)));
+                return Err(VerifyError::KeysUnavailable(format!(
+                    "{url} names issuer {:?}, not {issuer:?}",
+                    metadata.issuer
+                )));
             }
             Err(reason) => failures.push(reason),
         }
@@ -30,7 +33,12 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<IssuerMeta
 
 /// GETs a JSON document; the error is a one-line reason.
 pub async fn fetch_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Result<T, String> {
-    let response = http.get(url).header(reqwest::header::ACCEPT, "application/json").send().await.map_err(|e| format!("{url}: {e}"))?;
+    let response = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!("{url}: HTTP {status}"));

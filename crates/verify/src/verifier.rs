@@ -60,7 +60,13 @@ impl Verifier {
     }
 
     pub fn with_http_client(config: VerifierConfig, http: reqwest::Client) -> Self {
-        let keys = KeyCache::new(http, config.issuer.clone(), config.jwks_uri.clone(), config.min_refresh_interval, config.max_key_age);
+        let keys = KeyCache::new(
+            http,
+            config.issuer.clone(),
+            config.jwks_uri.clone(),
+            config.min_refresh_interval,
+            config.max_key_age,
+        );
         Verifier { config, keys, now: Arc::new(system_now) }
     }
 
@@ -92,7 +98,10 @@ impl Verifier {
             return Err(VerifyError::BadSignature);
         }
         let claims: Claims = jws.claims().map_err(|e| VerifyError::Malformed(e.to_string()))?;
-        let mut rules = Validation::new((self.now)()).leeway(self.config.leeway_secs).require("exp").issuer(self.config.issuer.clone());
+        let mut rules = Validation::new((self.now)())
+            .leeway(self.config.leeway_secs)
+            .require("exp")
+            .issuer(self.config.issuer.clone());
         for audience in &self.config.audiences {
             rules = rules.audience(audience.clone());
         }

@@ -97,7 +97,11 @@ pub async fn run(command: AppCommand, format: OutputFormat) -> anyhow::Result<()
             updates.push(("CLIENT_SECRET", secret.as_str()));
         }
         dotenv::write_back(&dotenv::path(), &updates)?;
-        output::note(&format!("wrote {} to {}", updates.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(" and "), dotenv::FILE_NAME));
+        output::note(&format!(
+            "wrote {} to {}",
+            updates.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(" and "),
+            dotenv::FILE_NAME
+        ));
     }
 
     let method = registration.token_endpoint_auth_method.clone().unwrap_or_default();
@@ -143,7 +147,9 @@ fn credentials(args: &CreateArgs) -> anyhow::Result<AppCredentials> {
     };
     match key_args.load_key()? {
         Some(key) => Ok(AppCredentials::Jwks(serde_json::to_value(Jwks { keys: vec![key.public_key().to_jwk()] })?)),
-        None => Err(usage("no credentials for the app: pass --jwks FILE, --jwks-uri URL or --secret, or set PRIVATE_KEY (tollgate keygen --env)")),
+        None => Err(usage(
+            "no credentials for the app: pass --jwks FILE, --jwks-uri URL or --secret, or set PRIVATE_KEY (tollgate keygen --env)",
+        )),
     }
 }
 
@@ -152,7 +158,8 @@ fn credentials(args: &CreateArgs) -> anyhow::Result<AppCredentials> {
 fn read_public_jwks(path: &str) -> anyhow::Result<serde_json::Value> {
     let text = read_input(path)?;
     let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{path} is not JSON"))?;
-    let jwks = if value.get("keys").is_some() { Jwks::from_json(&text)? } else { Jwks { keys: vec![Jwk::from_json(&text)?] } };
+    let jwks =
+        if value.get("keys").is_some() { Jwks::from_json(&text)? } else { Jwks { keys: vec![Jwk::from_json(&text)?] } };
     jwks.public_keys().with_context(|| format!("checking the keys in {path}"))?;
     Ok(serde_json::to_value(jwks)?)
 }

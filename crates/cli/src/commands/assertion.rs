@@ -32,7 +32,8 @@ pub fn run(args: AssertionArgs, format: OutputFormat) -> anyhow::Result<()> {
         .clone()
         .or_else(|| env_var("CLIENT_ID"))
         .ok_or_else(|| usage("no client id: pass --client-id ID or set CLIENT_ID"))?;
-    let key = args.key.load_key()?.ok_or_else(|| usage("no private key: pass --private-key FILE or set PRIVATE_KEY"))?;
+    let key =
+        args.key.load_key()?.ok_or_else(|| usage("no private key: pass --private-key FILE or set PRIVATE_KEY"))?;
     let signer = args.key.signer(&client_id, key)?;
     let now = SystemClock.now();
     let header = signer.header();

@@ -29,11 +29,13 @@ pub struct CallArgs {
 }
 
 pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
-    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| usage(format!("invalid HTTP method {:?}", args.method)))?;
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| usage(format!("invalid HTTP method {:?}", args.method)))?;
     let source = args.connection.token_source().await?;
     let url = resolve_url(source.endpoint().issuer(), &args.path)?;
     let client = AuthorizedClient::new(source);
-    let mut request = client.http().request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
+    let mut request =
+        client.http().request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
     if let Some(data) = &args.data {
         let body = match data.strip_prefix('@') {
             Some(path) => read_input(path)?,
@@ -43,7 +45,8 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     }
     let response = client.send(request).await?;
     let status = response.status();
-    let challenge = response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let challenge =
+        response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.bytes().await.with_context(|| format!("reading the answer of {method} {url}"))?;
     if !status.is_success() {
         let refused = ClientError::from_response("API request", status.as_u16(), &body);
@@ -56,7 +59,8 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     match format {
         OutputFormat::Text => output::line(String::from_utf8_lossy(&body).trim_end()),
         OutputFormat::Json => {
-            let value = serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
+            let value = serde_json::from_slice(&body)
+                .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
             output::json(&value)
         }
     }
@@ -79,7 +83,10 @@ fn resolve_url(issuer: &str, path: &str) -> anyhow::Result<url::Url> {
     let base = url::Url::parse(issuer).with_context(|| format!("invalid URL {issuer}"))?;
     let url = base.join(path).map_err(|e| usage(format!("invalid path {path:?}: {e}")))?;
     if url.origin() != base.origin() {
-        return Err(usage(format!("{url} is not on {} (tokens are only sent to the org they came from)", base.origin().ascii_serialization())));
+        return Err(usage(format!(
+            "{url} is not on {} (tokens are only sent to the org they came from)",
+            base.origin().ascii_serialization()
+        )));
     }
     Ok(url)
 }

@@ -5,7 +5,9 @@ use clap_complete::Shell;
 use crate::cli::Cli;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  tollgate completions bash > /etc/bash_completion.d/tollgate\n  tollgate completions zsh > \"${fpath[1]}/_tollgate\"")]
+#[command(
+    after_help = "Examples:\n  tollgate completions bash > /etc/bash_completion.d/tollgate\n  tollgate completions zsh > \"${fpath[1]}/_tollgate\""
+)]
 pub struct CompletionsArgs {
     /// The shell to generate for.
     #[arg(value_enum)]

@@ -32,7 +32,8 @@ pub fn decode_parts(token: &str) -> anyhow::Result<DecodedParts> {
         return Err(usage(format!("not a JWT: expected three dot-separated parts, found {}", parts.len())));
     };
     let json_part = |name: &str, text: &str| -> anyhow::Result<Value> {
-        let bytes = tollgate_jose::b64url_decode(text).map_err(|e| usage(format!("the {name} is not base64url: {e}")))?;
+        let bytes =
+            tollgate_jose::b64url_decode(text).map_err(|e| usage(format!("the {name} is not base64url: {e}")))?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| usage(format!("the {name} is not JSON: {e}")))?;
         if !value.is_object() {
             return Err(usage(format!("the {name} is not a JSON object")));

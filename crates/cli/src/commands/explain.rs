@@ -102,7 +102,9 @@ pub fn run(args: ExplainArgs, format: OutputFormat) -> anyhow::Result<()> {
     let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
 
     match format {
-        OutputFormat::Json => output::json(&json!({ "endpoint": url, "ok": failed == 0, "failed": failed, "checks": checks }))?,
+        OutputFormat::Json => {
+            output::json(&json!({ "endpoint": url, "ok": failed == 0, "failed": failed, "checks": checks }))?
+        }
         OutputFormat::Text => output::line(&render(&url, &checks, failed))?,
     }
     if failed > 0 {
@@ -134,7 +136,14 @@ fn render(url: &str, checks: &[Check], failed: usize) -> String {
 }
 
 /// Every rule, in the order a token endpoint applies them.
-pub fn explain(assertion: &str, endpoint: &TokenEndpoint, url: &str, client_id: Option<&str>, jwks: Option<&Jwks>, now: i64) -> Vec<Check> {
+pub fn explain(
+    assertion: &str,
+    endpoint: &TokenEndpoint,
+    url: &str,
+    client_id: Option<&str>,
+    jwks: Option<&Jwks>,
+    now: i64,
+) -> Vec<Check> {
     let mut checks = Vec::new();
     let parts = match decode_parts(assertion) {
         Ok(parts) => {
@@ -177,10 +186,18 @@ pub fn explain(assertion: &str, endpoint: &TokenEndpoint, url: &str, client_id: 
     checks.push(aud_check(claims.get("aud"), url, endpoint.issuer()));
     checks.extend(time_checks(claims, now));
     checks.push(match claims.get("jti").and_then(Value::as_str) {
-        Some(jti) if !jti.is_empty() => check("jti", Verdict::Pass, format!("\"{jti}\"; single use: sign a new assertion for every request and retry"))
-            .invalid_client("The client_assertion token has already been used."),
-        _ => check("jti", Verdict::Warn, "missing; Okta and tollgate accept that, but a stolen assertion can then be replayed until exp")
-            .fix("add a unique jti (a uuid v4) to every assertion"),
+        Some(jti) if !jti.is_empty() => check(
+            "jti",
+            Verdict::Pass,
+            format!("\"{jti}\"; single use: sign a new assertion for every request and retry"),
+        )
+        .invalid_client("The client_assertion token has already been used."),
+        _ => check(
+            "jti",
+            Verdict::Warn,
+            "missing; Okta and tollgate accept that, but a stolen assertion can then be replayed until exp",
+        )
+        .fix("add a unique jti (a uuid v4) to every assertion"),
     });
     checks.extend(key_checks(assertion, header, jwks));
     checks
@@ -190,13 +207,19 @@ fn alg_check(header: &Value) -> Check {
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     let answer = "The client_assertion JWT signature algorithm is invalid.";
     match alg {
-        "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "ES512" => check("alg", Verdict::Pass, format!("{alg} is allowed for private_key_jwt")),
-        "PS256" | "PS384" | "PS512" => check("alg", Verdict::Warn, format!("{alg}: tollgate accepts it, Okta does not"))
-            .fix("for Okta, sign with RS256 (same RSA key) or an EC key with ES256")
-            .invalid_client(answer),
-        "HS256" | "HS384" | "HS512" => check("alg", Verdict::Fail, format!("{alg} is client_secret_jwt, not private_key_jwt"))
-            .fix("sign with the private key (RS256/ES256), or register the app for client_secret_jwt")
-            .invalid_client(answer),
+        "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "ES512" => {
+            check("alg", Verdict::Pass, format!("{alg} is allowed for private_key_jwt"))
+        }
+        "PS256" | "PS384" | "PS512" => {
+            check("alg", Verdict::Warn, format!("{alg}: tollgate accepts it, Okta does not"))
+                .fix("for Okta, sign with RS256 (same RSA key) or an EC key with ES256")
+                .invalid_client(answer)
+        }
+        "HS256" | "HS384" | "HS512" => {
+            check("alg", Verdict::Fail, format!("{alg} is client_secret_jwt, not private_key_jwt"))
+                .fix("sign with the private key (RS256/ES256), or register the app for client_secret_jwt")
+                .invalid_client(answer)
+        }
         "" => check("alg", Verdict::Fail, "missing").fix("set alg in the header, e.g. RS256").invalid_client(answer),
         other => check("alg", Verdict::Fail, format!("{other} is not one of RS256, RS384, RS512, ES256, ES384, ES512"))
             .fix("sign with RS256 (RSA key) or ES256 (P-256 key)")
@@ -208,23 +231,33 @@ fn aud_check(aud: Option<&Value>, url: &str, issuer: &str) -> Check {
     let answer = "The audience claim for client_assertion must be the endpoint invoked for the request.";
     let fix = format!("set aud to exactly \"{url}\"");
     match aud {
-        Some(Value::String(aud)) if aud == url => check("aud", Verdict::Pass, format!("\"{aud}\" is the endpoint invoked")),
-        Some(Value::String(aud)) if aud == issuer => {
-            check("aud", Verdict::Warn, format!("\"{aud}\" is the issuer: tollgate accepts it (RFC 7523bis), Okta refuses it"))
-                .fix(fix)
-                .invalid_client(answer)
+        Some(Value::String(aud)) if aud == url => {
+            check("aud", Verdict::Pass, format!("\"{aud}\" is the endpoint invoked"))
         }
-        Some(Value::String(aud)) if aud.contains("//oauth2") => {
-            check("aud", Verdict::Fail, format!("\"{aud}\" has a double slash: the org URL was written with a trailing slash"))
-                .fix(format!("remove the trailing slash from the org URL; {fix}"))
-                .invalid_client(answer)
+        Some(Value::String(aud)) if aud == issuer => check(
+            "aud",
+            Verdict::Warn,
+            format!("\"{aud}\" is the issuer: tollgate accepts it (RFC 7523bis), Okta refuses it"),
+        )
+        .fix(fix)
+        .invalid_client(answer),
+        Some(Value::String(aud)) if aud.contains("//oauth2") => check(
+            "aud",
+            Verdict::Fail,
+            format!("\"{aud}\" has a double slash: the org URL was written with a trailing slash"),
+        )
+        .fix(format!("remove the trailing slash from the org URL; {fix}"))
+        .invalid_client(answer),
+        Some(Value::String(aud)) => {
+            check("aud", Verdict::Fail, format!("\"{aud}\" is not \"{url}\"")).fix(fix).invalid_client(answer)
         }
-        Some(Value::String(aud)) => check("aud", Verdict::Fail, format!("\"{aud}\" is not \"{url}\"")).fix(fix).invalid_client(answer),
-        Some(Value::Array(values)) if values.iter().any(|v| v.as_str() == Some(url)) => {
-            check("aud", Verdict::Warn, "an array holding the endpoint: tollgate accepts it; whether Okta does is undocumented")
-                .fix(format!("send a single string: {fix}"))
-                .invalid_client(answer)
-        }
+        Some(Value::Array(values)) if values.iter().any(|v| v.as_str() == Some(url)) => check(
+            "aud",
+            Verdict::Warn,
+            "an array holding the endpoint: tollgate accepts it; whether Okta does is undocumented",
+        )
+        .fix(format!("send a single string: {fix}"))
+        .invalid_client(answer),
         Some(other) => check("aud", Verdict::Fail, format!("{other} is not \"{url}\"")).fix(fix).invalid_client(answer),
         None => check("aud", Verdict::Fail, "missing").fix(fix).invalid_client(answer),
     }
@@ -245,9 +278,13 @@ fn time_checks(claims: &Value, now: i64) -> Vec<Check> {
                     .fix("use exp = now + 300 s (Okta's SDKs use at most 3000 s)")
                     .invalid_client("The client_assertion token has an expiration too far into the future.")
             } else if ahead > SDK_LIFETIME {
-                check("exp", Verdict::Warn, format!("{ahead} s ahead: within the hour, but a clock a little fast on our side fails it"))
-                    .fix("use exp = now + 300 s")
-                    .invalid_client("The client_assertion token has an expiration too far into the future.")
+                check(
+                    "exp",
+                    Verdict::Warn,
+                    format!("{ahead} s ahead: within the hour, but a clock a little fast on our side fails it"),
+                )
+                .fix("use exp = now + 300 s")
+                .invalid_client("The client_assertion token has an expiration too far into the future.")
             } else {
                 check("exp", Verdict::Pass, format!("in {ahead} s (at most 3600 s ahead)"))
             }
@@ -289,7 +326,10 @@ fn key_checks(assertion: &str, header: &Value, jwks: Option<&Jwks>) -> Vec<Check
     let keys = match jwks.public_keys() {
         Ok(keys) => keys,
         Err(e) => {
-            return vec![check("kid", Verdict::Fail, format!("the JWKS is not usable: {e}")).invalid_client("The client JWKSet is invalid.")];
+            return vec![
+                check("kid", Verdict::Fail, format!("the JWKS is not usable: {e}"))
+                    .invalid_client("The client JWKSet is invalid."),
+            ];
         }
     };
     let matching: Vec<&PublicKey> = match kid {
@@ -323,12 +363,17 @@ fn key_checks(assertion: &str, header: &Value, jwks: Option<&Jwks>) -> Vec<Check
 }
 
 fn kids(keys: &[PublicKey]) -> String {
-    let list: Vec<String> = keys.iter().map(|k| k.kid().map(|k| format!("\"{k}\"")).unwrap_or_else(|| "no kid".into())).collect();
+    let list: Vec<String> =
+        keys.iter().map(|k| k.kid().map(|k| format!("\"{k}\"")).unwrap_or_else(|| "no kid".into())).collect();
     list.join(", ")
 }
 
 fn read_jwks(path: &str) -> anyhow::Result<Jwks> {
     let text = read_input(path)?;
     let value: Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{path} is not JSON: {e}"))?;
-    if value.get("keys").is_some() { Ok(Jwks::from_json(&text)?) } else { Ok(Jwks { keys: vec![Jwk::from_json(&text)?] }) }
+    if value.get("keys").is_some() {
+        Ok(Jwks::from_json(&text)?)
+    } else {
+        Ok(Jwks { keys: vec![Jwk::from_json(&text)?] })
+    }
 }

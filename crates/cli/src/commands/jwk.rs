@@ -99,7 +99,8 @@ fn parse_any_key(text: &str) -> anyhow::Result<Key> {
         }
         return Ok(Key::Public(PublicKey::from_pem(trimmed)?));
     }
-    let value: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| usage(format!("the input is neither PEM nor JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(trimmed).map_err(|e| usage(format!("the input is neither PEM nor JSON: {e}")))?;
     if value.get("keys").is_some() {
         let jwks = Jwks::from_json(trimmed)?;
         let [jwk] = jwks.keys.as_slice() else {

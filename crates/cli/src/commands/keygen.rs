@@ -157,7 +157,11 @@ fn write_new_file(path: &Path, text: &str, private: bool, force: bool) -> anyhow
     #[cfg(not(unix))]
     let _ = private;
     let mut file = options.open(path).with_context(|| {
-        if path.exists() { format!("{} already exists (pass --force to replace it)", path.display()) } else { format!("writing {}", path.display()) }
+        if path.exists() {
+            format!("{} already exists (pass --force to replace it)", path.display())
+        } else {
+            format!("writing {}", path.display())
+        }
     })?;
     let mut content = text.trim_end().to_owned();
     content.push('\n');

@@ -48,7 +48,9 @@ impl ConnectionArgs {
         };
         let scopes = self.scopes.scopes();
         if scopes.is_empty() && self.org.auth_server.is_none() && self.issuer.is_none() {
-            return Err(usage("no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)"));
+            return Err(usage(
+                "no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)",
+            ));
         }
         Ok(Arc::new(TokenSource::builder(endpoint, auth).http_client(http).scopes(scopes).build()?))
     }

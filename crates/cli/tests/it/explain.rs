@@ -47,7 +47,12 @@ impl Fixture {
 }
 
 fn verdict<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
-    report["checks"].as_array().unwrap().iter().find(|c| c["rule"] == rule).unwrap_or_else(|| panic!("no {rule} check in {report}"))
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} check in {report}"))
 }
 
 #[test]
@@ -66,11 +71,31 @@ fn each_broken_rule_names_okta_answer() {
     let f = fixture();
     let cases = [
         (claims(TOKEN_URL, now() - 1000, now() - 10), "exp", "The client_assertion token is expired."),
-        (claims(TOKEN_URL, now(), now() + 4000), "exp", "The client_assertion token has an expiration too far into the future."),
-        (claims(TOKEN_URL, now() + 100, now() + 300), "iat", "The client_assertion token must be issued before the current time."),
-        (claims("https://dev-1.okta.com//oauth2/v1/token", now(), now() + 300), "aud", "The audience claim for client_assertion must be the endpoint invoked for the request."),
-        (Claims { sub: Some("other".into()), ..claims(TOKEN_URL, now(), now() + 300) }, "sub", "The subject claim for client_assertion is not a valid client_id."),
-        (Claims { exp: None, ..claims(TOKEN_URL, now(), now() + 300) }, "exp", "The client_assertion must contain the 'exp' claim as seconds since epoch."),
+        (
+            claims(TOKEN_URL, now(), now() + 4000),
+            "exp",
+            "The client_assertion token has an expiration too far into the future.",
+        ),
+        (
+            claims(TOKEN_URL, now() + 100, now() + 300),
+            "iat",
+            "The client_assertion token must be issued before the current time.",
+        ),
+        (
+            claims("https://dev-1.okta.com//oauth2/v1/token", now(), now() + 300),
+            "aud",
+            "The audience claim for client_assertion must be the endpoint invoked for the request.",
+        ),
+        (
+            Claims { sub: Some("other".into()), ..claims(TOKEN_URL, now(), now() + 300) },
+            "sub",
+            "The subject claim for client_assertion is not a valid client_id.",
+        ),
+        (
+            Claims { exp: None, ..claims(TOKEN_URL, now(), now() + 300) },
+            "exp",
+            "The client_assertion must contain the 'exp' claim as seconds since epoch.",
+        ),
     ];
     for (claims, rule, description) in cases {
         let assertion = f.sign(&claims);
@@ -89,7 +114,12 @@ fn each_broken_rule_names_okta_answer() {
 fn wrong_key_fails_the_signature_and_text_output_says_how_to_fix_it() {
     let f = fixture();
     let other = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap();
-    let assertion = jws::sign_json(&other, &jws::Header::new(other.algorithm()).with_kid("k1"), &claims(TOKEN_URL, now(), now() + 300)).unwrap();
+    let assertion = jws::sign_json(
+        &other,
+        &jws::Header::new(other.algorithm()).with_kid("k1"),
+        &claims(TOKEN_URL, now(), now() + 300),
+    )
+    .unwrap();
     let output = f.explain(&assertion).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8_lossy(&output.stdout);
@@ -98,18 +128,54 @@ fn wrong_key_fails_the_signature_and_text_output_says_how_to_fix_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("error: the assertion fails 1"), "{stderr}");
 
-    let unknown_kid = jws::sign_json(&f.key, &jws::Header::new(f.key.algorithm()).with_kid("nope"), &claims(TOKEN_URL, now(), now() + 300)).unwrap();
+    let unknown_kid = jws::sign_json(
+        &f.key,
+        &jws::Header::new(f.key.algorithm()).with_kid("nope"),
+        &claims(TOKEN_URL, now(), now() + 300),
+    )
+    .unwrap();
     let report = ok_json_allow_failure(&mut f.explain(&unknown_kid));
-    assert!(verdict(&report, "kid")["server_answer"].as_str().unwrap().contains("The client_assertion JWT kid is invalid."));
+    assert!(
+        verdict(&report, "kid")["server_answer"].as_str().unwrap().contains("The client_assertion JWT kid is invalid.")
+    );
 }
 
 #[test]
 fn ps256_and_the_issuer_audience_are_warnings_not_failures() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok_stdout(tollgate(d).args(["keygen", "--alg", "PS256", "--format", "jwk", "--private-key", "k.jwk", "--jwks", "j.json"]));
-    let assertion = ok_stdout(tollgate(d).args(["assertion", "--org", ORG, "--client-id", "0oa1", "--private-key", "k.jwk", "--audience", "issuer"]));
-    let report = ok_json(tollgate(d).args(["explain", assertion.trim(), "--org", ORG, "--client-id", "0oa1", "--jwks", "j.json"]));
+    ok_stdout(tollgate(d).args([
+        "keygen",
+        "--alg",
+        "PS256",
+        "--format",
+        "jwk",
+        "--private-key",
+        "k.jwk",
+        "--jwks",
+        "j.json",
+    ]));
+    let assertion = ok_stdout(tollgate(d).args([
+        "assertion",
+        "--org",
+        ORG,
+        "--client-id",
+        "0oa1",
+        "--private-key",
+        "k.jwk",
+        "--audience",
+        "issuer",
+    ]));
+    let report = ok_json(tollgate(d).args([
+        "explain",
+        assertion.trim(),
+        "--org",
+        ORG,
+        "--client-id",
+        "0oa1",
+        "--jwks",
+        "j.json",
+    ]));
     assert_eq!(report["ok"], true);
     assert_eq!(verdict(&report, "alg")["verdict"], "warn");
     assert_eq!(verdict(&report, "aud")["verdict"], "warn");

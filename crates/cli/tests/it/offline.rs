@@ -33,7 +33,15 @@ fn keygen_rsa_sizes() {
 #[test]
 fn keygen_writes_files_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok_stdout(tollgate(dir.path()).args(["keygen", "--alg", "ES256", "--private-key", "k.pem", "--jwks", "j.json"]));
+    let out = ok_stdout(tollgate(dir.path()).args([
+        "keygen",
+        "--alg",
+        "ES256",
+        "--private-key",
+        "k.pem",
+        "--jwks",
+        "j.json",
+    ]));
     assert!(!out.contains("PRIVATE KEY"), "the private key went to the file only");
     #[cfg(unix)]
     {
@@ -55,12 +63,21 @@ fn jwk_convert_round_trips_pem_and_jwk() {
         let jwk = ok_stdout(tollgate(d).args(["jwk", "convert", "k.pem"]));
         std::fs::write(d.join("k.jwk"), &jwk).unwrap();
         let pem = ok_stdout(tollgate(d).args(["jwk", "convert", "k.jwk", "--to", "pem"]));
-        assert_eq!(pem.trim(), std::fs::read_to_string(d.join("k.pem")).unwrap().trim(), "PEM → JWK → PEM is the identity");
+        assert_eq!(
+            pem.trim(),
+            std::fs::read_to_string(d.join("k.pem")).unwrap().trim(),
+            "PEM → JWK → PEM is the identity"
+        );
         // private → public JWKS matches what keygen published
-        let from_private: serde_json::Value = serde_json::from_str(&ok_stdout(tollgate(d).args(["jwk", "convert", "k.jwk", "--to", "jwks"]))).unwrap();
-        let published: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("j.json")).unwrap()).unwrap();
+        let from_private: serde_json::Value =
+            serde_json::from_str(&ok_stdout(tollgate(d).args(["jwk", "convert", "k.jwk", "--to", "jwks"]))).unwrap();
+        let published: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("j.json")).unwrap()).unwrap();
         assert_eq!(from_private["keys"][0]["kid"], published["keys"][0]["kid"]);
-        assert_eq!(from_private["keys"][0].get("x").or(from_private["keys"][0].get("n")), published["keys"][0].get("x").or(published["keys"][0].get("n")));
+        assert_eq!(
+            from_private["keys"][0].get("x").or(from_private["keys"][0].get("n")),
+            published["keys"][0].get("x").or(published["keys"][0].get("n"))
+        );
         // public JWKS → SPKI PEM → public JWK
         let spki = ok_stdout(tollgate(d).args(["jwk", "convert", "j.json", "--to", "pem"]));
         assert!(spki.starts_with("-----BEGIN PUBLIC KEY-----"));
@@ -76,7 +93,17 @@ fn assertion_claims_follow_okta_sdks() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok_stdout(tollgate(d).args(["keygen", "--alg", "ES256", "--kid", "k1", "--private-key", "k.pem"]));
-    let assertion = ok_stdout(tollgate(d).args(["assertion", "--org", "https://dev-1.okta.com/", "--client-id", "0oa1", "--private-key", "k.pem", "--kid", "k1"]));
+    let assertion = ok_stdout(tollgate(d).args([
+        "assertion",
+        "--org",
+        "https://dev-1.okta.com/",
+        "--client-id",
+        "0oa1",
+        "--private-key",
+        "k.pem",
+        "--kid",
+        "k1",
+    ]));
     let decoded = decode(d, assertion.trim());
     let (header, claims) = (&decoded["header"], &decoded["claims"]);
     assert_eq!(header["alg"], "ES256");
@@ -87,11 +114,39 @@ fn assertion_claims_follow_okta_sdks() {
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
     assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
 
-    let out = ok_json(tollgate(d).args(["assertion", "--org", "http://127.0.0.1:1", "--auth-server", "default", "--client-id", "c", "--private-key", "k.pem", "--audience", "issuer", "--lifetime", "3000", "--no-kid"]));
+    let out = ok_json(tollgate(d).args([
+        "assertion",
+        "--org",
+        "http://127.0.0.1:1",
+        "--auth-server",
+        "default",
+        "--client-id",
+        "c",
+        "--private-key",
+        "k.pem",
+        "--audience",
+        "issuer",
+        "--lifetime",
+        "3000",
+        "--no-kid",
+    ]));
     assert_eq!(out["claims"]["aud"], "http://127.0.0.1:1/oauth2/default");
     assert_eq!(out["token_url"], "http://127.0.0.1:1/oauth2/default/v1/token");
     assert!(out["header"]["kid"].is_null());
-    fails_with(tollgate(d).args(["assertion", "--org", "http://x", "--client-id", "c", "--private-key", "k.pem", "--lifetime", "3601"]), 2);
+    fails_with(
+        tollgate(d).args([
+            "assertion",
+            "--org",
+            "http://x",
+            "--client-id",
+            "c",
+            "--private-key",
+            "k.pem",
+            "--lifetime",
+            "3601",
+        ]),
+        2,
+    );
 }
 
 #[test]
@@ -107,7 +162,9 @@ fn assertion_reads_the_environment_and_dotenv() {
     assert_eq!(out["claims"]["iss"], "from-dotenv");
     assert_eq!(out["claims"]["aud"], "https://from-dotenv.example/oauth2/v1/token");
     // the real environment wins over .env; TOLLGATE_ORG wins over OKTA_URL
-    let out = ok_json(tollgate(d).env("CLIENT_ID", "from-env").env("TOLLGATE_ORG", "https://tollgate.example").args(["assertion"]));
+    let out = ok_json(
+        tollgate(d).env("CLIENT_ID", "from-env").env("TOLLGATE_ORG", "https://tollgate.example").args(["assertion"]),
+    );
     assert_eq!(out["claims"]["iss"], "from-env");
     assert_eq!(out["claims"]["aud"], "https://tollgate.example/oauth2/v1/token");
     // a second keygen --env would orphan the registered key
@@ -120,7 +177,8 @@ fn private_key_may_be_an_escaped_pem_in_the_environment() {
     let d = dir.path();
     let pem = ok_json(tollgate(d).args(["keygen"]))["private_key"].as_str().unwrap().to_owned();
     let one_line = pem.trim().replace('\n', "\\n");
-    let out = ok_json(tollgate(d).env("PRIVATE_KEY", one_line).args(["assertion", "--org", "http://x", "--client-id", "c"]));
+    let out =
+        ok_json(tollgate(d).env("PRIVATE_KEY", one_line).args(["assertion", "--org", "http://x", "--client-id", "c"]));
     assert_eq!(out["header"]["alg"], "RS256");
 }
 
@@ -143,22 +201,52 @@ fn errors_are_one_line_with_the_right_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("bad.pem"), "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n").unwrap();
-    let stderr = fails_with(tollgate(d).args(["assertion", "--org", "http://x", "--client-id", "c", "--private-key", "bad.pem"]), 1);
+    let stderr = fails_with(
+        tollgate(d).args(["assertion", "--org", "http://x", "--client-id", "c", "--private-key", "bad.pem"]),
+        1,
+    );
     assert!(stderr.starts_with("error: reading the private key bad.pem"), "{stderr}");
-    fails_with(tollgate(d).args(["assertion", "--org", "http://x", "--client-id", "c", "--private-key", "missing.pem"]), 1);
+    fails_with(
+        tollgate(d).args(["assertion", "--org", "http://x", "--client-id", "c", "--private-key", "missing.pem"]),
+        1,
+    );
     fails_with(tollgate(d).args(["keygen", "--no-such-flag"]), 2);
     fails_with(tollgate(d).args(["keygen", "--alg", "HS256"]), 2);
     fails_with(tollgate(d).args(["token", "--client-id", "c", "--client-secret", "s"]), 2); // no org
     fails_with(tollgate(d).args(["assertion", "--org", "not a url", "--client-id", "c"]), 2);
     // nothing listens on port 1: a failed operation, exit 1
-    let stderr = fails_with(tollgate(d).args(["token", "--org", "http://127.0.0.1:1", "--auth-server", "default", "--client-id", "c", "--client-secret", "s"]), 1);
+    let stderr = fails_with(
+        tollgate(d).args([
+            "token",
+            "--org",
+            "http://127.0.0.1:1",
+            "--auth-server",
+            "default",
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s",
+        ]),
+        1,
+    );
     assert!(stderr.contains("token request"), "{stderr}");
 }
 
 #[test]
 fn every_command_has_help_with_examples() {
     let dir = tempfile::tempdir().unwrap();
-    for command in [&["keygen"][..], &["jwk", "convert"], &["app", "create"], &["assertion"], &["token"], &["call"], &["decode"], &["verify"], &["explain"], &["completions"]] {
+    for command in [
+        &["keygen"][..],
+        &["jwk", "convert"],
+        &["app", "create"],
+        &["assertion"],
+        &["token"],
+        &["call"],
+        &["decode"],
+        &["verify"],
+        &["explain"],
+        &["completions"],
+    ] {
         let help = ok_stdout(tollgate(dir.path()).args(command).arg("--help"));
         assert!(help.contains("Examples:"), "{command:?} --help has examples");
     }

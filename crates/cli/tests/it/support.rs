@@ -50,12 +50,21 @@ pub fn ok_json(cmd: &mut Command) -> serde_json::Value {
 pub fn fails_with(cmd: &mut Command, code: i32) -> String {
     let output = cmd.output().expect("tollgate runs");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(code), "stdout: {}\nstderr: {stderr}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(error_lines.len(), 1, "expected one error line, got: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     if code == 1 {
-        assert_eq!(stderr.lines().filter(|l| !l.starts_with("warning:") && !l.starts_with("note:")).count(), 1, "one line only: {stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| !l.starts_with("warning:") && !l.starts_with("note:")).count(),
+            1,
+            "one line only: {stderr}"
+        );
     }
     stderr
 }

@@ -2,6 +2,7 @@
 //! that records what it receives and answers what each test scripts (429s with Okta's headers, errors,
 //! tokens), so caching, single flight, retries and the 401 retry of `AuthorizedClient` are exercised
 //! through the network stack rather than mocks of our own code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 mod token_endpoint;
 
 use std::sync::Arc;
@@ -43,10 +44,12 @@ async fn a_cached_token_is_reused_until_the_margin_then_renewed() {
 async fn concurrent_callers_share_one_refresh() {
     let server = TestServer::start(vec![Reply::token("only", 3600).delayed(Duration::from_millis(200))]).await;
     let source = Arc::new(TokenSource::builder(server.endpoint(), secret_auth()).build().unwrap());
-    let calls: Vec<_> = (0..16).map(|_| {
-        let source = source.clone();
-        tokio::spawn(async move { source.token().await.map(|t| t.access_token.clone()) })
-    }).collect();
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let source = source.clone();
+            tokio::spawn(async move { source.token().await.map(|t| t.access_token.clone()) })
+        })
+        .collect();
     for call in calls {
         assert_eq!(call.await.unwrap().unwrap(), "only");
     }
@@ -80,7 +83,9 @@ async fn server_errors_are_retried_then_reported() {
 
 #[tokio::test]
 async fn refusals_keep_okta_error_and_description() {
-    let server = TestServer::start(vec![Reply::oauth_error(401, "invalid_client", "The client_assertion token is expired.")]).await;
+    let server =
+        TestServer::start(vec![Reply::oauth_error(401, "invalid_client", "The client_assertion token is expired.")])
+            .await;
     let source = TokenSource::builder(server.endpoint(), secret_auth()).retry_policy(fast_retries()).build().unwrap();
     let error = source.fetch().await.unwrap_err();
     assert!(matches!(&error, ClientError::OAuth { status: 401, error, description, .. }
@@ -91,7 +96,13 @@ async fn refusals_keep_okta_error_and_description() {
 #[tokio::test]
 async fn client_secret_basic_and_post_send_what_rfc_6749_says() {
     let server = TestServer::start(vec![Reply::token("a", 3600), Reply::token("b", 3600)]).await;
-    TokenSource::builder(server.endpoint(), secret_auth()).scopes(["api.read api.write"]).build().unwrap().fetch().await.unwrap();
+    TokenSource::builder(server.endpoint(), secret_auth())
+        .scopes(["api.read api.write"])
+        .build()
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap();
     let post = ClientAuth::SecretPost { client_id: "client-1".into(), secret: Secret::new("s3cr:t") };
     TokenSource::builder(server.endpoint(), post).build().unwrap().fetch().await.unwrap();
     let requests = server.requests();
@@ -111,12 +122,18 @@ async fn every_attempt_carries_a_fresh_assertion() {
     let key = PrivateKey::generate(KeySpec::Ec(tollgate_jose::Curve::P256)).unwrap();
     let public = key.public_key();
     let signer = tollgate_client::AssertionSigner::new("client-1", key);
-    let source = TokenSource::builder(server.endpoint(), ClientAuth::PrivateKeyJwt(signer)).retry_policy(fast_retries()).build().unwrap();
+    let source = TokenSource::builder(server.endpoint(), ClientAuth::PrivateKeyJwt(signer))
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
     source.fetch().await.unwrap();
     let requests = server.requests();
     let mut jtis = Vec::new();
     for request in &requests {
-        assert_eq!(request.form("client_assertion_type").as_deref(), Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+        assert_eq!(
+            request.form("client_assertion_type").as_deref(),
+            Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        );
         assert_eq!(request.form("client_id"), None, "like Okta's SDKs, no client_id next to an assertion");
         let assertion = request.form("client_assertion").unwrap();
         let jws = tollgate_jose::jws::decode(&assertion).unwrap();
