@@ -16,23 +16,14 @@ fn bench(c: &mut Criterion) {
     let rsa = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).expect("RSA key");
     let others: Vec<(Curve, PrivateKey)> = [Curve::P256, Curve::P384, Curve::P521]
         .into_iter()
-        .map(|curve| {
-            (
-                curve,
-                PrivateKey::generate(KeySpec::Ec(curve)).expect("EC key"),
-            )
-        })
+        .map(|curve| (curve, PrivateKey::generate(KeySpec::Ec(curve)).expect("EC key")))
         .collect();
     let ed = PrivateKey::generate(KeySpec::Ed25519).expect("Ed25519 key");
     let key_for = |alg: Algorithm| -> &PrivateKey {
         match alg.curve() {
             None => &rsa,
             Some(Curve::Ed25519) => &ed,
-            Some(curve) => others
-                .iter()
-                .find(|(c, _)| *c == curve)
-                .map(|(_, k)| k)
-                .expect("curve"),
+            Some(curve) => others.iter().find(|(c, _)| *c == curve).map(|(_, k)| k).expect("curve"),
         }
     };
     for alg in Algorithm::ALL {
@@ -40,21 +31,14 @@ fn bench(c: &mut Criterion) {
         let public = key.public_key();
         let header = Header::new(alg).with_kid(key.kid()).with_typ("JWT");
         let token = jws::sign(key, &header, PAYLOAD).expect("sign");
-        let input = jws::decode(&token)
-            .expect("decode")
-            .signing_input()
-            .to_owned();
+        let input = jws::decode(&token).expect("decode").signing_input().to_owned();
         let sig = key.sign(alg, input.as_bytes()).expect("sign");
 
-        c.bench_function(&format!("raw/sign/{alg}"), |b| {
-            b.iter(|| key.sign(alg, black_box(input.as_bytes())))
-        });
+        c.bench_function(&format!("raw/sign/{alg}"), |b| b.iter(|| key.sign(alg, black_box(input.as_bytes()))));
         c.bench_function(&format!("raw/verify/{alg}"), |b| {
             b.iter(|| public.verify(alg, black_box(input.as_bytes()), black_box(&sig)))
         });
-        c.bench_function(&format!("jws/sign/{alg}"), |b| {
-            b.iter(|| jws::sign(key, &header, black_box(PAYLOAD)))
-        });
+        c.bench_function(&format!("jws/sign/{alg}"), |b| b.iter(|| jws::sign(key, &header, black_box(PAYLOAD))));
         c.bench_function(&format!("jws/verify/{alg}"), |b| {
             b.iter(|| jws::decode(black_box(&token)).and_then(|j| j.verify(&public)))
         });

@@ -40,23 +40,11 @@ pub struct Claims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aud: Option<Audience>,
     /// Expiration, seconds since the epoch.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "numeric_date"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "numeric_date")]
     pub exp: Option<i64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "numeric_date"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "numeric_date")]
     pub nbf: Option<i64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "numeric_date"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "numeric_date")]
     pub iat: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
@@ -75,11 +63,7 @@ pub enum ClaimsError {
     #[error("the token expired at {exp} (now {now})")]
     Expired { exp: i64, now: i64 },
     #[error("the token expires at {exp}, more than {max_lifetime} s after now ({now})")]
-    ExpiresTooLate {
-        exp: i64,
-        now: i64,
-        max_lifetime: u64,
-    },
+    ExpiresTooLate { exp: i64, now: i64, max_lifetime: u64 },
     #[error("the token is not valid before {nbf} (now {now})")]
     NotYetValid { nbf: i64, now: i64 },
     #[error("the token was issued in the future ({iat}, now {now})")]
@@ -166,11 +150,7 @@ impl Validation {
             if let Some(max_lifetime) = self.max_lifetime
                 && i128::from(exp) - now > i128::from(max_lifetime) + leeway
             {
-                return Err(ClaimsError::ExpiresTooLate {
-                    exp,
-                    now: self.now,
-                    max_lifetime,
-                });
+                return Err(ClaimsError::ExpiresTooLate { exp, now: self.now, max_lifetime });
             }
         }
         if let Some(nbf) = claims.nbf
@@ -186,17 +166,13 @@ impl Validation {
         if let Some(expected) = &self.issuer {
             let found = claims.iss.as_deref().ok_or(ClaimsError::Missing("iss"))?;
             if found != expected {
-                return Err(ClaimsError::WrongIssuer {
-                    found: found.to_owned(),
-                });
+                return Err(ClaimsError::WrongIssuer { found: found.to_owned() });
             }
         }
         if let Some(expected) = &self.subject {
             let found = claims.sub.as_deref().ok_or(ClaimsError::Missing("sub"))?;
             if found != expected {
-                return Err(ClaimsError::WrongSubject {
-                    found: found.to_owned(),
-                });
+                return Err(ClaimsError::WrongSubject { found: found.to_owned() });
             }
         }
         if !self.audiences.is_empty() {
@@ -229,9 +205,7 @@ impl Claims {
 
 /// Checks the JSON types of the registered claims (RFC 7519 §4.1) in a payload object, so that a string
 /// `exp` is reported as [`ClaimsError::WrongType`] whatever type the caller deserializes into.
-pub(crate) fn check_registered_types(
-    map: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(), ClaimsError> {
+pub(crate) fn check_registered_types(map: &serde_json::Map<String, serde_json::Value>) -> Result<(), ClaimsError> {
     use serde_json::Value;
     for name in ["iss", "sub", "jti"] {
         if map.get(name).is_some_and(|v| !v.is_string()) {
@@ -262,9 +236,7 @@ fn numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D
             Ok(Some(v))
         }
         fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            i64::try_from(v)
-                .map(Some)
-                .map_err(|_| E::custom("NumericDate out of range"))
+            i64::try_from(v).map(Some).map_err(|_| E::custom("NumericDate out of range"))
         }
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
             let floored = v.floor();
@@ -316,36 +288,18 @@ mod tests {
     fn missing_required_claim() {
         let mut c = claims();
         c.jti = None;
-        assert_eq!(
-            Validation::new(NOW)
-                .require("exp")
-                .require("jti")
-                .validate(&c),
-            Err(ClaimsError::Missing("jti"))
-        );
-        assert_eq!(
-            Validation::new(NOW).require("cnf").validate(&claims()),
-            Err(ClaimsError::Missing("cnf"))
-        );
+        assert_eq!(Validation::new(NOW).require("exp").require("jti").validate(&c), Err(ClaimsError::Missing("jti")));
+        assert_eq!(Validation::new(NOW).require("cnf").validate(&claims()), Err(ClaimsError::Missing("cnf")));
     }
 
     #[test]
     fn expired_at_exp_and_leeway_extends() {
         let mut c = claims();
         c.exp = Some(NOW);
-        assert_eq!(
-            Validation::new(NOW).validate(&c),
-            Err(ClaimsError::Expired { exp: NOW, now: NOW })
-        );
+        assert_eq!(Validation::new(NOW).validate(&c), Err(ClaimsError::Expired { exp: NOW, now: NOW }));
         assert_eq!(Validation::new(NOW).leeway(1).validate(&c), Ok(()));
         c.exp = Some(NOW - 30);
-        assert_eq!(
-            Validation::new(NOW).leeway(30).validate(&c),
-            Err(ClaimsError::Expired {
-                exp: NOW - 30,
-                now: NOW
-            })
-        );
+        assert_eq!(Validation::new(NOW).leeway(30).validate(&c), Err(ClaimsError::Expired { exp: NOW - 30, now: NOW }));
     }
 
     #[test]
@@ -353,21 +307,8 @@ mod tests {
         let mut c = claims();
         c.exp = Some(NOW + 3601);
         let err = Validation::new(NOW).max_lifetime(3600).validate(&c);
-        assert_eq!(
-            err,
-            Err(ClaimsError::ExpiresTooLate {
-                exp: NOW + 3601,
-                now: NOW,
-                max_lifetime: 3600
-            })
-        );
-        assert_eq!(
-            Validation::new(NOW)
-                .max_lifetime(3600)
-                .leeway(1)
-                .validate(&c),
-            Ok(())
-        );
+        assert_eq!(err, Err(ClaimsError::ExpiresTooLate { exp: NOW + 3601, now: NOW, max_lifetime: 3600 }));
+        assert_eq!(Validation::new(NOW).max_lifetime(3600).leeway(1).validate(&c), Ok(()));
     }
 
     #[test]
@@ -376,20 +317,14 @@ mod tests {
         c.nbf = Some(NOW + 61);
         assert_eq!(
             Validation::new(NOW).leeway(60).validate(&c),
-            Err(ClaimsError::NotYetValid {
-                nbf: NOW + 61,
-                now: NOW
-            })
+            Err(ClaimsError::NotYetValid { nbf: NOW + 61, now: NOW })
         );
         c.nbf = Some(NOW + 60);
         assert_eq!(Validation::new(NOW).leeway(60).validate(&c), Ok(()));
         c.iat = Some(NOW + 61);
         assert_eq!(
             Validation::new(NOW).leeway(60).validate(&c),
-            Err(ClaimsError::IssuedInFuture {
-                iat: NOW + 61,
-                now: NOW
-            })
+            Err(ClaimsError::IssuedInFuture { iat: NOW + 61, now: NOW })
         );
     }
 
@@ -398,35 +333,20 @@ mod tests {
         let c = claims();
         assert_eq!(
             Validation::new(NOW).issuer("https://other").validate(&c),
-            Err(ClaimsError::WrongIssuer {
-                found: "https://issuer.example".into()
-            })
+            Err(ClaimsError::WrongIssuer { found: "https://issuer.example".into() })
         );
         assert_eq!(
             Validation::new(NOW).subject("client-2").validate(&c),
-            Err(ClaimsError::WrongSubject {
-                found: "client-1".into()
-            })
+            Err(ClaimsError::WrongSubject { found: "client-1".into() })
         );
         assert_eq!(
             Validation::new(NOW).audience("api://c").validate(&c),
-            Err(ClaimsError::WrongAudience {
-                found: vec!["api://a".into(), "api://b".into()]
-            })
+            Err(ClaimsError::WrongAudience { found: vec!["api://a".into(), "api://b".into()] })
         );
-        assert_eq!(
-            Validation::new(NOW)
-                .audience("api://c")
-                .audience("api://a")
-                .validate(&c),
-            Ok(())
-        );
+        assert_eq!(Validation::new(NOW).audience("api://c").audience("api://a").validate(&c), Ok(()));
         let mut none = claims();
         none.aud = None;
-        assert_eq!(
-            Validation::new(NOW).audience("api://a").validate(&none),
-            Err(ClaimsError::Missing("aud"))
-        );
+        assert_eq!(Validation::new(NOW).audience("api://a").validate(&none), Err(ClaimsError::Missing("aud")));
     }
 
     #[test]
@@ -438,13 +358,7 @@ mod tests {
         let v = Validation::new(NOW).require("jti").issuer("good");
         assert_eq!(v.validate(&c), Err(ClaimsError::Missing("jti")));
         c.jti = Some("x".into());
-        assert_eq!(
-            v.validate(&c),
-            Err(ClaimsError::Expired {
-                exp: NOW - 1,
-                now: NOW
-            })
-        );
+        assert_eq!(v.validate(&c), Err(ClaimsError::Expired { exp: NOW - 1, now: NOW }));
     }
 
     #[test]
@@ -453,35 +367,19 @@ mod tests {
         c.exp = Some(i64::MAX);
         c.nbf = Some(i64::MIN);
         c.iat = Some(i64::MIN);
-        assert!(
-            Validation::new(i64::MIN)
-                .leeway(u64::MAX)
-                .max_lifetime(u64::MAX)
-                .validate(&c)
-                .is_ok()
-        );
-        assert!(matches!(
-            Validation::new(NOW).max_lifetime(60).validate(&c),
-            Err(ClaimsError::ExpiresTooLate { .. })
-        ));
+        assert!(Validation::new(i64::MIN).leeway(u64::MAX).max_lifetime(u64::MAX).validate(&c).is_ok());
+        assert!(matches!(Validation::new(NOW).max_lifetime(60).validate(&c), Err(ClaimsError::ExpiresTooLate { .. })));
     }
 
     #[test]
     fn numeric_dates_must_be_numbers() {
-        let parsed: Claims = serde_json::from_str(
-            r#"{"exp":1700000000.5,"iat":1700000000,"aud":"x","cnf":{"jkt":"t"}}"#,
-        )
-        .unwrap();
+        let parsed: Claims =
+            serde_json::from_str(r#"{"exp":1700000000.5,"iat":1700000000,"aud":"x","cnf":{"jkt":"t"}}"#).unwrap();
         assert_eq!(parsed.exp, Some(1_700_000_000));
         assert_eq!(parsed.iat, Some(1_700_000_000));
         assert_eq!(parsed.aud, Some(Audience::One("x".into())));
         assert!(parsed.extra.contains_key("cnf"));
-        assert_eq!(
-            serde_json::from_str::<Claims>(r#"{"exp":-1.5}"#)
-                .unwrap()
-                .exp,
-            Some(-2)
-        );
+        assert_eq!(serde_json::from_str::<Claims>(r#"{"exp":-1.5}"#).unwrap().exp, Some(-2));
         for bad in [
             r#"{"exp":"1700000000"}"#,
             r#"{"nbf":null}"#,
@@ -495,24 +393,10 @@ mod tests {
 
     #[test]
     fn registered_claim_types_are_checked() {
-        let map = |text: &str| {
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).unwrap()
-        };
-        assert_eq!(
-            check_registered_types(&map(r#"{"exp":"1"}"#)),
-            Err(ClaimsError::WrongType("exp"))
-        );
-        assert_eq!(
-            check_registered_types(&map(r#"{"iss":1}"#)),
-            Err(ClaimsError::WrongType("iss"))
-        );
-        assert_eq!(
-            check_registered_types(&map(r#"{"aud":["a",1]}"#)),
-            Err(ClaimsError::WrongType("aud"))
-        );
-        assert_eq!(
-            check_registered_types(&map(r#"{"aud":["a"],"exp":1.5,"jti":"j"}"#)),
-            Ok(())
-        );
+        let map = |text: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).unwrap();
+        assert_eq!(check_registered_types(&map(r#"{"exp":"1"}"#)), Err(ClaimsError::WrongType("exp")));
+        assert_eq!(check_registered_types(&map(r#"{"iss":1}"#)), Err(ClaimsError::WrongType("iss")));
+        assert_eq!(check_registered_types(&map(r#"{"aud":["a",1]}"#)), Err(ClaimsError::WrongType("aud")));
+        assert_eq!(check_registered_types(&map(r#"{"aud":["a"],"exp":1.5,"jti":"j"}"#)), Ok(()));
     }
 }

@@ -41,10 +41,7 @@ pub enum JoseError {
     KeyTooSmall(u32),
     /// A JWK meant to be public carries private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`).
     #[error("the public JWK{} carries private key material ({member}); publish only the public half", kid.as_deref().map(|k| format!(" {k:?}")).unwrap_or_default())]
-    PrivateKeyMaterial {
-        kid: Option<String>,
-        member: &'static str,
-    },
+    PrivateKeyMaterial { kid: Option<String>, member: &'static str },
     /// Claims failed validation.
     #[error(transparent)]
     Claims(#[from] ClaimsError),

@@ -11,37 +11,23 @@ use serde_json::{Map, Value};
 use crate::JoseError;
 
 /// Parses `bytes` as one JSON object with no repeated member names at any depth.
-pub(crate) fn parse_object(
-    bytes: &[u8],
-    part: &'static str,
-) -> Result<Map<String, Value>, JoseError> {
+pub(crate) fn parse_object(bytes: &[u8], part: &'static str) -> Result<Map<String, Value>, JoseError> {
     let duplicate = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = de.deserialize_map(StrictVisitor {
-        duplicate: &duplicate,
-        top: true,
-    });
+    let parsed = de.deserialize_map(StrictVisitor { duplicate: &duplicate, top: true });
     if let Some(name) = duplicate.into_inner() {
         return Err(JoseError::DuplicateMember { part, name });
     }
-    let value = parsed
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| json_error(part, &e))?;
+    let value = parsed.and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(part, &e))?;
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err(JoseError::Json {
-            part,
-            detail: "not a JSON object".into(),
-        }),
+        _ => Err(JoseError::Json { part, detail: "not a JSON object".into() }),
     }
 }
 
 /// A [`JoseError::Json`] for `part`.
 pub(crate) fn json_error(part: &'static str, error: &impl fmt::Display) -> JoseError {
-    JoseError::Json {
-        part,
-        detail: error.to_string(),
-    }
+    JoseError::Json { part, detail: error.to_string() }
 }
 
 #[derive(Clone, Copy)]
@@ -61,11 +47,7 @@ impl<'de> Visitor<'de> for StrictVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.top {
-            "a JSON object"
-        } else {
-            "a JSON value"
-        })
+        f.write_str(if self.top { "a JSON object" } else { "a JSON value" })
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
@@ -78,9 +60,7 @@ impl<'de> Visitor<'de> for StrictVisitor<'_> {
         Ok(Value::from(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("non-finite number"))
+        serde_json::Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
@@ -134,42 +114,18 @@ mod tests {
     fn refuses_duplicates_at_the_top_and_nested() {
         assert_eq!(
             parse_object(br#"{"alg":"RS256","alg":"none"}"#, "header"),
-            Err(JoseError::DuplicateMember {
-                part: "header",
-                name: "alg".into()
-            })
+            Err(JoseError::DuplicateMember { part: "header", name: "alg".into() })
         );
         assert_eq!(
             parse_object(br#"{"jwk":{"kty":"EC","kty":"RSA"}}"#, "header"),
-            Err(JoseError::DuplicateMember {
-                part: "header",
-                name: "kty".into()
-            })
+            Err(JoseError::DuplicateMember { part: "header", name: "kty".into() })
         );
     }
 
     #[test]
     fn refuses_non_objects_and_trailing_data() {
-        for text in [
-            &b"[1]"[..],
-            b"\"x\"",
-            b"1",
-            b"null",
-            b"{} {}",
-            b"{",
-            b"",
-            b"\xff",
-        ] {
-            assert!(
-                matches!(
-                    parse_object(text, "payload"),
-                    Err(JoseError::Json {
-                        part: "payload",
-                        ..
-                    })
-                ),
-                "{text:?}"
-            );
+        for text in [&b"[1]"[..], b"\"x\"", b"1", b"null", b"{} {}", b"{", b"", b"\xff"] {
+            assert!(matches!(parse_object(text, "payload"), Err(JoseError::Json { part: "payload", .. })), "{text:?}");
         }
     }
 

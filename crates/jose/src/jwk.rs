@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// One JSON Web Key as it appears on the wire. Unknown members are kept in `other` and written back.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` shows which private members are present, never their values.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
     pub kty: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,17 +44,44 @@ pub struct Jwk {
     pub other: serde_json::Map<String, serde_json::Value>,
 }
 
+impl std::fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        let other: Vec<(&String, &dyn std::fmt::Debug)> = self
+            .other
+            .iter()
+            .map(|(k, v)| {
+                (k, if k == "oth" { &"<redacted>" as &dyn std::fmt::Debug } else { v as &dyn std::fmt::Debug })
+            })
+            .collect();
+        f.debug_struct("Jwk")
+            .field("kty", &self.kty)
+            .field("kid", &self.kid)
+            .field("use", &self.use_)
+            .field("alg", &self.alg)
+            .field("key_ops", &self.key_ops)
+            .field("crv", &self.crv)
+            .field("x", &self.x)
+            .field("y", &self.y)
+            .field("n", &self.n)
+            .field("e", &self.e)
+            .field("d", &redacted(&self.d))
+            .field("p", &redacted(&self.p))
+            .field("q", &redacted(&self.q))
+            .field("dp", &redacted(&self.dp))
+            .field("dq", &redacted(&self.dq))
+            .field("qi", &redacted(&self.qi))
+            .field("k", &redacted(&self.k))
+            .field("other", &other)
+            .finish()
+    }
+}
+
 impl Jwk {
     /// The first private member present (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`), if any.
     pub fn private_member(&self) -> Option<&'static str> {
-        let named = [
-            ("d", &self.d),
-            ("p", &self.p),
-            ("q", &self.q),
-            ("dp", &self.dp),
-            ("dq", &self.dq),
-            ("qi", &self.qi),
-        ];
+        let named =
+            [("d", &self.d), ("p", &self.p), ("q", &self.q), ("dp", &self.dp), ("dq", &self.dq), ("qi", &self.qi)];
         if let Some((name, _)) = named.iter().find(|(_, value)| value.is_some()) {
             return Some(name);
         }
@@ -76,10 +104,7 @@ pub const MAX_JWK_TEXT_LEN: usize = 256 * 1024;
 
 fn check_len(text: &str) -> Result<(), crate::JoseError> {
     if text.len() > MAX_JWK_TEXT_LEN {
-        return Err(crate::JoseError::TooLarge {
-            len: text.len(),
-            limit: MAX_JWK_TEXT_LEN,
-        });
+        return Err(crate::JoseError::TooLarge { len: text.len(), limit: MAX_JWK_TEXT_LEN });
     }
     Ok(())
 }
@@ -88,8 +113,7 @@ fn from_map<T: serde::de::DeserializeOwned>(
     map: serde_json::Map<String, serde_json::Value>,
     part: &'static str,
 ) -> Result<T, crate::JoseError> {
-    serde_json::from_value(serde_json::Value::Object(map))
-        .map_err(|e| crate::json::json_error(part, &e))
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| crate::json::json_error(part, &e))
 }
 
 /// A JWK Set: `{"keys": [...]}`.
@@ -114,9 +138,7 @@ impl Jwks {
             let key = crate::PublicKey::from_jwk(jwk).map_err(|e| name_key(jwk, e))?;
             // Two keys of one type under one kid make "pick the key by kid" ambiguous (RFC 7517 §4.5).
             if let Some(kid) = key.kid()
-                && keys
-                    .iter()
-                    .any(|k| k.kid() == Some(kid) && k.spec().kty() == key.spec().kty())
+                && keys.iter().any(|k| k.kid() == Some(kid) && k.spec().kty() == key.spec().kty())
             {
                 return Err(crate::JoseError::InvalidKey(format!(
                     "the JWKS has two {} keys with kid {kid:?}",
@@ -141,14 +163,9 @@ impl Jwks {
 fn name_key(jwk: &Jwk, error: crate::JoseError) -> crate::JoseError {
     use crate::JoseError;
     match (error, &jwk.kid) {
-        (JoseError::InvalidKey(detail), Some(kid)) => {
-            JoseError::InvalidKey(format!("key {kid:?}: {detail}"))
-        }
+        (JoseError::InvalidKey(detail), Some(kid)) => JoseError::InvalidKey(format!("key {kid:?}: {detail}")),
         (JoseError::PrivateKeyMaterial { kid: None, member }, kid) => {
-            JoseError::PrivateKeyMaterial {
-                kid: kid.clone(),
-                member,
-            }
+            JoseError::PrivateKeyMaterial { kid: kid.clone(), member }
         }
         (error, _) => error,
     }
@@ -162,37 +179,26 @@ mod tests {
     #[test]
     fn private_members_are_found() {
         assert_eq!(Jwk::default().private_member(), None);
-        assert_eq!(
-            Jwk {
-                dq: Some("x".into()),
-                ..Jwk::default()
-            }
-            .private_member(),
-            Some("dq")
-        );
-        assert_eq!(
-            Jwk {
-                k: Some("x".into()),
-                ..Jwk::default()
-            }
-            .private_member(),
-            Some("k")
-        );
+        assert_eq!(Jwk { dq: Some("x".into()), ..Jwk::default() }.private_member(), Some("dq"));
+        assert_eq!(Jwk { k: Some("x".into()), ..Jwk::default() }.private_member(), Some("k"));
         let mut oth = Jwk::default();
-        oth.other
-            .insert("oth".into(), serde_json::Value::Array(vec![]));
+        oth.other.insert("oth".into(), serde_json::Value::Array(vec![]));
         assert_eq!(oth.private_member(), Some("oth"));
     }
 
     #[test]
-    fn unknown_members_are_kept() {
+    fn debug_redacts_private_members() {
         let jwk =
-            Jwk::from_json(r#"{"kty":"EC","crv":"P-256","x":"a","y":"b","x5t":"t","ext":true}"#)
-                .unwrap();
-        assert_eq!(
-            jwk.other.get("x5t"),
-            Some(&serde_json::Value::String("t".into()))
-        );
+            Jwk { kty: "oct".into(), k: Some("c2VjcmV0LXNlY3JldA".into()), d: Some("ZGRkZA".into()), ..Jwk::default() };
+        let debug = format!("{jwk:?}");
+        assert!(!debug.contains("c2VjcmV0LXNlY3JldA") && !debug.contains("ZGRkZA"), "{debug}");
+        assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn unknown_members_are_kept() {
+        let jwk = Jwk::from_json(r#"{"kty":"EC","crv":"P-256","x":"a","y":"b","x5t":"t","ext":true}"#).unwrap();
+        assert_eq!(jwk.other.get("x5t"), Some(&serde_json::Value::String("t".into())));
         let back: serde_json::Value = serde_json::to_value(&jwk).unwrap();
         assert_eq!(back["ext"], serde_json::Value::Bool(true));
     }
@@ -201,71 +207,34 @@ mod tests {
     fn duplicate_members_are_refused() {
         assert_eq!(
             Jwk::from_json(r#"{"kty":"RSA","n":"AQAB","n":"AQAC","e":"AQAB"}"#),
-            Err(JoseError::DuplicateMember {
-                part: "JWK",
-                name: "n".into()
-            })
+            Err(JoseError::DuplicateMember { part: "JWK", name: "n".into() })
         );
         assert_eq!(
             Jwks::from_json(r#"{"keys":[],"keys":[]}"#),
-            Err(JoseError::DuplicateMember {
-                part: "JWKS",
-                name: "keys".into()
-            })
+            Err(JoseError::DuplicateMember { part: "JWKS", name: "keys".into() })
         );
         assert_eq!(
             Jwks::from_json(r#"{"keys":[{"kty":"EC","kty":"RSA"}]}"#),
-            Err(JoseError::DuplicateMember {
-                part: "JWKS",
-                name: "kty".into()
-            })
+            Err(JoseError::DuplicateMember { part: "JWKS", name: "kty".into() })
         );
     }
 
     #[test]
     fn wrong_shapes_are_refused() {
-        for text in [
-            r#"[]"#,
-            r#"{"kty":1}"#,
-            r#"{"kid":"x"}"#,
-            r#"{"kty":"RSA","key_ops":"sign"}"#,
-        ] {
-            assert!(
-                matches!(
-                    Jwk::from_json(text),
-                    Err(JoseError::Json { part: "JWK", .. })
-                ),
-                "{text}"
-            );
+        for text in [r#"[]"#, r#"{"kty":1}"#, r#"{"kid":"x"}"#, r#"{"kty":"RSA","key_ops":"sign"}"#] {
+            assert!(matches!(Jwk::from_json(text), Err(JoseError::Json { part: "JWK", .. })), "{text}");
         }
         for text in [r#"{}"#, r#"{"keys":{}}"#, r#"{"keys":[1]}"#] {
-            assert!(
-                matches!(
-                    Jwks::from_json(text),
-                    Err(JoseError::Json { part: "JWKS", .. })
-                ),
-                "{text}"
-            );
+            assert!(matches!(Jwks::from_json(text), Err(JoseError::Json { part: "JWKS", .. })), "{text}");
         }
         let big = format!("{{\"kty\":\"{}\"}}", "a".repeat(MAX_JWK_TEXT_LEN));
-        assert!(matches!(
-            Jwk::from_json(&big),
-            Err(JoseError::TooLarge { .. })
-        ));
+        assert!(matches!(Jwk::from_json(&big), Err(JoseError::TooLarge { .. })));
     }
 
     #[test]
     fn a_public_jwks_with_d_is_refused_naming_the_key() {
-        let jwks = Jwks::from_json(
-            r#"{"keys":[{"kty":"EC","kid":"k1","crv":"P-256","x":"a","y":"b","d":"c"}]}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            jwks.public_keys(),
-            Err(JoseError::PrivateKeyMaterial {
-                kid: Some("k1".into()),
-                member: "d"
-            })
-        );
+        let jwks =
+            Jwks::from_json(r#"{"keys":[{"kty":"EC","kid":"k1","crv":"P-256","x":"a","y":"b","d":"c"}]}"#).unwrap();
+        assert_eq!(jwks.public_keys(), Err(JoseError::PrivateKeyMaterial { kid: Some("k1".into()), member: "d" }));
     }
 }

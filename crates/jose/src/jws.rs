@@ -25,13 +25,7 @@ pub struct Header {
 impl Header {
     /// A header with only `alg`.
     pub fn new(alg: Algorithm) -> Self {
-        Header {
-            alg,
-            kid: None,
-            typ: None,
-            jwk: None,
-            other: serde_json::Map::new(),
-        }
+        Header { alg, kid: None, typ: None, jwk: None, other: serde_json::Map::new() }
     }
     /// Sets `kid`.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
@@ -52,8 +46,7 @@ impl Header {
 
 /// Signs `payload` as a compact JWS with `header` (whose `alg` must fit `key`).
 pub fn sign(key: &PrivateKey, header: &Header, payload: &[u8]) -> Result<String, JoseError> {
-    let header_json = serde_json::to_vec(&header.to_object()?)
-        .map_err(|e| crate::json::json_error("header", &e))?;
+    let header_json = serde_json::to_vec(&header.to_object()?).map_err(|e| crate::json::json_error("header", &e))?;
     let mut token = String::with_capacity((header_json.len() + payload.len()) * 4 / 3 + 400);
     token.push_str(&b64url_encode(&header_json));
     token.push('.');
@@ -81,22 +74,13 @@ impl Header {
         }
         if let Some(jwk) = &self.jwk {
             if let Some(member) = jwk.private_member() {
-                return Err(JoseError::PrivateKeyMaterial {
-                    kid: jwk.kid.clone(),
-                    member,
-                });
+                return Err(JoseError::PrivateKeyMaterial { kid: jwk.kid.clone(), member });
             }
-            map.insert(
-                "jwk".into(),
-                serde_json::to_value(jwk).map_err(|e| crate::json::json_error("header", &e))?,
-            );
+            map.insert("jwk".into(), serde_json::to_value(jwk).map_err(|e| crate::json::json_error("header", &e))?);
         }
         for (name, value) in &self.other {
             if RESERVED.contains(&name.as_str()) {
-                return Err(JoseError::DuplicateMember {
-                    part: "header",
-                    name: name.clone(),
-                });
+                return Err(JoseError::DuplicateMember { part: "header", name: name.clone() });
             }
             if name == "crit" || name == "b64" {
                 return Err(JoseError::UnknownCritical(name.clone()));
@@ -109,18 +93,11 @@ impl Header {
     /// Reads a decoded header object, applying the rules in the module docs.
     fn from_object(mut map: serde_json::Map<String, serde_json::Value>) -> Result<Self, JoseError> {
         use serde_json::Value;
-        let wrong = |name: &str| JoseError::Json {
-            part: "header",
-            detail: format!("\"{name}\" must be a string"),
-        };
+        let wrong = |name: &str| JoseError::Json { part: "header", detail: format!("\"{name}\" must be a string") };
         // RFC 7515 §4.1.11: we implement no extension, so any `crit` is refused, whatever it lists.
         if let Some(crit) = map.get("crit") {
             let names = match crit {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|v| v.as_str().unwrap_or("?"))
-                    .collect::<Vec<_>>()
-                    .join(","),
+                Value::Array(items) => items.iter().map(|v| v.as_str().unwrap_or("?")).collect::<Vec<_>>().join(","),
                 other => other.to_string(),
             };
             return Err(JoseError::UnknownCritical(names));
@@ -144,39 +121,22 @@ impl Header {
         let jwk = match map.remove("jwk") {
             None => None,
             Some(value @ Value::Object(_)) => {
-                let jwk: Jwk = serde_json::from_value(value)
-                    .map_err(|e| crate::json::json_error("header", &e))?;
+                let jwk: Jwk = serde_json::from_value(value).map_err(|e| crate::json::json_error("header", &e))?;
                 if let Some(member) = jwk.private_member() {
-                    return Err(JoseError::PrivateKeyMaterial {
-                        kid: jwk.kid,
-                        member,
-                    });
+                    return Err(JoseError::PrivateKeyMaterial { kid: jwk.kid, member });
                 }
                 Some(jwk)
             }
             Some(_) => {
-                return Err(JoseError::Json {
-                    part: "header",
-                    detail: "\"jwk\" must be an object".into(),
-                });
+                return Err(JoseError::Json { part: "header", detail: "\"jwk\" must be an object".into() });
             }
         };
-        Ok(Header {
-            alg,
-            kid,
-            typ,
-            jwk,
-            other: map,
-        })
+        Ok(Header { alg, kid, typ, jwk, other: map })
     }
 }
 
 /// Serializes `claims` to JSON and signs it: a JWT.
-pub fn sign_json<T: serde::Serialize>(
-    key: &PrivateKey,
-    header: &Header,
-    claims: &T,
-) -> Result<String, JoseError> {
+pub fn sign_json<T: serde::Serialize>(key: &PrivateKey, header: &Header, claims: &T) -> Result<String, JoseError> {
     let payload = serde_json::to_vec(claims).map_err(|e| crate::json::json_error("payload", &e))?;
     sign(key, header, &payload)
 }
@@ -193,22 +153,16 @@ pub struct Jws<'a> {
 /// Strictly decodes a compact JWS without verifying it.
 pub fn decode(token: &str) -> Result<Jws<'_>, JoseError> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(JoseError::TooLarge {
-            len: token.len(),
-            limit: MAX_TOKEN_LEN,
-        });
+        return Err(JoseError::TooLarge { len: token.len(), limit: MAX_TOKEN_LEN });
     }
     let mut parts = token.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(JoseError::Malformed(
-            "a compact JWS has exactly three parts separated by dots",
-        ));
+        return Err(JoseError::Malformed("a compact JWS has exactly three parts separated by dots"));
     };
-    let signing_input = token
-        .get(..header_b64.len() + 1 + payload_b64.len())
-        .ok_or(JoseError::Malformed("bad part lengths"))?;
+    let signing_input =
+        token.get(..header_b64.len() + 1 + payload_b64.len()).ok_or(JoseError::Malformed("bad part lengths"))?;
     if header_b64.is_empty() {
         return Err(JoseError::Malformed("the header is empty"));
     }
@@ -219,12 +173,7 @@ pub fn decode(token: &str) -> Result<Jws<'_>, JoseError> {
         return Err(JoseError::Malformed("the signature is empty"));
     }
     let signature = b64url_decode_part(signature_b64, "signature")?;
-    Ok(Jws {
-        header,
-        payload,
-        signing_input,
-        signature,
-    })
+    Ok(Jws { header, payload, signing_input, signature })
 }
 
 impl<'a> Jws<'a> {
@@ -240,8 +189,7 @@ impl<'a> Jws<'a> {
     pub fn claims<T: serde::de::DeserializeOwned>(&self) -> Result<T, JoseError> {
         let map = crate::json::parse_object(&self.payload, "payload")?;
         crate::claims::check_registered_types(&map)?;
-        serde_json::from_value(serde_json::Value::Object(map))
-            .map_err(|e| crate::json::json_error("payload", &e))
+        serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| crate::json::json_error("payload", &e))
     }
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`.
     pub fn signing_input(&self) -> &'a str {
@@ -253,11 +201,7 @@ impl<'a> Jws<'a> {
     }
     /// Verifies the signature with `key`, after checking that the header's `alg` fits the key.
     pub fn verify(&self, key: &PublicKey) -> Result<(), JoseError> {
-        key.verify(
-            self.header.alg,
-            self.signing_input.as_bytes(),
-            &self.signature,
-        )
+        key.verify(self.header.alg, self.signing_input.as_bytes(), &self.signature)
     }
 }
 

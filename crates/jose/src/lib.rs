@@ -59,30 +59,15 @@ mod tests {
     #[test]
     fn b64url_round_trips() {
         for len in 0..40u8 {
-            let bytes: Vec<u8> = (0..len)
-                .map(|i| i.wrapping_mul(37).wrapping_add(250))
-                .collect();
+            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(250)).collect();
             assert_eq!(b64url_decode(&b64url_encode(&bytes)), Ok(bytes));
         }
     }
 
     #[test]
     fn b64url_refuses_padding_whitespace_and_the_standard_alphabet() {
-        for bad in [
-            "Zg==",
-            "Zg=",
-            "Zm9v YmFy",
-            "Zm9v\n",
-            "+/8",
-            "ab/c",
-            "Z",
-            "Zm9vY",
-        ] {
-            assert_eq!(
-                b64url_decode(bad),
-                Err(JoseError::Base64("input")),
-                "{bad:?}"
-            );
+        for bad in ["Zg==", "Zg=", "Zm9v YmFy", "Zm9v\n", "+/8", "ab/c", "Z", "Zm9vY"] {
+            assert_eq!(b64url_decode(bad), Err(JoseError::Base64("input")), "{bad:?}");
         }
     }
 
@@ -91,20 +76,13 @@ mod tests {
         // "AA" is the canonical spelling of [0]; "AB".."AP" differ only in the 4 unused bits.
         assert_eq!(b64url_decode("AA"), Ok(vec![0]));
         for bad in ["AB", "AF", "AP", "AAB", "AAD"] {
-            assert_eq!(
-                b64url_decode(bad),
-                Err(JoseError::Base64("input")),
-                "{bad:?}"
-            );
+            assert_eq!(b64url_decode(bad), Err(JoseError::Base64("input")), "{bad:?}");
         }
         assert_eq!(b64url_decode("AAE"), Ok(vec![0, 1]));
     }
 
     #[test]
     fn sha256_b64url_of_abc() {
-        assert_eq!(
-            sha256_b64url(b"abc"),
-            "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
-        );
+        assert_eq!(sha256_b64url(b"abc"), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
     }
 }

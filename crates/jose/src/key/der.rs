@@ -19,22 +19,22 @@ fn bad(what: &str, e: impl std::fmt::Display) -> JoseError {
 pub(super) fn decode_pem(text: &str) -> Result<(String, Zeroizing<Vec<u8>>), JoseError> {
     let starts: Vec<usize> = text.match_indices("-----BEGIN ").map(|(i, _)| i).collect();
     if starts.is_empty() {
-        return Err(JoseError::InvalidKey(
-            "not a PEM document (no -----BEGIN line)".into(),
-        ));
+        return Err(JoseError::InvalidKey("not a PEM document (no -----BEGIN line)".into()));
     }
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
         let block = text.get(start..end).unwrap_or_default().trim();
-        let (label, der) = der::pem::decode_vec(block.as_bytes()).map_err(|e| bad("PEM", e))?;
-        let der = Zeroizing::new(der);
+        // Detect the wrap width: some tools write 76-column or unwrapped base64.
+        let mut decoder = der::pem::Decoder::new_detect_wrap(block.as_bytes()).map_err(|e| bad("PEM", e))?;
+        let label = decoder.type_label().to_owned();
+        // Capacity up front, so no reallocation leaves an unzeroized copy behind.
+        let mut der = Zeroizing::new(Vec::with_capacity(block.len()));
+        decoder.decode_to_end(&mut der).map_err(|e| bad("PEM", e))?;
         if label != "EC PARAMETERS" {
-            return Ok((label.to_owned(), der));
+            return Ok((label, der));
         }
     }
-    Err(JoseError::InvalidKey(
-        "the PEM holds only EC PARAMETERS, no key".into(),
-    ))
+    Err(JoseError::InvalidKey("the PEM holds only EC PARAMETERS, no key".into()))
 }
 
 pub(super) fn encode_pem(label: &str, der: &[u8]) -> Result<Zeroizing<String>, JoseError> {
@@ -54,27 +54,19 @@ fn named_curve(params: Option<der::AnyRef<'_>>) -> Result<crate::Curve, JoseErro
 pub(super) fn signer_from_pkcs8(der: &[u8]) -> Result<Signer, JoseError> {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| bad("PKCS#8", e))?;
     match info.algorithm.oid {
-        RSA_OID => Ok(Signer::Rsa(rsa::from_pkcs8(
-            der,
-            info.private_key.as_bytes(),
-        )?)),
+        RSA_OID => Ok(Signer::Rsa(rsa::from_pkcs8(der, info.private_key.as_bytes())?)),
         EC_OID => {
             let curve = named_curve(info.algorithm.parameters)?;
             Ok(Signer::Ec(curve, ec::from_pkcs8(curve, der)?))
         }
         ED25519_OID => Ok(Signer::Ed25519(okp::from_pkcs8(der)?)),
-        RSA_PSS_OID => Err(JoseError::Unsupported(
-            "RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into(),
-        )),
-        other => Err(JoseError::Unsupported(format!(
-            "private key algorithm {other}"
-        ))),
+        RSA_PSS_OID => Err(JoseError::Unsupported("RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into())),
+        other => Err(JoseError::Unsupported(format!("private key algorithm {other}"))),
     }
 }
 
 pub(super) fn public_from_spki(der: &[u8]) -> Result<PublicMaterial, JoseError> {
-    let spki =
-        spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| bad("SubjectPublicKeyInfo", e))?;
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| bad("SubjectPublicKeyInfo", e))?;
     let bits = spki
         .subject_public_key
         .as_bytes()
@@ -83,12 +75,8 @@ pub(super) fn public_from_spki(der: &[u8]) -> Result<PublicMaterial, JoseError> 
         RSA_OID => rsa::public_material_from_pkcs1(bits),
         EC_OID => ec::public_material(named_curve(spki.algorithm.parameters)?, bits),
         ED25519_OID => okp::public_material(bits),
-        RSA_PSS_OID => Err(JoseError::Unsupported(
-            "RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into(),
-        )),
-        other => Err(JoseError::Unsupported(format!(
-            "public key algorithm {other}"
-        ))),
+        RSA_PSS_OID => Err(JoseError::Unsupported("RSASSA-PSS-only keys (id-RSASSA-PSS); use rsaEncryption".into())),
+        other => Err(JoseError::Unsupported(format!("public key algorithm {other}"))),
     }
 }
 

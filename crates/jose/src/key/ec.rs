@@ -1,8 +1,6 @@
 //! ECDSA on P-256/384/521: curve plumbing, SEC1, JWK members, ES* verification (raw `r || s`).
 use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPrivateKeyBin, EcPrivateKeyRfc5915Der};
-use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, ParsedPublicKey,
-};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, ParsedPublicKey};
 use der::Decode;
 use der::asn1::ObjectIdentifier;
 use zeroize::Zeroizing;
@@ -23,9 +21,7 @@ pub(super) fn curve_from_oid(oid: ObjectIdentifier) -> Result<Curve, JoseError> 
         P256_OID => Ok(Curve::P256),
         P384_OID => Ok(Curve::P384),
         P521_OID => Ok(Curve::P521),
-        other => Err(JoseError::InvalidKey(format!(
-            "unsupported elliptic curve {other}"
-        ))),
+        other => Err(JoseError::InvalidKey(format!("unsupported elliptic curve {other}"))),
     }
 }
 
@@ -59,54 +55,33 @@ pub(super) fn public_material(curve: Curve, point: &[u8]) -> Result<PublicMateri
         [0x04, rest @ ..] if rest.len() == 2 * len => {}
         [0x02 | 0x03, ..] => return Err(JoseError::Unsupported("compressed EC points".into())),
         _ => {
-            return Err(JoseError::InvalidKey(format!(
-                "not an uncompressed {} point",
-                curve.as_str()
-            )));
+            return Err(JoseError::InvalidKey(format!("not an uncompressed {} point", curve.as_str())));
         }
     }
     ParsedPublicKey::new(verification_alg(curve)?, point)
         .map_err(|_| JoseError::InvalidKey(format!("the point is not on {}", curve.as_str())))?;
-    Ok(PublicMaterial::Ec {
-        curve,
-        point: point.to_vec(),
-    })
+    Ok(PublicMaterial::Ec { curve, point: point.to_vec() })
 }
 
 /// `(x, y)` of a point built by [`public_material`].
 pub(super) fn coordinates(curve: Curve, point: &[u8]) -> (&[u8], &[u8]) {
     let len = curve.coordinate_len();
     let xy = point.get(1..).unwrap_or_default();
-    (
-        xy.get(..len).unwrap_or_default(),
-        xy.get(len..).unwrap_or_default(),
-    )
+    (xy.get(..len).unwrap_or_default(), xy.get(len..).unwrap_or_default())
 }
 
-fn decode_member(
-    value: &Option<String>,
-    name: &'static str,
-    len: usize,
-) -> Result<Zeroizing<Vec<u8>>, JoseError> {
-    let text = value
-        .as_deref()
-        .ok_or_else(|| JoseError::InvalidKey(format!("EC JWK without {name:?}")))?;
+fn decode_member(value: &Option<String>, name: &'static str, len: usize) -> Result<Zeroizing<Vec<u8>>, JoseError> {
+    let text = value.as_deref().ok_or_else(|| JoseError::InvalidKey(format!("EC JWK without {name:?}")))?;
     let bytes = Zeroizing::new(b64url_decode_part(text, name)?);
     // RFC 7518 §6.2.1.2-6.2.2.1: x, y and d are the full coordinate length, no more, no less.
     if bytes.len() != len {
-        return Err(JoseError::InvalidKey(format!(
-            "EC JWK {name:?} is {} bytes, expected {len}",
-            bytes.len()
-        )));
+        return Err(JoseError::InvalidKey(format!("EC JWK {name:?} is {} bytes, expected {len}", bytes.len())));
     }
     Ok(bytes)
 }
 
 fn jwk_curve(jwk: &Jwk) -> Result<Curve, JoseError> {
-    let crv = jwk
-        .crv
-        .as_deref()
-        .ok_or_else(|| invalid("EC JWK without \"crv\""))?;
+    let crv = jwk.crv.as_deref().ok_or_else(|| invalid("EC JWK without \"crv\""))?;
     match Curve::from_name(crv)? {
         Curve::Ed25519 => Err(invalid("crv Ed25519 belongs to kty OKP, not EC")),
         curve => Ok(curve),
@@ -144,8 +119,7 @@ pub(super) fn from_pkcs8(curve: Curve, der: &[u8]) -> Result<EcdsaKeyPair, JoseE
 
 /// From a DER `ECPrivateKey` (SEC1 / RFC 5915, what `openssl ecparam -genkey` writes).
 pub(super) fn from_sec1_der(der: &[u8]) -> Result<(Curve, EcdsaKeyPair), JoseError> {
-    let key = sec1::EcPrivateKey::from_der(der)
-        .map_err(|e| JoseError::InvalidKey(format!("bad ECPrivateKey: {e}")))?;
+    let key = sec1::EcPrivateKey::from_der(der).map_err(|e| JoseError::InvalidKey(format!("bad ECPrivateKey: {e}")))?;
     let Some(sec1::EcParameters::NamedCurve(oid)) = key.parameters else {
         return Err(invalid("the SEC1 key does not name its curve"));
     };
@@ -156,38 +130,29 @@ pub(super) fn from_sec1_der(der: &[u8]) -> Result<(Curve, EcdsaKeyPair), JoseErr
 }
 
 pub(super) fn to_pkcs8(kp: &EcdsaKeyPair) -> Result<Zeroizing<Vec<u8>>, JoseError> {
-    let doc = kp
-        .to_pkcs8v1()
-        .map_err(|_| invalid("PKCS#8 encoding failed"))?;
+    let doc = kp.to_pkcs8v1().map_err(|_| invalid("PKCS#8 encoding failed"))?;
     Ok(Zeroizing::new(doc.as_ref().to_vec()))
 }
 
 pub(super) fn to_sec1(kp: &EcdsaKeyPair) -> Result<Zeroizing<Vec<u8>>, JoseError> {
-    let der: EcPrivateKeyRfc5915Der<'static> = kp
-        .private_key()
-        .as_der()
-        .map_err(|_| invalid("SEC1 encoding failed"))?;
+    let der: EcPrivateKeyRfc5915Der<'static> =
+        kp.private_key().as_der().map_err(|_| invalid("SEC1 encoding failed"))?;
     Ok(Zeroizing::new(der.as_ref().to_vec()))
 }
 
 pub(super) fn private_scalar_b64(kp: &EcdsaKeyPair) -> Result<String, JoseError> {
-    let d: EcPrivateKeyBin<'static> = kp
-        .private_key()
-        .as_be_bytes()
-        .map_err(|_| invalid("EC private key export failed"))?;
+    let d: EcPrivateKeyBin<'static> =
+        kp.private_key().as_be_bytes().map_err(|_| invalid("EC private key export failed"))?;
     Ok(b64url_encode(d.as_ref()))
 }
 
 pub(super) fn verify(curve: Curve, point: &[u8], message: &[u8], sig: &[u8]) -> Result<(), ()> {
     let alg = verification_alg(curve).map_err(|_| ())?;
-    signature::UnparsedPublicKey::new(alg, point)
-        .verify(message, sig)
-        .map_err(|_| ())
+    signature::UnparsedPublicKey::new(alg, point).verify(message, sig).map_err(|_| ())
 }
 
 pub(super) fn spki_der(curve: Curve, point: &[u8]) -> Result<Vec<u8>, JoseError> {
-    let key = ParsedPublicKey::new(verification_alg(curve)?, point)
-        .map_err(|_| invalid("EC point rejected"))?;
+    let key = ParsedPublicKey::new(verification_alg(curve)?, point).map_err(|_| invalid("EC point rejected"))?;
     let der = key.as_der().map_err(|_| invalid("SPKI encoding failed"))?;
     Ok(der.as_ref().to_vec())
 }

@@ -41,12 +41,9 @@ impl PublicMaterial {
     fn jwk(&self) -> Jwk {
         let b64 = crate::b64url_encode;
         match self {
-            PublicMaterial::Rsa { n, e } => Jwk {
-                kty: "RSA".into(),
-                n: Some(b64(n)),
-                e: Some(b64(e)),
-                ..Jwk::default()
-            },
+            PublicMaterial::Rsa { n, e } => {
+                Jwk { kty: "RSA".into(), n: Some(b64(n)), e: Some(b64(e)), ..Jwk::default() }
+            }
             PublicMaterial::Ec { curve, point } => {
                 let (x, y) = ec::coordinates(*curve, point);
                 Jwk {
@@ -57,12 +54,9 @@ impl PublicMaterial {
                     ..Jwk::default()
                 }
             }
-            PublicMaterial::Ed25519 { x } => Jwk {
-                kty: "OKP".into(),
-                crv: Some("Ed25519".into()),
-                x: Some(b64(x)),
-                ..Jwk::default()
-            },
+            PublicMaterial::Ed25519 { x } => {
+                Jwk { kty: "OKP".into(), crv: Some("Ed25519".into()), x: Some(b64(x)), ..Jwk::default() }
+            }
         }
     }
 
@@ -77,10 +71,9 @@ impl PublicMaterial {
         );
         let canonical = match self {
             PublicMaterial::Rsa { .. } => format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#),
-            PublicMaterial::Ec { curve, .. } => format!(
-                r#"{{"crv":"{}","kty":"EC","x":"{x}","y":"{y}"}}"#,
-                curve.as_str()
-            ),
+            PublicMaterial::Ec { curve, .. } => {
+                format!(r#"{{"crv":"{}","kty":"EC","x":"{x}","y":"{y}"}}"#, curve.as_str())
+            }
             PublicMaterial::Ed25519 { .. } => {
                 format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
             }
@@ -107,10 +100,7 @@ impl Signer {
 }
 
 fn mismatch(alg: Algorithm, key: impl std::fmt::Display) -> JoseError {
-    JoseError::AlgorithmMismatch {
-        alg: alg.as_str().into(),
-        key: key.to_string(),
-    }
+    JoseError::AlgorithmMismatch { alg: alg.as_str().into(), key: key.to_string() }
 }
 
 /// A pinned JWK `alg`, which must name a supported algorithm that fits the key.
@@ -133,9 +123,7 @@ pub struct PrivateKey {
 
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrivateKey")
-            .field("kid", &self.kid())
-            .finish_non_exhaustive()
+        f.debug_struct("PrivateKey").field("kid", &self.kid()).finish_non_exhaustive()
     }
 }
 
@@ -143,12 +131,7 @@ impl PrivateKey {
     fn from_signer(signer: Signer) -> Result<Self, JoseError> {
         let public = signer.public_material()?;
         let kid = public.thumbprint();
-        Ok(PrivateKey {
-            signer,
-            public,
-            kid,
-            alg: None,
-        })
+        Ok(PrivateKey { signer, public, kid, alg: None })
     }
 
     /// Generates a new key: RSA 2048/3072/4096 (e = 65537), P-256/384/521, or Ed25519.
@@ -164,6 +147,9 @@ impl PrivateKey {
     /// Reads a PEM private key: PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`) or SEC1
     /// (`EC PRIVATE KEY`). RSA below 2048 bits is refused.
     pub fn from_pem(pem: &str) -> Result<Self, JoseError> {
+        if pem.len() > crate::jwk::MAX_JWK_TEXT_LEN {
+            return Err(JoseError::TooLarge { len: pem.len(), limit: crate::jwk::MAX_JWK_TEXT_LEN });
+        }
         let (label, der) = der::decode_pem(pem)?;
         let signer = match label.as_str() {
             "PRIVATE KEY" => der::signer_from_pkcs8(&der)?,
@@ -173,19 +159,13 @@ impl PrivateKey {
                 Signer::Ec(curve, kp)
             }
             "ENCRYPTED PRIVATE KEY" => {
-                return Err(JoseError::Unsupported(
-                    "encrypted PKCS#8; decrypt it first (openssl pkey)".into(),
-                ));
+                return Err(JoseError::Unsupported("encrypted PKCS#8; decrypt it first (openssl pkey)".into()));
             }
             "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
-                return Err(JoseError::InvalidKey(format!(
-                    "the PEM holds a {label}, not a private key"
-                )));
+                return Err(JoseError::InvalidKey(format!("the PEM holds a {label}, not a private key")));
             }
             other => {
-                return Err(JoseError::InvalidKey(format!(
-                    "unsupported PEM type {other:?}"
-                )));
+                return Err(JoseError::InvalidKey(format!("unsupported PEM type {other:?}")));
             }
         };
         Self::from_signer(signer)
@@ -207,9 +187,7 @@ impl PrivateKey {
             }
             "OKP" => Signer::Ed25519(okp::from_jwk(jwk)?),
             "oct" => {
-                return Err(JoseError::InvalidKey(
-                    "symmetric (oct) keys are not supported".into(),
-                ));
+                return Err(JoseError::InvalidKey("symmetric (oct) keys are not supported".into()));
             }
             other => return Err(JoseError::InvalidKey(format!("unknown kty {other:?}"))),
         };
@@ -224,10 +202,7 @@ impl PrivateKey {
     /// Reads a private key from text that is either PEM or a JWK JSON object (what `PRIVATE_KEY` holds).
     pub fn parse(text: &str) -> Result<Self, JoseError> {
         if text.len() > crate::jwk::MAX_JWK_TEXT_LEN {
-            return Err(JoseError::TooLarge {
-                len: text.len(),
-                limit: crate::jwk::MAX_JWK_TEXT_LEN,
-            });
+            return Err(JoseError::TooLarge { len: text.len(), limit: crate::jwk::MAX_JWK_TEXT_LEN });
         }
         let trimmed = text.trim();
         if trimmed.starts_with('{') {
@@ -236,9 +211,7 @@ impl PrivateKey {
         } else if trimmed.contains("-----BEGIN ") {
             Self::from_pem(trimmed)
         } else {
-            Err(JoseError::InvalidKey(
-                "expected a PEM private key or a JWK JSON object".into(),
-            ))
+            Err(JoseError::InvalidKey("expected a PEM private key or a JWK JSON object".into()))
         }
     }
 
@@ -262,9 +235,9 @@ impl PrivateKey {
         match &self.signer {
             Signer::Rsa(kp) => der::encode_pem("RSA PRIVATE KEY", &rsa::to_pkcs1(kp)?),
             Signer::Ec(_, kp) => der::encode_pem("EC PRIVATE KEY", &ec::to_sec1(kp)?),
-            Signer::Ed25519(_) => Err(JoseError::Unsupported(
-                "Ed25519 keys have no traditional PEM; use PKCS#8".into(),
-            )),
+            Signer::Ed25519(_) => {
+                Err(JoseError::Unsupported("Ed25519 keys have no traditional PEM; use PKCS#8".into()))
+            }
         }
     }
 
@@ -330,14 +303,10 @@ impl PrivateKey {
         let failed = |_| JoseError::InvalidKey("the signing operation failed".into());
         match &self.signer {
             Signer::Rsa(kp) => rsa::sign(kp, alg, message),
-            Signer::Ec(_, kp) => kp
-                .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
-                .map(|sig| sig.as_ref().to_vec())
-                .map_err(failed),
-            Signer::Ed25519(kp) => kp
-                .try_sign(message)
-                .map(|sig| sig.as_ref().to_vec())
-                .map_err(failed),
+            Signer::Ec(_, kp) => {
+                kp.sign(&aws_lc_rs::rand::SystemRandom::new(), message).map(|sig| sig.as_ref().to_vec()).map_err(failed)
+            }
+            Signer::Ed25519(kp) => kp.try_sign(message).map(|sig| sig.as_ref().to_vec()).map_err(failed),
         }
     }
 }
@@ -354,43 +323,28 @@ pub struct PublicKey {
 
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("kid", &self.kid())
-            .finish_non_exhaustive()
+        f.debug_struct("PublicKey").field("kid", &self.kid()).finish_non_exhaustive()
     }
 }
 
 impl PublicKey {
     fn new(material: PublicMaterial) -> Self {
-        PublicKey {
-            material,
-            kid: None,
-            alg: None,
-            use_: None,
-            key_ops: None,
-        }
+        PublicKey { material, kid: None, alg: None, use_: None, key_ops: None }
     }
 
     /// Reads a PEM public key: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
     pub fn from_pem(pem: &str) -> Result<Self, JoseError> {
         if pem.len() > crate::jwk::MAX_JWK_TEXT_LEN {
-            return Err(JoseError::TooLarge {
-                len: pem.len(),
-                limit: crate::jwk::MAX_JWK_TEXT_LEN,
-            });
+            return Err(JoseError::TooLarge { len: pem.len(), limit: crate::jwk::MAX_JWK_TEXT_LEN });
         }
         let (label, der) = der::decode_pem(pem)?;
         match label.as_str() {
             "PUBLIC KEY" => Self::from_spki_der(&der),
             "RSA PUBLIC KEY" => Ok(Self::new(rsa::public_material_from_pkcs1(&der)?)),
-            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
-                Err(JoseError::InvalidKey(format!(
-                    "the PEM holds a {label}; a public key (BEGIN PUBLIC KEY) was expected"
-                )))
-            }
-            other => Err(JoseError::InvalidKey(format!(
-                "unsupported PEM type {other:?}"
-            ))),
+            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => Err(
+                JoseError::InvalidKey(format!("the PEM holds a {label}; a public key (BEGIN PUBLIC KEY) was expected")),
+            ),
+            other => Err(JoseError::InvalidKey(format!("unsupported PEM type {other:?}"))),
         }
     }
 
@@ -403,30 +357,19 @@ impl PublicKey {
     /// off-curve points, RSA below 2048 bits and an `alg` that does not fit the key are all refused.
     pub fn from_jwk(jwk: &Jwk) -> Result<Self, JoseError> {
         if let Some(member) = jwk.private_member() {
-            return Err(JoseError::PrivateKeyMaterial {
-                kid: jwk.kid.clone(),
-                member,
-            });
+            return Err(JoseError::PrivateKeyMaterial { kid: jwk.kid.clone(), member });
         }
         let material = match jwk.kty.as_str() {
             "RSA" => rsa::public_material_from_jwk(jwk)?,
             "EC" => ec::public_material_from_jwk(jwk)?,
             "OKP" => okp::public_material_from_jwk(jwk)?,
             "oct" => {
-                return Err(JoseError::InvalidKey(
-                    "symmetric (oct) keys cannot be public keys".into(),
-                ));
+                return Err(JoseError::InvalidKey("symmetric (oct) keys cannot be public keys".into()));
             }
             other => return Err(JoseError::InvalidKey(format!("unknown kty {other:?}"))),
         };
         let alg = pinned_alg(jwk.alg.as_deref(), material.spec())?;
-        Ok(PublicKey {
-            material,
-            kid: jwk.kid.clone(),
-            alg,
-            use_: jwk.use_.clone(),
-            key_ops: jwk.key_ops.clone(),
-        })
+        Ok(PublicKey { material, kid: jwk.kid.clone(), alg, use_: jwk.use_.clone(), key_ops: jwk.key_ops.clone() })
     }
 
     /// SPKI DER.
@@ -487,19 +430,11 @@ impl PublicKey {
         self.spec().fits(alg)
             && self.alg.is_none_or(|pinned| pinned == alg)
             && self.use_.as_deref().is_none_or(|u| u == "sig")
-            && self
-                .key_ops
-                .as_ref()
-                .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+            && self.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|op| op == "verify"))
     }
 
     /// Verifies a raw signature. Fails with [`JoseError::AlgorithmMismatch`] if `!self.allows(alg)`.
-    pub fn verify(
-        &self,
-        alg: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), JoseError> {
+    pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
         if !self.allows(alg) {
             return Err(mismatch(alg, self.describe()));
         }

@@ -16,9 +16,7 @@ const MAX_BITS: u32 = 8192;
 pub(super) fn bits(n: &[u8]) -> u32 {
     let n = strip_zeros(n);
     let Some(first) = n.first() else { return 0 };
-    u32::try_from(n.len() * 8)
-        .unwrap_or(u32::MAX)
-        .saturating_sub(first.leading_zeros())
+    u32::try_from(n.len() * 8).unwrap_or(u32::MAX).saturating_sub(first.leading_zeros())
 }
 
 fn strip_zeros(mut bytes: &[u8]) -> &[u8] {
@@ -36,9 +34,7 @@ fn invalid(detail: &str) -> JoseError {
 fn check_size(n: &[u8]) -> Result<(), JoseError> {
     match bits(n) {
         b if b < MIN_BITS => Err(JoseError::KeyTooSmall(b)),
-        b if b > MAX_BITS => Err(JoseError::InvalidKey(format!(
-            "RSA key of {b} bits is larger than {MAX_BITS}"
-        ))),
+        b if b > MAX_BITS => Err(JoseError::InvalidKey(format!("RSA key of {b} bits is larger than {MAX_BITS}"))),
         _ => Ok(()),
     }
 }
@@ -50,9 +46,7 @@ pub(super) fn generate(bits: u32) -> Result<KeyPair, JoseError> {
         4096 => KeySize::Rsa4096,
         b if b < MIN_BITS => return Err(JoseError::KeyTooSmall(b)),
         b => {
-            return Err(JoseError::Unsupported(format!(
-                "generating RSA-{b}; use 2048, 3072 or 4096"
-            )));
+            return Err(JoseError::Unsupported(format!("generating RSA-{b}; use 2048, 3072 or 4096")));
         }
     };
     KeyPair::generate(size).map_err(|_| invalid("RSA key generation failed"))
@@ -68,25 +62,18 @@ pub(super) fn public_material(n: &[u8], e: &[u8]) -> Result<PublicMaterial, Jose
         _ => return Err(invalid("RSA public exponent is longer than 32 bits")),
     };
     if e_value < 3 || e_value % 2 == 0 {
-        return Err(JoseError::InvalidKey(format!(
-            "RSA public exponent {e_value} is not an odd number >= 3"
-        )));
+        return Err(JoseError::InvalidKey(format!("RSA public exponent {e_value} is not an odd number >= 3")));
     }
     if n.last().is_none_or(|last| last % 2 == 0) {
         return Err(invalid("RSA modulus is even"));
     }
     if has_roca_fingerprint(n) {
-        return Err(invalid(
-            "RSA modulus has the ROCA fingerprint (CVE-2017-15361); the key is factorable",
-        ));
+        return Err(invalid("RSA modulus has the ROCA fingerprint (CVE-2017-15361); the key is factorable"));
     }
     PublicKeyComponents { n, e }
         .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
         .map_err(|e| JoseError::InvalidKey(format!("RSA public key rejected: {e}")))?;
-    Ok(PublicMaterial::Rsa {
-        n: n.to_vec(),
-        e: e.to_vec(),
-    })
+    Ok(PublicMaterial::Rsa { n: n.to_vec(), e: e.to_vec() })
 }
 
 /// ROCA (CVE-2017-15361): Infineon-generated moduli are `k·M + (65537^a mod M)` for a primorial `M`, so
@@ -94,13 +81,11 @@ pub(super) fn public_material(n: &[u8], e: &[u8]) -> Result<PublicMaterial, Jose
 /// this for all 38 primes with probability below 2^-150 (Nemec et al., CCS 2017, the published detector).
 fn has_roca_fingerprint(n: &[u8]) -> bool {
     const PRIMES: [u32; 38] = [
-        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
-        97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107,
+        109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
     ];
     PRIMES.iter().all(|&p| {
-        let residue = n
-            .iter()
-            .fold(0u32, |acc, &b| ((acc << 8) | u32::from(b)) % p);
+        let residue = n.iter().fold(0u32, |acc, &b| ((acc << 8) | u32::from(b)) % p);
         // Walk the subgroup <65537> mod p (at most p - 1 elements).
         let generator = 65537 % p;
         let mut element = 1u32;
@@ -125,41 +110,27 @@ pub(super) fn public_material_from_pkcs1(der: &[u8]) -> Result<PublicMaterial, J
 }
 
 fn member<'a>(jwk: &'a Jwk, value: &'a Option<String>, name: &str) -> Result<&'a str, JoseError> {
-    value
-        .as_deref()
-        .ok_or_else(|| JoseError::InvalidKey(format!("{} JWK without {name:?}", jwk.kty)))
+    value.as_deref().ok_or_else(|| JoseError::InvalidKey(format!("{} JWK without {name:?}", jwk.kty)))
 }
 
-fn decode_member(
-    jwk: &Jwk,
-    value: &Option<String>,
-    name: &'static str,
-) -> Result<Zeroizing<Vec<u8>>, JoseError> {
-    Ok(Zeroizing::new(b64url_decode_part(
-        member(jwk, value, name)?,
-        name,
-    )?))
+fn decode_member(jwk: &Jwk, value: &Option<String>, name: &'static str) -> Result<Zeroizing<Vec<u8>>, JoseError> {
+    Ok(Zeroizing::new(b64url_decode_part(member(jwk, value, name)?, name)?))
 }
 
 pub(super) fn public_material_from_jwk(jwk: &Jwk) -> Result<PublicMaterial, JoseError> {
-    public_material(
-        &decode_member(jwk, &jwk.n, "n")?,
-        &decode_member(jwk, &jwk.e, "e")?,
-    )
+    public_material(&decode_member(jwk, &jwk.n, "n")?, &decode_member(jwk, &jwk.e, "e")?)
 }
 
 /// From a DER `RSAPrivateKey` (PKCS#1, what `openssl genrsa -traditional` writes).
 pub(super) fn from_pkcs1_der(der: &[u8]) -> Result<KeyPair, JoseError> {
     check_private_der(der)?;
-    KeyPair::from_der(der)
-        .map_err(|e| JoseError::InvalidKey(format!("RSA private key rejected: {e}")))
+    KeyPair::from_der(der).map_err(|e| JoseError::InvalidKey(format!("RSA private key rejected: {e}")))
 }
 
 /// From a PKCS#8 document whose inner `RSAPrivateKey` is `inner`.
 pub(super) fn from_pkcs8(pkcs8: &[u8], inner: &[u8]) -> Result<KeyPair, JoseError> {
     check_private_der(inner)?;
-    KeyPair::from_pkcs8(pkcs8)
-        .map_err(|e| JoseError::InvalidKey(format!("RSA private key rejected: {e}")))
+    KeyPair::from_pkcs8(pkcs8).map_err(|e| JoseError::InvalidKey(format!("RSA private key rejected: {e}")))
 }
 
 /// Size and shape checks that give a precise error before aws-lc-rs gives a generic one.
@@ -196,10 +167,7 @@ pub(super) fn from_jwk(jwk: &Jwk) -> Result<KeyPair, JoseError> {
         return Err(invalid("RSA JWK has some but not all of p, q, dp, dq, qi"));
     };
     let components = KeyPairComponents {
-        public_key: PublicKeyComponents {
-            n: strip_zeros(&n),
-            e: strip_zeros(&e),
-        },
+        public_key: PublicKeyComponents { n: strip_zeros(&n), e: strip_zeros(&e) },
         d: &d[..],
         p: &p[..],
         q: &q[..],
@@ -207,8 +175,7 @@ pub(super) fn from_jwk(jwk: &Jwk) -> Result<KeyPair, JoseError> {
         dQ: &dq[..],
         qInv: &qi[..],
     };
-    KeyPair::from_components(&components)
-        .map_err(|e| JoseError::InvalidKey(format!("RSA private JWK rejected: {e}")))
+    KeyPair::from_components(&components).map_err(|e| JoseError::InvalidKey(format!("RSA private JWK rejected: {e}")))
 }
 
 pub(super) fn to_pkcs8(kp: &KeyPair) -> Result<Zeroizing<Vec<u8>>, JoseError> {
@@ -220,15 +187,13 @@ pub(super) fn to_pkcs8(kp: &KeyPair) -> Result<Zeroizing<Vec<u8>>, JoseError> {
 /// The PKCS#1 `RSAPrivateKey` inside our PKCS#8 encoding.
 pub(super) fn to_pkcs1(kp: &KeyPair) -> Result<Zeroizing<Vec<u8>>, JoseError> {
     let pkcs8 = to_pkcs8(kp)?;
-    let info = pkcs8::PrivateKeyInfoRef::from_der(&pkcs8)
-        .map_err(|_| invalid("PKCS#8 decoding failed"))?;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(&pkcs8).map_err(|_| invalid("PKCS#8 decoding failed"))?;
     Ok(Zeroizing::new(info.private_key.as_bytes().to_vec()))
 }
 
 pub(super) fn add_private_members(kp: &KeyPair, jwk: &mut Jwk) -> Result<(), JoseError> {
     let pkcs1 = to_pkcs1(kp)?;
-    let key = pkcs1::RsaPrivateKey::<UintRef<'_>>::from_der(&pkcs1)
-        .map_err(|_| invalid("PKCS#1 decoding failed"))?;
+    let key = pkcs1::RsaPrivateKey::<UintRef<'_>>::from_der(&pkcs1).map_err(|_| invalid("PKCS#1 decoding failed"))?;
     let b64 = |v: UintRef<'_>| Some(b64url_encode(v.as_bytes()));
     jwk.d = b64(key.private_exponent);
     jwk.p = b64(key.prime1);
@@ -250,23 +215,12 @@ pub(super) fn sign(kp: &KeyPair, alg: Algorithm, message: &[u8]) -> Result<Vec<u
         _ => return Err(invalid("not an RSA algorithm")),
     };
     let mut out = vec![0; kp.public_modulus_len()];
-    kp.sign(
-        encoding,
-        &aws_lc_rs::rand::SystemRandom::new(),
-        message,
-        &mut out,
-    )
-    .map_err(|_| invalid("RSA signing failed"))?;
+    kp.sign(encoding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut out)
+        .map_err(|_| invalid("RSA signing failed"))?;
     Ok(out)
 }
 
-pub(super) fn verify(
-    n: &[u8],
-    e: &[u8],
-    alg: Algorithm,
-    message: &[u8],
-    sig: &[u8],
-) -> Result<(), ()> {
+pub(super) fn verify(n: &[u8], e: &[u8], alg: Algorithm, message: &[u8], sig: &[u8]) -> Result<(), ()> {
     // PS*: MGF1 with the same hash and a salt as long as the hash (RFC 7518 §3.5).
     let params: &'static RsaParameters = match alg {
         Algorithm::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
@@ -277,17 +231,13 @@ pub(super) fn verify(
         Algorithm::Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
         _ => return Err(()),
     };
-    PublicKeyComponents { n, e }
-        .verify(params, message, sig)
-        .map_err(|_| ())
+    PublicKeyComponents { n, e }.verify(params, message, sig).map_err(|_| ())
 }
 
 /// SPKI DER for `n`, `e`.
 pub(super) fn spki_der(n: &[u8], e: &[u8]) -> Result<Vec<u8>, JoseError> {
     use aws_lc_rs::encoding::AsDer;
-    let der = PublicKeyComponents { n, e }
-        .as_der()
-        .map_err(|_| invalid("SPKI encoding failed"))?;
+    let der = PublicKeyComponents { n, e }.as_der().map_err(|_| invalid("SPKI encoding failed"))?;
     Ok(der.as_ref().to_vec())
 }
 
@@ -307,22 +257,10 @@ mod tests {
     fn exponent_policy() {
         let mut n = vec![0xc5; 256];
         n[255] = 0x01;
-        assert!(matches!(
-            public_material(&n, &[1]),
-            Err(JoseError::InvalidKey(_))
-        ));
-        assert!(matches!(
-            public_material(&n, &[4]),
-            Err(JoseError::InvalidKey(_))
-        ));
-        assert!(matches!(
-            public_material(&n, &[1, 0, 0, 0, 1]),
-            Err(JoseError::InvalidKey(_))
-        ));
-        assert_eq!(
-            public_material(&n[..128], &[1, 0, 1]).err(),
-            Some(JoseError::KeyTooSmall(1024))
-        );
+        assert!(matches!(public_material(&n, &[1]), Err(JoseError::InvalidKey(_))));
+        assert!(matches!(public_material(&n, &[4]), Err(JoseError::InvalidKey(_))));
+        assert!(matches!(public_material(&n, &[1, 0, 0, 0, 1]), Err(JoseError::InvalidKey(_))));
+        assert_eq!(public_material(&n[..128], &[1, 0, 1]).err(), Some(JoseError::KeyTooSmall(1024)));
         assert!(public_material(&n, &[1, 0, 1]).is_ok());
     }
 }

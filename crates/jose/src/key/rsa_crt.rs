@@ -11,9 +11,7 @@ use zeroize::Zeroizing;
 use crate::JoseError;
 
 fn fail() -> JoseError {
-    JoseError::InvalidKey(
-        "RSA private JWK: n, e and d are inconsistent (cannot recover p and q)".into(),
-    )
+    JoseError::InvalidKey("RSA private JWK: n, e and d are inconsistent (cannot recover p and q)".into())
 }
 
 fn gcd(mut a: BigUint, mut b: BigUint) -> BigUint {
@@ -42,10 +40,7 @@ pub(super) fn recover(n: &[u8], e: &[u8], d: &[u8]) -> Result<[Zeroizing<Vec<u8>
         return Err(fail());
     }
     let r = &k >> t;
-    for g in [
-        2u32, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83,
-        89, 97,
-    ] {
+    for g in [2u32, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97] {
         let mut y = BigUint::from(g).modpow(&r, &n);
         if y == one || y == n_minus_1 {
             continue;
@@ -83,20 +78,13 @@ mod tests {
     #[test]
     fn recovers_a_toy_key() {
         // p = 61, q = 53, n = 3233, e = 17, d = 2753 (the textbook example).
-        let [p, q, dp, dq, qi] =
-            recover(&3233u16.to_be_bytes(), &[17], &2753u16.to_be_bytes()).unwrap();
+        let [p, q, dp, dq, qi] = recover(&3233u16.to_be_bytes(), &[17], &2753u16.to_be_bytes()).unwrap();
         let mut pq = [BigUint::from_bytes_be(&p), BigUint::from_bytes_be(&q)];
         pq.sort();
         assert_eq!(pq, [BigUint::from(53u8), BigUint::from(61u8)]);
         let (p, q) = (BigUint::from_bytes_be(&p), BigUint::from_bytes_be(&q));
-        assert_eq!(
-            BigUint::from_bytes_be(&dp),
-            BigUint::from(2753u16) % (&p - 1u8)
-        );
-        assert_eq!(
-            BigUint::from_bytes_be(&dq),
-            BigUint::from(2753u16) % (&q - 1u8)
-        );
+        assert_eq!(BigUint::from_bytes_be(&dp), BigUint::from(2753u16) % (&p - 1u8));
+        assert_eq!(BigUint::from_bytes_be(&dq), BigUint::from(2753u16) % (&q - 1u8));
         assert_eq!((BigUint::from_bytes_be(&qi) * &q) % &p, BigUint::from(1u8));
     }
 

@@ -72,12 +72,7 @@ fn our_tokens_verify_with_jsonwebtoken() {
             continue;
         };
         let key = keys().for_alg(alg);
-        let token = jws::sign_json(
-            key,
-            &Header::new(alg).with_kid(key.kid()).with_typ("JWT"),
-            &claims(),
-        )
-        .unwrap();
+        let token = jws::sign_json(key, &Header::new(alg).with_kid(key.kid()).with_typ("JWT"), &claims()).unwrap();
         let (_, decoding) = keys_for(alg);
         let data = jwt::decode::<serde_json::Value>(&token, &decoding, &their_validation(theirs))
             .unwrap_or_else(|e| panic!("{alg}: jsonwebtoken refused our token: {e}"));
@@ -98,11 +93,7 @@ fn jsonwebtoken_tokens_verify_with_ours() {
         let token = jwt::encode(&header, &claims(), &encoding).unwrap();
         let decoded = jws::decode(&token).unwrap();
         assert_eq!(decoded.header().alg, alg);
-        assert_eq!(
-            decoded.verify(&keys().for_alg(alg).public_key()),
-            Ok(()),
-            "{alg}"
-        );
+        assert_eq!(decoded.verify(&keys().for_alg(alg).public_key()), Ok(()), "{alg}");
         let got: Claims = decoded.claims().unwrap();
         assert_eq!(got, claims());
         let validation = Validation::new(NOW)
@@ -118,24 +109,8 @@ fn a_token_they_refuse_we_refuse() {
     // Signed with one key, checked with another: both libraries say no.
     let alg = Algorithm::Es256;
     let token = jws::sign_json(&keys().p256, &Header::new(alg), &claims()).unwrap();
-    let other =
-        tollgate_jose::PrivateKey::generate(tollgate_jose::KeySpec::Ec(tollgate_jose::Curve::P256))
-            .unwrap();
-    let their_key =
-        jwt::DecodingKey::from_ec_pem(other.public_key().to_spki_pem().unwrap().as_bytes())
-            .unwrap();
-    assert!(
-        jwt::decode::<serde_json::Value>(
-            &token,
-            &their_key,
-            &their_validation(jwt::Algorithm::ES256)
-        )
-        .is_err()
-    );
-    assert!(
-        jws::decode(&token)
-            .unwrap()
-            .verify(&other.public_key())
-            .is_err()
-    );
+    let other = tollgate_jose::PrivateKey::generate(tollgate_jose::KeySpec::Ec(tollgate_jose::Curve::P256)).unwrap();
+    let their_key = jwt::DecodingKey::from_ec_pem(other.public_key().to_spki_pem().unwrap().as_bytes()).unwrap();
+    assert!(jwt::decode::<serde_json::Value>(&token, &their_key, &their_validation(jwt::Algorithm::ES256)).is_err());
+    assert!(jws::decode(&token).unwrap().verify(&other.public_key()).is_err());
 }

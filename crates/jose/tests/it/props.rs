@@ -5,13 +5,7 @@ use tollgate_jose::{Algorithm, Header, Jwk, Jwks, PrivateKey, PublicKey, jws};
 use crate::keys;
 
 fn alg_strategy(rsa: bool) -> impl Strategy<Value = Algorithm> {
-    proptest::sample::select(
-        Algorithm::ALL
-            .iter()
-            .copied()
-            .filter(|a| a.is_rsa() == rsa)
-            .collect::<Vec<_>>(),
-    )
+    proptest::sample::select(Algorithm::ALL.iter().copied().filter(|a| a.is_rsa() == rsa).collect::<Vec<_>>())
 }
 
 fn round_trip(alg: Algorithm, payload: &[u8], kid: &str) -> Result<(), TestCaseError> {
@@ -103,12 +97,7 @@ fn any_single_byte_change_is_refused() {
     for alg in Algorithm::ALL {
         let key = keys().for_alg(alg);
         let public = key.public_key();
-        let token = jws::sign(
-            key,
-            &Header::new(alg).with_kid("k"),
-            br#"{"sub":"client","exp":1700000000}"#,
-        )
-        .unwrap();
+        let token = jws::sign(key, &Header::new(alg).with_kid("k"), br#"{"sub":"client","exp":1700000000}"#).unwrap();
         let bytes = token.as_bytes();
         for i in 0..bytes.len() {
             for &r in &replacements {
@@ -121,23 +110,11 @@ fn any_single_byte_change_is_refused() {
                     continue;
                 };
                 let result = jws::decode(&text).and_then(|j| j.verify(&public));
-                assert!(
-                    result.is_err(),
-                    "{alg}: byte {i} -> {:?} still verifies",
-                    r as char
-                );
+                assert!(result.is_err(), "{alg}: byte {i} -> {:?} still verifies", r as char);
             }
         }
         // Truncation and extension too.
-        assert!(
-            jws::decode(&token[..token.len() - 1])
-                .and_then(|j| j.verify(&public))
-                .is_err()
-        );
-        assert!(
-            jws::decode(&format!("{token}A"))
-                .and_then(|j| j.verify(&public))
-                .is_err()
-        );
+        assert!(jws::decode(&token[..token.len() - 1]).and_then(|j| j.verify(&public)).is_err());
+        assert!(jws::decode(&format!("{token}A")).and_then(|j| j.verify(&public)).is_err());
     }
 }

@@ -51,12 +51,7 @@ fn run_primitive(file: &str, alg: Algorithm) -> Stats {
             let result = key.verify(alg, &msg, &sig);
             match test["result"].as_str().unwrap() {
                 "valid" => {
-                    assert_eq!(
-                        result,
-                        Ok(()),
-                        "{file} tcId {id} ({}) must verify",
-                        test["comment"]
-                    );
+                    assert_eq!(result, Ok(()), "{file} tcId {id} ({}) must verify", test["comment"]);
                     stats.valid += 1;
                 }
                 "invalid" => {
@@ -76,18 +71,11 @@ fn run_primitive(file: &str, alg: Algorithm) -> Stats {
     }
     let total: usize = doc["numberOfTests"].as_u64().unwrap().try_into().unwrap();
     assert_eq!(
-        stats.valid
-            + stats.invalid
-            + stats.acceptable_accepted
-            + stats.acceptable_rejected
-            + stats.skipped_tests,
+        stats.valid + stats.invalid + stats.acceptable_accepted + stats.acceptable_rejected + stats.skipped_tests,
         total
     );
     // Skipping must stay the exception, or this test would prove nothing.
-    assert!(
-        stats.skipped_tests * 10 < total,
-        "{file}: too many skipped: {stats:?}"
-    );
+    assert!(stats.skipped_tests * 10 < total, "{file}: too many skipped: {stats:?}");
     eprintln!("wycheproof {file} ({alg}): {stats:?}");
     stats
 }
@@ -146,38 +134,25 @@ fn json_web_signature() {
     let doc = vector("wycheproof/json_web_signature_test.json");
     let (mut ok, mut refused, mut hs_or_none, mut lenient_b64, mut pinned) = (0, 0, 0, 0, 0);
     for group in doc["testGroups"].as_array().unwrap() {
-        let jwk: Jwk =
-            serde_json::from_value(group.get("public").unwrap_or(&group["private"]).clone())
-                .unwrap();
+        let jwk: Jwk = serde_json::from_value(group.get("public").unwrap_or(&group["private"]).clone()).unwrap();
         let key = PublicKey::from_jwk(&jwk);
         for test in group["tests"].as_array().unwrap() {
-            let (id, token) = (
-                test["tcId"].as_u64().unwrap(),
-                test["jws"].as_str().unwrap(),
-            );
+            let (id, token) = (test["tcId"].as_u64().unwrap(), test["jws"].as_str().unwrap());
             let outcome = match &key {
                 Ok(key) => jws::decode(token).and_then(|j| j.verify(key)),
                 Err(e) => Err(JoseError::InvalidKey(e.to_string())),
             };
             let alg = header_alg(token);
-            if jwk.kty == "oct"
-                || matches!(alg.as_deref(), Some(a) if a.starts_with("HS") || a == "none")
-            {
+            if jwk.kty == "oct" || matches!(alg.as_deref(), Some(a) if a.starts_with("HS") || a == "none") {
                 // HMAC and unsecured tokens never verify here: no symmetric keys, no `none`.
-                assert!(
-                    outcome.is_err(),
-                    "tcId {id}: an HS*/none token was accepted"
-                );
+                assert!(outcome.is_err(), "tcId {id}: an HS*/none token was accepted");
                 hs_or_none += 1;
                 continue;
             }
             // Our policy: a JWK's `alg` binds the key. Two RFC 7520 groups pin `PS256` on the key of the
             // PS384 example, and `ES521` (not an algorithm) on the ES512 key; Wycheproof's JWK file calls
             // the latter invalid itself. These must fail for exactly that reason.
-            let pinned_alg = jwk
-                .alg
-                .as_deref()
-                .filter(|a| alg.as_deref().is_some_and(|h| h != *a));
+            let pinned_alg = jwk.alg.as_deref().filter(|a| alg.as_deref().is_some_and(|h| h != *a));
             if let Some(pinned_alg) = pinned_alg.filter(|_| test["result"] == "valid") {
                 assert!(
                     matches!(&outcome, Err(JoseError::AlgorithmMismatch { .. }))
@@ -197,20 +172,11 @@ fn json_web_signature() {
                     lenient_b64 += 1;
                 }
                 ("valid", _) => {
-                    assert_eq!(
-                        outcome,
-                        Ok(()),
-                        "tcId {id} ({}) must verify",
-                        test["comment"]
-                    );
+                    assert_eq!(outcome, Ok(()), "tcId {id} ({}) must verify", test["comment"]);
                     ok += 1;
                 }
                 ("invalid", _) => {
-                    assert!(
-                        outcome.is_err(),
-                        "tcId {id} ({}) must be refused",
-                        test["comment"]
-                    );
+                    assert!(outcome.is_err(), "tcId {id} ({}) must be refused", test["comment"]);
                     refused += 1;
                 }
                 (other, _) => panic!("tcId {id}: unexpected result {other}"),
@@ -234,17 +200,12 @@ fn json_web_key() {
         let jwks_value = group.get("public").unwrap_or(&group["private"]);
         let jwks = Jwks::from_json(&jwks_value.to_string()).unwrap();
         for test in group["tests"].as_array().unwrap() {
-            let (id, token) = (
-                test["tcId"].as_u64().unwrap(),
-                test["jws"].as_str().unwrap(),
-            );
+            let (id, token) = (test["tcId"].as_u64().unwrap(), test["jws"].as_str().unwrap());
             let outcome = (|| {
                 let keys = jwks.public_keys()?;
                 let jws = jws::decode(token)?;
-                let key = keys
-                    .iter()
-                    .find(|k| k.kid() == jws.header().kid.as_deref())
-                    .ok_or(JoseError::BadSignature)?;
+                let key =
+                    keys.iter().find(|k| k.kid() == jws.header().kid.as_deref()).ok_or(JoseError::BadSignature)?;
                 jws.verify(key)
             })();
             let is_hs = header_alg(token).is_some_and(|a| a.starts_with("HS"));
@@ -252,11 +213,7 @@ fn json_web_key() {
                 assert_eq!(outcome, Ok(()), "tcId {id} ({})", test["comment"]);
                 verified += 1;
             } else {
-                assert!(
-                    outcome.is_err(),
-                    "tcId {id} ({}) must be refused",
-                    test["comment"]
-                );
+                assert!(outcome.is_err(), "tcId {id} ({}) must be refused", test["comment"]);
                 refused += 1;
             }
         }
@@ -274,22 +231,12 @@ fn json_web_key_refusal_reasons() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|g| {
-                g["tests"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|t| t["tcId"] == tc)
-            })
+            .find(|g| g["tests"].as_array().unwrap().iter().any(|t| t["tcId"] == tc))
             .unwrap();
-        let jwks =
-            Jwks::from_json(&group.get("public").unwrap_or(&group["private"]).to_string()).unwrap();
+        let jwks = Jwks::from_json(&group.get("public").unwrap_or(&group["private"]).to_string()).unwrap();
         jwks.public_keys().unwrap_err()
     };
-    assert!(
-        matches!(reason(1), JoseError::PrivateKeyMaterial { member: "k", .. }),
-        "mixed keyset with an oct key"
-    );
+    assert!(matches!(reason(1), JoseError::PrivateKeyMaterial { member: "k", .. }), "mixed keyset with an oct key");
     assert!(matches!(reason(6), JoseError::UnsupportedAlgorithm(a) if a == "RSA1_5"));
     assert!(matches!(reason(7), JoseError::InvalidKey(d) if d.contains("ROCA")));
     assert_eq!(reason(8), JoseError::KeyTooSmall(1024));
@@ -297,12 +244,6 @@ fn json_web_key_refusal_reasons() {
     assert_eq!(reason(19), JoseError::UnsupportedAlgorithm("ES521".into()));
     assert_eq!(reason(20), JoseError::UnsupportedAlgorithm("ES224".into()));
     assert!(matches!(reason(22), JoseError::InvalidKey(d) if d.contains("not on")));
-    assert!(
-        matches!(reason(23), JoseError::InvalidKey(_)),
-        "P-384 with 32-byte coordinates"
-    );
-    assert!(
-        matches!(reason(24), JoseError::InvalidKey(_)),
-        "kty RSA with EC members"
-    );
+    assert!(matches!(reason(23), JoseError::InvalidKey(_)), "P-384 with 32-byte coordinates");
+    assert!(matches!(reason(24), JoseError::InvalidKey(_)), "kty RSA with EC members");
 }
