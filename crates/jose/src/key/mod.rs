@@ -4,7 +4,7 @@
 //! made from a JWK keeps that JWK's `kid`, `alg` and `use`; its `alg`, when pinned, restricts what it
 //! verifies. Private material is never printed by `Debug` and is zeroized where we hold it.
 //!
-//! The per-type details live in [`rsa`], [`ec`] and [`okp`]; [`der`] reads and writes the containers
+//! [`PublicKey`] lives in `public`; the per-type details in `rsa`, `ec` and `okp`; `der` reads and writes the containers
 //! (PEM, PKCS#8, SPKI).
 use aws_lc_rs::signature::KeyPair as _;
 use zeroize::Zeroizing;
@@ -14,8 +14,11 @@ use crate::{Algorithm, Curve, JoseError, Jwk, KeySpec};
 mod der;
 mod ec;
 mod okp;
+mod public;
 mod rsa;
 mod rsa_crt;
+
+pub use public::PublicKey;
 
 /// The public half of a key, in the form the JWK members are made from.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,7 +32,7 @@ pub(crate) enum PublicMaterial {
 }
 
 impl PublicMaterial {
-    fn spec(&self) -> KeySpec {
+    pub(super) fn spec(&self) -> KeySpec {
         match self {
             PublicMaterial::Rsa { n, .. } => KeySpec::Rsa { bits: rsa::bits(n) },
             PublicMaterial::Ec { curve, .. } => KeySpec::Ec(*curve),
@@ -38,7 +41,7 @@ impl PublicMaterial {
     }
 
     /// The public JWK members (`kty` and the key members only).
-    fn jwk(&self) -> Jwk {
+    pub(super) fn jwk(&self) -> Jwk {
         let b64 = crate::b64url_encode;
         match self {
             PublicMaterial::Rsa { n, e } => {
@@ -61,7 +64,7 @@ impl PublicMaterial {
     }
 
     /// RFC 7638 §3: the required members, in lexicographic order, without whitespace, hashed with SHA-256.
-    fn thumbprint(&self) -> String {
+    pub(super) fn thumbprint(&self) -> String {
         let jwk = self.jwk();
         let (x, y, n, e) = (
             jwk.x.unwrap_or_default(),
@@ -99,12 +102,12 @@ impl Signer {
     }
 }
 
-fn mismatch(alg: Algorithm, key: impl std::fmt::Display) -> JoseError {
+pub(super) fn mismatch(alg: Algorithm, key: impl std::fmt::Display) -> JoseError {
     JoseError::AlgorithmMismatch { alg: alg.as_str().into(), key: key.to_string() }
 }
 
 /// A pinned JWK `alg`, which must name a supported algorithm that fits the key.
-fn pinned_alg(name: Option<&str>, spec: KeySpec) -> Result<Option<Algorithm>, JoseError> {
+pub(super) fn pinned_alg(name: Option<&str>, spec: KeySpec) -> Result<Option<Algorithm>, JoseError> {
     let Some(name) = name else { return Ok(None) };
     let alg = Algorithm::from_name(name)?;
     if !spec.fits(alg) {
@@ -308,157 +311,6 @@ impl PrivateKey {
             }
             Signer::Ed25519(kp) => kp.try_sign(message).map(|sig| sig.as_ref().to_vec()).map_err(failed),
         }
-    }
-}
-
-/// A public verification key, with the JWK metadata (`kid`, `alg`, `use`) it came with.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PublicKey {
-    material: PublicMaterial,
-    kid: Option<String>,
-    alg: Option<Algorithm>,
-    use_: Option<String>,
-    key_ops: Option<Vec<String>>,
-}
-
-impl std::fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PublicKey").field("kid", &self.kid()).finish_non_exhaustive()
-    }
-}
-
-impl PublicKey {
-    fn new(material: PublicMaterial) -> Self {
-        PublicKey { material, kid: None, alg: None, use_: None, key_ops: None }
-    }
-
-    /// Reads a PEM public key: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
-    pub fn from_pem(pem: &str) -> Result<Self, JoseError> {
-        if pem.len() > crate::jwk::MAX_JWK_TEXT_LEN {
-            return Err(JoseError::TooLarge { len: pem.len(), limit: crate::jwk::MAX_JWK_TEXT_LEN });
-        }
-        let (label, der) = der::decode_pem(pem)?;
-        match label.as_str() {
-            "PUBLIC KEY" => Self::from_spki_der(&der),
-            "RSA PUBLIC KEY" => Ok(Self::new(rsa::public_material_from_pkcs1(&der)?)),
-            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => Err(
-                JoseError::InvalidKey(format!("the PEM holds a {label}; a public key (BEGIN PUBLIC KEY) was expected")),
-            ),
-            other => Err(JoseError::InvalidKey(format!("unsupported PEM type {other:?}"))),
-        }
-    }
-
-    /// Reads an SPKI DER public key.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, JoseError> {
-        Ok(Self::new(der::public_from_spki(der)?))
-    }
-
-    /// Builds a key from a public JWK. Private members, symmetric (`oct`) keys, unknown `kty`/`crv`,
-    /// off-curve points, RSA below 2048 bits and an `alg` that does not fit the key are all refused.
-    pub fn from_jwk(jwk: &Jwk) -> Result<Self, JoseError> {
-        if let Some(member) = jwk.private_member() {
-            return Err(JoseError::PrivateKeyMaterial { kid: jwk.kid.clone(), member });
-        }
-        let material = match jwk.kty.as_str() {
-            "RSA" => rsa::public_material_from_jwk(jwk)?,
-            "EC" => ec::public_material_from_jwk(jwk)?,
-            "OKP" => okp::public_material_from_jwk(jwk)?,
-            "oct" => {
-                return Err(JoseError::InvalidKey("symmetric (oct) keys cannot be public keys".into()));
-            }
-            other => return Err(JoseError::InvalidKey(format!("unknown kty {other:?}"))),
-        };
-        let alg = pinned_alg(jwk.alg.as_deref(), material.spec())?;
-        Ok(PublicKey { material, kid: jwk.kid.clone(), alg, use_: jwk.use_.clone(), key_ops: jwk.key_ops.clone() })
-    }
-
-    /// SPKI DER.
-    pub fn to_spki_der(&self) -> Result<Vec<u8>, JoseError> {
-        der::spki_der(&self.material)
-    }
-
-    /// SPKI PEM (`BEGIN PUBLIC KEY`).
-    pub fn to_spki_pem(&self) -> Result<String, JoseError> {
-        der::encode_pem("PUBLIC KEY", &self.to_spki_der()?).map(|pem| pem.as_str().to_owned())
-    }
-
-    /// The public JWK: `kty`, key members, `kid` (if any), `alg` (if pinned), `use` (if set). Never private members.
-    pub fn to_jwk(&self) -> Jwk {
-        Jwk {
-            kid: self.kid.clone(),
-            use_: self.use_.clone(),
-            alg: self.alg.map(|alg| alg.as_str().to_owned()),
-            key_ops: self.key_ops.clone(),
-            ..self.material.jwk()
-        }
-    }
-
-    /// RFC 7638 JWK thumbprint (SHA-256, base64url).
-    pub fn thumbprint(&self) -> String {
-        self.material.thumbprint()
-    }
-
-    /// The key id, if the key has one.
-    pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
-    }
-
-    /// Replaces the key id.
-    pub fn with_kid(mut self, kid: Option<String>) -> Self {
-        self.kid = kid;
-        self
-    }
-
-    /// The JWK `use`, if set (`sig`, `enc`).
-    pub fn key_use(&self) -> Option<&str> {
-        self.use_.as_deref()
-    }
-
-    /// The pinned JWK `alg`, if set.
-    pub fn algorithm(&self) -> Option<Algorithm> {
-        self.alg
-    }
-
-    /// What kind of key this is (RSA bits, curve).
-    pub fn spec(&self) -> KeySpec {
-        self.material.spec()
-    }
-
-    /// Whether this key may verify `alg`: the key type and curve fit, and the pinned `alg` (if any) is `alg`.
-    /// A JWK `use` other than `sig`, or `key_ops` without `verify`, also rules the key out (RFC 7517 §4.2-4.3).
-    pub fn allows(&self, alg: Algorithm) -> bool {
-        self.spec().fits(alg)
-            && self.alg.is_none_or(|pinned| pinned == alg)
-            && self.use_.as_deref().is_none_or(|u| u == "sig")
-            && self.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|op| op == "verify"))
-    }
-
-    /// Verifies a raw signature. Fails with [`JoseError::AlgorithmMismatch`] if `!self.allows(alg)`.
-    pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
-        if !self.allows(alg) {
-            return Err(mismatch(alg, self.describe()));
-        }
-        let verified = match &self.material {
-            PublicMaterial::Rsa { n, e } => rsa::verify(n, e, alg, message, signature),
-            PublicMaterial::Ec { curve, point } => ec::verify(*curve, point, message, signature),
-            PublicMaterial::Ed25519 { x } => okp::verify(x, message, signature),
-        };
-        verified.map_err(|_| JoseError::BadSignature)
-    }
-
-    /// `RSA-2048`, `EC P-256 (alg ES256)`, ...: how errors name the key.
-    fn describe(&self) -> String {
-        let mut out = self.spec().to_string();
-        if let Some(alg) = self.alg {
-            out.push_str(&format!(" (alg {alg})"));
-        }
-        if let Some(use_) = &self.use_ {
-            out.push_str(&format!(" (use {use_:?})"));
-        }
-        if let Some(ops) = &self.key_ops {
-            out.push_str(&format!(" (key_ops {ops:?})"));
-        }
-        out
     }
 }
 
