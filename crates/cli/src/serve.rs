@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Signing-key rotation period in days [default: 90]
     #[arg(long, env = "TOLLGATE_KEY_ROTATION_DAYS")]
     pub key_rotation_days: Option<u32>,
+    /// Dev mode: seed a demo org (users, a service app whose private key is written to ./tollgate-demo/,
+    /// a fresh admin token), print the commands that use it, and run the whole flow once against it
+    #[arg(long)]
+    pub dev: bool,
 }
 
 /// Builds the configuration from the layers.
@@ -47,10 +51,13 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     if let Some(v) = args.key_rotation_days {
         config.key_rotation_days = v;
     }
-    if let Ok(token) = std::env::var("TOLLGATE_ADMIN_TOKEN") {
-        if !token.is_empty() {
-            config.admin_token = Some(token);
-        }
+    if args.dev {
+        config.dev_dir = Some(PathBuf::from("tollgate-demo"));
+    }
+    if let Ok(token) = std::env::var("TOLLGATE_ADMIN_TOKEN")
+        && !token.is_empty()
+    {
+        config.admin_token = Some(token);
     }
     Ok(config)
 }
@@ -81,17 +88,22 @@ async fn shutdown_signal() {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
     let config = config(&args)?;
     tollgate_server::serve(
         config,
         |ready| {
-            if let Some(token) = &ready.generated_admin_token {
+            if let (Some(token), None) = (&ready.generated_admin_token, &ready.demo) {
                 eprintln!("tollgate: generated an admin API token (shown once, stored hashed): {token}");
                 eprintln!("tollgate: use it as `Authorization: SSWS {token}` or set TOLLGATE_ADMIN_TOKEN next time");
             }
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "tollgate listening on http://{}", ready.addr);
+            if let Some(demo) = &ready.demo {
+                let _ = write!(out, "{}", demo_instructions(&ready.issuer, demo));
+                tokio::spawn(run_demo(ready.issuer.clone(), demo.clone()));
+            }
             let _ = out.flush();
             tracing::info!(issuer = %ready.issuer, "ready");
         },
@@ -99,4 +111,55 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await
     .context("tollgate serve")
+}
+
+/// The three commands that get a token and call the API with the demo app.
+fn demo_instructions(issuer: &str, demo: &tollgate_server::dev::DemoSeed) -> String {
+    let key = demo.private_key_file.display();
+    let scopes = demo.scopes.join(" ");
+    format!(
+        "\ntollgate dev mode: a demo org is seeded\n  \
+         admin API token (SSWS, shown once): {token}\n  \
+         service app: client_id {id}, private key {key}, granted {scopes}\n\n\
+         Try the flow from another terminal:\n  \
+         export OKTA_URL={issuer} CLIENT_ID={id} SCOPES=\"{scopes}\"\n  \
+         tollgate token --private-key {key}\n  \
+         tollgate call --private-key {key} GET /api/v1/users\n  \
+         curl -s -H \"Authorization: SSWS {token}\" {issuer}/api/v1/users\n\n",
+        token = demo.admin_token,
+        id = demo.client_id,
+    )
+}
+
+/// Runs the flow once against the fresh server, through the real client library over HTTP.
+async fn run_demo(issuer: String, demo: tollgate_server::dev::DemoSeed) {
+    match demo_flow(&issuer, &demo).await {
+        Ok(report) => println!("{report}"),
+        Err(e) => eprintln!("demo flow failed: {e:#}"),
+    }
+}
+
+async fn demo_flow(issuer: &str, demo: &tollgate_server::dev::DemoSeed) -> anyhow::Result<String> {
+    use tollgate_client::{AssertionSigner, AuthorizedClient, ClientAuth, TokenEndpoint, TokenSource};
+    let pem = std::fs::read_to_string(&demo.private_key_file)?;
+    let key = tollgate_jose::PrivateKey::parse(&pem)?;
+    let endpoint = TokenEndpoint::for_org(issuer, None)?;
+    let auth = ClientAuth::PrivateKeyJwt(AssertionSigner::new(demo.client_id.clone(), key));
+    let source = std::sync::Arc::new(TokenSource::builder(endpoint, auth).scopes(demo.scopes.clone()).build()?);
+    let token = source.token().await?;
+    let client = AuthorizedClient::new(source.clone());
+    let resp = client.send(client.http().get(format!("{issuer}/api/v1/users"))).await?;
+    let status = resp.status();
+    let users: serde_json::Value = resp.json().await?;
+    let logins: Vec<&str> =
+        users.as_array().map(|a| a.iter().filter_map(|u| u["profile"]["login"].as_str()).collect()).unwrap_or_default();
+    Ok(format!(
+        "demo flow: signed an RS256 client assertion, got a {} token (scope \"{}\", {} s), GET /api/v1/users -> {} with {} users: {}",
+        token.token_type,
+        token.scope.as_deref().unwrap_or(""),
+        token.lifetime_secs(),
+        status.as_u16(),
+        logins.len(),
+        logins.join(", ")
+    ))
 }

@@ -26,6 +26,8 @@ pub struct Config {
     pub cache_refresh_seconds: u64,
     /// Largest request body accepted by the OAuth endpoints and the management API, in bytes.
     pub max_body_bytes: usize,
+    /// Dev mode: seed a demo org and write the demo app's private key into this folder.
+    pub dev_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             jwks_uri_refetch_seconds: 60,
             cache_refresh_seconds: 30,
             max_body_bytes: 64 * 1024,
+            dev_dir: None,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod dev;
 pub mod errors;
 pub mod ids;
 pub mod mgmt;
@@ -43,6 +44,8 @@ pub enum ServeError {
     Issuer(String),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("seeding the demo org: {0}")]
+    Dev(#[from] dev::DevError),
 }
 
 /// What the operator learns once the server is ready.
@@ -53,6 +56,8 @@ pub struct Ready {
     pub issuer: String,
     /// An admin API token generated at first start, to be shown once.
     pub generated_admin_token: Option<String>,
+    /// In dev mode, the demo org that was seeded.
+    pub demo: Option<dev::DemoSeed>,
 }
 
 fn normalize_issuer(issuer: &str) -> Result<String, ServeError> {
@@ -166,9 +171,14 @@ pub async fn serve(
         tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| ServeError::Bind(config.listen.clone(), e))?;
     let addr = listener.local_addr()?;
     let issuer = normalize_issuer(&config.issuer.clone().unwrap_or_else(|| format!("http://{addr}")))?;
+    let dev_dir = config.dev_dir.clone();
     let (state, boot) = build_state(config, issuer.clone()).await?;
+    let demo = match dev_dir {
+        Some(dir) => Some(dev::seed(&state, &dir).await?),
+        None => None,
+    };
     spawn_background(&state);
-    on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token });
+    on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

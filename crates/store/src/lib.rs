@@ -57,6 +57,8 @@ pub trait Store: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Stores `value` unless the key already has one; returns the value that is now stored.
     async fn setting_init(&self, key: &str, value: &str) -> Result<String>;
+    /// Stores `value`, replacing any earlier one.
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
 
     // --- authorization servers and scopes --------------------------------------------------------
     async fn insert_auth_server(&self, server: &AuthServer) -> Result<()>;

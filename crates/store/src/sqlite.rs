@@ -134,6 +134,17 @@ impl Store for SqliteStore {
         self.setting(key).await?.ok_or_else(|| StoreError::Corrupt(format!("setting {key} vanished")))
     }
 
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_auth_server(&self, s: &AuthServer) -> Result<()> {
         sqlx::query(
             "INSERT INTO auth_servers (id, name, description, audiences, access_token_lifetime, \

@@ -1,0 +1,217 @@
+//! Load benchmark of `POST /oauth2/v1/token` on 127.0.0.1, reported against the crypto ceiling.
+//!
+//! It starts the real server (release build, temporary SQLite file) on its own runtime, registers a
+//! service app, pre-signs unique RS256 assertions (so the client's signing cost is not in the loop), then
+//! keeps `--connections` requests in flight for `--seconds`. In the same run it measures `openssl speed
+//! rsa2048` and computes the ceiling `cores / (1/sign + 1/verify)`: a token request costs one RSA-2048
+//! verification (the assertion) and one RSA-2048 signature (the access token).
+//!
+//! Run: `cargo bench -p tollgate-server --bench token_endpoint -- --connections 32 --seconds 10`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tollgate_jose::{Algorithm, Header, KeySpec, PrivateKey, jws};
+
+const ADMIN: &str = "bench-admin-token";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn openssl_rsa2048() -> Option<(f64, f64)> {
+    let out = std::process::Command::new("openssl").args(["speed", "-seconds", "3", "rsa2048"]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "rsa 2048 bits 0.000650s 0.000019s   1538.5  52631.6"
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("rsa 2048 bits") || l.trim_start().starts_with("rsa  2048 bits"))?;
+    let nums: Vec<f64> = line.split_whitespace().filter_map(|t| t.parse::<f64>().ok()).collect();
+    let n = nums.len();
+    (n >= 2).then(|| (nums[n - 2], nums[n - 1]))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn main() {
+    let connections = arg("--connections", 32) as usize;
+    let seconds = arg("--seconds", 10);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+
+    // The server, on a runtime of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let config = tollgate_server::Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        admin_token: Some(ADMIN.into()),
+        ..Default::default()
+    };
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            tollgate_server::serve(config, move |r| addr_tx.send(r.addr).unwrap(), std::future::pending())
+                .await
+                .unwrap();
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    let base = format!("http://{addr}");
+    let token_url = format!("{base}/oauth2/v1/token");
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let key = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap();
+    let client_id: String = rt.block_on(async {
+        let jwk = serde_json::to_value(key.public_key().to_jwk()).unwrap();
+        let body: Value = http
+            .post(format!("{base}/oauth2/v1/clients"))
+            .header("authorization", format!("SSWS {ADMIN}"))
+            .json(&json!({"client_name": "bench", "application_type": "service", "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [jwk]}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = body["client_id"].as_str().unwrap().to_string();
+        let r = http
+            .post(format!("{base}/api/v1/apps/{id}/grants"))
+            .header("authorization", format!("SSWS {ADMIN}"))
+            .json(&json!({"scopeId": "okta.users.read", "issuer": base}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        id
+    });
+
+    // Raw RSA-2048 rates through our own crypto path, and openssl's, in this run.
+    let msg = b"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJiZW5jaCJ9";
+    let t = Instant::now();
+    let mut n_sign = 0u32;
+    let mut sig = Vec::new();
+    while t.elapsed() < Duration::from_secs(2) {
+        sig = key.sign(Algorithm::Rs256, msg).unwrap();
+        n_sign += 1;
+    }
+    let our_sign = f64::from(n_sign) / t.elapsed().as_secs_f64();
+    let public = key.public_key();
+    let t = Instant::now();
+    let mut n_verify = 0u32;
+    while t.elapsed() < Duration::from_secs(2) {
+        public.verify(Algorithm::Rs256, msg, &sig).unwrap();
+        n_verify += 1;
+    }
+    let our_verify = f64::from(n_verify) / t.elapsed().as_secs_f64();
+    let openssl = openssl_rsa2048();
+
+    // Pre-sign assertions on every core.
+    let budget = (seconds as usize * 6000).max(5000);
+    eprintln!("pre-signing {budget} RS256 assertions...");
+    let key = Arc::new(key);
+    let assertions: Vec<String> = std::thread::scope(|s| {
+        let per = budget / cores + 1;
+        let handles: Vec<_> = (0..cores)
+            .map(|_| {
+                let key = key.clone();
+                let client_id = client_id.clone();
+                let token_url = token_url.clone();
+                s.spawn(move || {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+                    let header = Header::new(Algorithm::Rs256).with_kid(key.kid());
+                    (0..per)
+                        .map(|_| {
+                            let claims = json!({"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 3000, "jti": uuid::Uuid::new_v4().to_string()});
+                            jws::sign_json(&key, &header, &claims).unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let assertions = Arc::new(assertions);
+    let next = Arc::new(AtomicUsize::new(0));
+
+    let (done, errors, mut latencies, elapsed) = rt.block_on(async {
+        // Warm-up: open the connections.
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..connections)
+            .map(|_| {
+                let http = http.clone();
+                let assertions = assertions.clone();
+                let next = next.clone();
+                let url = token_url.clone();
+                tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    let mut errors = 0usize;
+                    while Instant::now() < deadline {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(a) = assertions.get(i) else { break };
+                        let body = format!("grant_type=client_credentials&scope=okta.users.read&client_assertion_type={}&client_assertion={a}", JWT_BEARER.replace(':', "%3A"));
+                        let t = Instant::now();
+                        let r = http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body).send().await;
+                        match r {
+                            Ok(r) if r.status() == 200 => {
+                                let _ = r.bytes().await;
+                                lat.push(t.elapsed());
+                            }
+                            _ => errors += 1,
+                        }
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await.unwrap();
+            all.extend(l);
+            errors += e;
+        }
+        (all.len(), errors, all, start.elapsed())
+    });
+    latencies.sort();
+    let rps = done as f64 / elapsed.as_secs_f64();
+    println!(
+        "token endpoint: {done} tokens in {:.2} s over {connections} connections: {rps:.0} req/s, {errors} errors",
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.9).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    println!("tollgate-jose RSA-2048 (1 core): sign {our_sign:.0}/s, verify {our_verify:.0}/s");
+    let ceiling_ours = cores as f64 / (1.0 / our_sign + 1.0 / our_verify);
+    match openssl {
+        Some((sign, verify)) => {
+            let ceiling = cores as f64 / (1.0 / sign + 1.0 / verify);
+            println!("openssl speed rsa2048 (1 core): sign {sign:.0}/s, verify {verify:.0}/s");
+            println!(
+                "crypto ceiling ({cores} cores, openssl): {ceiling:.0} tokens/s -> token endpoint at {:.1}% of it",
+                100.0 * rps / ceiling
+            );
+        }
+        None => println!("openssl speed unavailable"),
+    }
+    println!(
+        "crypto ceiling ({cores} cores, tollgate-jose): {ceiling_ours:.0} tokens/s -> token endpoint at {:.1}% of it",
+        100.0 * rps / ceiling_ours
+    );
+}
