@@ -4,5 +4,6 @@
 mod explain;
 mod harness;
 mod offline;
+mod serve;
 mod server_flows;
 mod support;
