@@ -7,10 +7,12 @@
 
 mod error;
 mod model;
+mod postgres;
 mod sqlite;
 
 pub use error::StoreError;
 pub use model::*;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use std::sync::Arc;
@@ -18,13 +20,13 @@ use std::sync::Arc;
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Opens the store named by a database URL (`sqlite://path` or `sqlite::memory:`), creating and migrating
-/// it when needed.
+/// Opens the store named by a database URL (`sqlite://path`, `sqlite::memory:`, or
+/// `postgres://user@host/db` / `postgresql://...`), creating (SQLite) and migrating it when needed.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::Unsupported("PostgreSQL backend is not built yet; use sqlite://".into()))
+        Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
         Err(StoreError::Unsupported(format!(
             "unknown database URL scheme in {:?}; expected sqlite:// or postgres://",

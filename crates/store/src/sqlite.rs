@@ -14,9 +14,14 @@ use std::time::Duration;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite store.
+///
+/// SQLite has one writer at a time. Writes go through a pool of exactly one connection, so concurrent
+/// writers (e.g. the token endpoint's `jti` inserts) queue in sqlx instead of spinning in SQLite's busy
+/// handler, which sleeps in millisecond steps; reads use a pool of their own and run beside the writer.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -29,14 +34,16 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let in_memory = url.contains(":memory:");
-        let pool = SqlitePoolOptions::new()
-            // An in-memory database exists per connection: keep exactly one.
-            .max_connections(if in_memory { 1 } else { 8 })
-            .min_connections(1)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let writer =
+            SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options.clone()).await?;
+        MIGRATOR.run(&writer).await?;
+        // An in-memory database exists per connection: there, readers share the writer.
+        let pool = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(options).await?
+        };
+        Ok(SqliteStore { pool, writer })
     }
 }
 
@@ -114,10 +121,26 @@ async fn insert_app_key<'e, E: sqlx::SqliteExecutor<'e>>(exec: E, key: &AppKey) 
     Ok(())
 }
 
+async fn insert_app_secret<'e, E: sqlx::SqliteExecutor<'e>>(exec: E, s: &AppSecret) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO app_secrets (id, app_id, secret_hash, status, created, last_updated) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&s.id)
+    .bind(&s.app_id)
+    .bind(&s.secret_hash)
+    .bind(&s.status)
+    .bind(s.created)
+    .bind(s.last_updated)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.writer).await?;
         Ok(())
     }
 
@@ -129,7 +152,7 @@ impl Store for SqliteStore {
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(key)
             .bind(value)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.setting(key).await?.ok_or_else(|| StoreError::Corrupt(format!("setting {key} vanished")))
     }
@@ -140,7 +163,7 @@ impl Store for SqliteStore {
         )
         .bind(key)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -159,7 +182,7 @@ impl Store for SqliteStore {
         .bind(&s.status)
         .bind(s.created)
         .bind(s.last_updated)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -187,13 +210,13 @@ impl Store for SqliteStore {
         .bind(&s.status)
         .bind(s.last_updated)
         .bind(&s.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn delete_auth_server(&self, id: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM signing_keys WHERE server_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM auth_servers WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -212,7 +235,7 @@ impl Store for SqliteStore {
         .bind(s.is_default)
         .bind(s.created)
         .bind(s.last_updated)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -228,7 +251,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM scopes WHERE server_id = $1 AND id = $2")
             .bind(server_id)
             .bind(scope_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -250,7 +273,7 @@ impl Store for SqliteStore {
         new_keys: &[SigningKey],
         delete_kids: &[String],
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for k in updates {
             sqlx::query("UPDATE signing_keys SET status = $1, activated = $2, retire_at = $3 WHERE kid = $4")
                 .bind(&k.status)
@@ -271,7 +294,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_app(&self, app: &App, keys: &[AppKey], secrets: &[AppSecret]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO apps (id, client_id, name, status, application_type, auth_method, grant_types, \
              jwks_uri, dpop_bound, extra, created, last_updated) \
@@ -295,18 +318,7 @@ impl Store for SqliteStore {
             insert_app_key(&mut *tx, key).await?;
         }
         for s in secrets {
-            sqlx::query(
-                "INSERT INTO app_secrets (id, app_id, secret_hash, status, created, last_updated) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&s.id)
-            .bind(&s.app_id)
-            .bind(&s.secret_hash)
-            .bind(&s.status)
-            .bind(s.created)
-            .bind(s.last_updated)
-            .execute(&mut *tx)
-            .await?;
+            insert_app_secret(&mut *tx, s).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -348,13 +360,13 @@ impl Store for SqliteStore {
         .bind(serde_json::to_string(&app.extra)?)
         .bind(app.last_updated)
         .bind(&app.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn replace_app_keys(&self, app_id: &str, keys: &[AppKey]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM app_keys WHERE app_id = $1").bind(app_id).execute(&mut *tx).await?;
         for key in keys {
             insert_app_key(&mut *tx, key).await?;
@@ -364,7 +376,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_app(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&self.writer).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -443,7 +455,7 @@ impl Store for SqliteStore {
         .bind(&g.source)
         .bind(g.created)
         .bind(g.last_updated)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -467,7 +479,7 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM grants WHERE app_id = $1 AND id = $2")
             .bind(app_id)
             .bind(grant_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -478,7 +490,7 @@ impl Store for SqliteStore {
             .bind(&t.name)
             .bind(&t.token_hash)
             .bind(t.created)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -510,7 +522,7 @@ impl Store for SqliteStore {
         .bind(u.last_login)
         .bind(u.last_updated)
         .bind(u.password_changed)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -532,6 +544,120 @@ impl Store for SqliteStore {
         rows.iter().map(user_from_row).collect()
     }
 
+    async fn save_app(&self, app: &App, keys: Option<&[AppKey]>, secrets: Option<&[AppSecret]>) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "UPDATE apps SET name = $1, status = $2, auth_method = $3, grant_types = $4, jwks_uri = $5, \
+             dpop_bound = $6, extra = $7, last_updated = $8 WHERE id = $9",
+        )
+        .bind(&app.name)
+        .bind(&app.status)
+        .bind(&app.auth_method)
+        .bind(serde_json::to_string(&app.grant_types)?)
+        .bind(&app.jwks_uri)
+        .bind(app.dpop_bound)
+        .bind(serde_json::to_string(&app.extra)?)
+        .bind(app.last_updated)
+        .bind(&app.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(keys) = keys {
+            sqlx::query("DELETE FROM app_keys WHERE app_id = $1").bind(&app.id).execute(&mut *tx).await?;
+            for key in keys {
+                insert_app_key(&mut *tx, key).await?;
+            }
+        }
+        if let Some(secrets) = secrets {
+            sqlx::query("DELETE FROM app_secrets WHERE app_id = $1").bind(&app.id).execute(&mut *tx).await?;
+            for s in secrets {
+                insert_app_secret(&mut *tx, s).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_app_key(&self, key: &AppKey) -> Result<()> {
+        insert_app_key(&self.pool, key).await
+    }
+
+    async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE app_keys SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4")
+            .bind(status)
+            .bind(now)
+            .bind(app_id)
+            .bind(key_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM app_keys WHERE app_id = $1 AND id = $2")
+            .bind(app_id)
+            .bind(key_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()> {
+        insert_app_secret(&self.pool, secret).await
+    }
+
+    async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE app_secrets SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4")
+            .bind(status)
+            .bind(now)
+            .bind(app_id)
+            .bind(secret_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM app_secrets WHERE app_id = $1 AND id = $2")
+            .bind(app_id)
+            .bind(secret_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(sqlx::query_as("SELECT * FROM api_tokens ORDER BY created, id").fetch_all(&self.pool).await?)
+    }
+
+    async fn delete_api_token(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id).execute(&self.writer).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn update_user(&self, u: &User) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET login = $1, status = $2, profile = $3, activated = $4, status_changed = $5, \
+             last_login = $6, last_updated = $7, password_changed = $8 WHERE id = $9",
+        )
+        .bind(&u.login)
+        .bind(&u.status)
+        .bind(serde_json::to_string(&u.profile)?)
+        .bind(u.activated)
+        .bind(u.status_changed)
+        .bind(u.last_login)
+        .bind(u.last_updated)
+        .bind(u.password_changed)
+        .bind(&u.id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.writer).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn use_jti(&self, client_id: &str, jti: &str, expires: i64) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO used_jti (client_id, jti, expires) VALUES ($1, $2, $3) \
@@ -540,7 +666,7 @@ impl Store for SqliteStore {
         .bind(client_id)
         .bind(jti)
         .bind(expires)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -549,7 +675,7 @@ impl Store for SqliteStore {
         sqlx::query("INSERT INTO revoked_tokens (jti, expires) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)
             .bind(expires)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -563,8 +689,8 @@ impl Store for SqliteStore {
     }
 
     async fn prune_expired(&self, now: i64) -> Result<u64> {
-        let a = sqlx::query("DELETE FROM used_jti WHERE expires < $1").bind(now).execute(&self.pool).await?;
-        let b = sqlx::query("DELETE FROM revoked_tokens WHERE expires < $1").bind(now).execute(&self.pool).await?;
+        let a = sqlx::query("DELETE FROM used_jti WHERE expires < $1").bind(now).execute(&self.writer).await?;
+        let b = sqlx::query("DELETE FROM revoked_tokens WHERE expires < $1").bind(now).execute(&self.writer).await?;
         Ok(a.rows_affected() + b.rows_affected())
     }
 }
