@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
 ROOT=$PWD
 cargo build --release -p tollgate >/dev/null
-BIN=$ROOT/target/release/tollgate
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/tollgate
 WORK=$(mktemp -d)
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
