@@ -1,0 +1,372 @@
+//! The checks every backend must pass, written against `dyn Store` only.
+use std::sync::Arc;
+use tollgate_store::{
+    ApiToken, App, AppKey, AppSecret, AuthServer, Grant, Scope, SigningKey, Store, StoreError, User, key_status,
+};
+
+fn app(id: &str, client_id: &str) -> App {
+    let mut extra = serde_json::Map::new();
+    extra.insert("response_types".into(), serde_json::json!(["token"]));
+    App {
+        id: id.into(),
+        client_id: client_id.into(),
+        name: format!("app {id}"),
+        status: "ACTIVE".into(),
+        application_type: "service".into(),
+        auth_method: "private_key_jwt".into(),
+        grant_types: vec!["client_credentials".into()],
+        jwks_uri: None,
+        dpop_bound: false,
+        extra,
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+fn key(id: &str, app_id: &str, created: i64) -> AppKey {
+    AppKey {
+        id: id.into(),
+        app_id: app_id.into(),
+        kid: Some(format!("kid-{id}")),
+        status: "ACTIVE".into(),
+        jwk: format!(r#"{{"kty":"EC","kid":"kid-{id}"}}"#),
+        created,
+        last_updated: created,
+    }
+}
+
+fn secret(id: &str, app_id: &str) -> AppSecret {
+    AppSecret {
+        id: id.into(),
+        app_id: app_id.into(),
+        secret_hash: vec![0, 1, 2, 255, id.len() as u8],
+        status: "ACTIVE".into(),
+        created: 2_000,
+        last_updated: 2_000,
+    }
+}
+
+fn grant(id: &str, app_id: &str, scope: &str) -> Grant {
+    Grant {
+        id: id.into(),
+        app_id: app_id.into(),
+        scope_id: scope.into(),
+        issuer: "https://issuer.example".into(),
+        status: "ACTIVE".into(),
+        source: "ADMIN".into(),
+        created: 3_000,
+        last_updated: 3_000,
+    }
+}
+
+fn signing_key(kid: &str, server: &str, status: &str, created: i64) -> SigningKey {
+    SigningKey {
+        kid: kid.into(),
+        server_id: server.into(),
+        status: status.into(),
+        private_key: vec![0x30, 0x82, created as u8, 0],
+        created,
+        activated: (status == key_status::ACTIVE).then_some(created),
+        retire_at: None,
+    }
+}
+
+fn user(id: &str, login: &str) -> User {
+    let mut profile = serde_json::Map::new();
+    profile.insert("login".into(), login.into());
+    profile.insert("nested".into(), serde_json::json!({ "a": [1, 2, 3], "b": null }));
+    User {
+        id: id.into(),
+        login: login.into(),
+        status: "ACTIVE".into(),
+        profile,
+        created: 10,
+        activated: Some(11),
+        status_changed: None,
+        last_login: None,
+        last_updated: 12,
+        password_changed: Some(13),
+    }
+}
+
+fn assert_conflict<T: std::fmt::Debug>(result: tollgate_store::Result<T>, what: &str) {
+    match result {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("{what}: expected Conflict, got {other:?}"),
+    }
+}
+
+pub async fn run(store: &dyn Store) {
+    store.ping().await.unwrap();
+    settings(store).await;
+    apps(store).await;
+    grants_and_snapshot(store).await;
+    auth_servers_scopes_and_signing_keys(store).await;
+    users(store).await;
+    api_tokens(store).await;
+    replay_and_revocation(store).await;
+}
+
+async fn settings(store: &dyn Store) {
+    assert_eq!(store.setting("hmac_key").await.unwrap(), None);
+    assert_eq!(store.setting_init("hmac_key", "first").await.unwrap(), "first");
+    assert_eq!(store.setting_init("hmac_key", "second").await.unwrap(), "first", "init keeps the first value");
+    store.set_setting("hmac_key", "third").await.unwrap();
+    assert_eq!(store.setting("hmac_key").await.unwrap().as_deref(), Some("third"));
+    store.set_setting("other", "x").await.unwrap();
+    assert_eq!(store.setting("other").await.unwrap().as_deref(), Some("x"));
+}
+
+async fn apps(store: &dyn Store) {
+    // Mixed case: ordering and paging are bytewise on every backend ("0oaB" < "0oaC" < "0oaa").
+    let ids = ["0oaa", "0oaB", "0oaC"];
+    for (n, id) in ids.iter().enumerate() {
+        let keys = [key(&format!("{id}-k1"), id, 5), key(&format!("{id}-k0"), id, 6)];
+        let secrets = [secret(&format!("{id}-s1"), id)];
+        store.insert_app(&app(id, &format!("client-{n}")), &keys, &secrets).await.unwrap();
+    }
+    // A taken client id is a Conflict, and nothing of the refused app is written.
+    assert_conflict(
+        store.insert_app(&app("0oaX", "client-0"), &[key("0oaX-k", "0oaX", 1)], &[]).await,
+        "duplicate client_id",
+    );
+    assert_eq!(store.app("0oaX").await.unwrap(), None);
+    assert!(store.app_keys("0oaX").await.unwrap().is_empty());
+
+    let got = store.app("0oaB").await.unwrap().unwrap();
+    assert_eq!(got, app("0oaB", "client-1"));
+    assert_eq!(store.app_by_client_id("client-1").await.unwrap().unwrap(), got);
+    assert_eq!(store.app_by_client_id("nope").await.unwrap(), None);
+
+    let page = |v: Vec<App>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(page(store.apps(None, 2).await.unwrap()), ["0oaB", "0oaC"]);
+    assert_eq!(page(store.apps(Some("0oaC"), 2).await.unwrap()), ["0oaa"]);
+    assert_eq!(page(store.apps(Some("0oaa"), 2).await.unwrap()), Vec::<String>::new());
+    assert_eq!(page(store.apps(None, 10).await.unwrap()), ["0oaB", "0oaC", "0oaa"]);
+
+    // Keys and secrets come back ordered by (created, id), blobs intact.
+    let keys = store.app_keys("0oaa").await.unwrap();
+    assert_eq!(keys, vec![key("0oaa-k1", "0oaa", 5), key("0oaa-k0", "0oaa", 6)]);
+    let secrets = store.app_secrets("0oaa").await.unwrap();
+    assert_eq!(secrets, vec![secret("0oaa-s1", "0oaa")]);
+
+    // update_app changes the mutable fields.
+    let mut changed = app("0oaa", "client-0");
+    changed.name = "renamed".into();
+    changed.status = "INACTIVE".into();
+    changed.auth_method = "client_secret_basic".into();
+    changed.grant_types = vec!["client_credentials".into(), "urn:x".into()];
+    changed.jwks_uri = Some("https://keys.example/jwks".into());
+    changed.dpop_bound = true;
+    changed.extra.insert("label".into(), "L".into());
+    changed.last_updated = 9_999;
+    store.update_app(&changed).await.unwrap();
+    assert_eq!(store.app("0oaa").await.unwrap().unwrap(), changed);
+
+    // replace_app_keys swaps the whole set.
+    store.replace_app_keys("0oaa", &[key("0oaa-k9", "0oaa", 7)]).await.unwrap();
+    assert_eq!(store.app_keys("0oaa").await.unwrap(), vec![key("0oaa-k9", "0oaa", 7)]);
+    store.replace_app_keys("0oaa", &[]).await.unwrap();
+    assert!(store.app_keys("0oaa").await.unwrap().is_empty());
+}
+
+async fn grants_and_snapshot(store: &dyn Store) {
+    store.insert_grant(&grant("g1", "0oaB", "okta.users.read")).await.unwrap();
+    store.insert_grant(&grant("g2", "0oaB", "okta.apps.read")).await.unwrap();
+    assert_conflict(store.insert_grant(&grant("g3", "0oaB", "okta.users.read")).await, "duplicate grant");
+    // The same scope on another issuer, or for another app, is a different grant.
+    let mut other_issuer = grant("g4", "0oaB", "okta.users.read");
+    other_issuer.issuer = "https://other.example".into();
+    store.insert_grant(&other_issuer).await.unwrap();
+    store.insert_grant(&grant("g5", "0oaC", "okta.users.read")).await.unwrap();
+
+    let ids = |v: Vec<Grant>| v.into_iter().map(|g| g.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.grants("0oaB").await.unwrap()), ["g1", "g2", "g4"]);
+    assert_eq!(store.grant("0oaB", "g2").await.unwrap(), Some(grant("g2", "0oaB", "okta.apps.read")));
+    assert_eq!(store.grant("0oaC", "g2").await.unwrap(), None, "a grant is found only under its app");
+    assert!(!store.delete_grant("0oaC", "g2").await.unwrap());
+    assert!(store.delete_grant("0oaB", "g2").await.unwrap());
+    assert!(!store.delete_grant("0oaB", "g2").await.unwrap());
+    assert_eq!(ids(store.grants("0oaB").await.unwrap()), ["g1", "g4"]);
+
+    // The snapshot: every app with its own keys, secrets and grants.
+    let mut snapshot = store.client_snapshot().await.unwrap();
+    snapshot.sort_by(|a, b| a.app.id.cmp(&b.app.id));
+    assert_eq!(snapshot.iter().map(|r| r.app.id.as_str()).collect::<Vec<_>>(), ["0oaB", "0oaC", "0oaa"]);
+    let b = &snapshot[0];
+    assert_eq!(b.keys, vec![key("0oaB-k1", "0oaB", 5), key("0oaB-k0", "0oaB", 6)]);
+    assert_eq!(b.secrets, vec![secret("0oaB-s1", "0oaB")]);
+    assert_eq!(ids(b.grants.clone()), ["g1", "g4"]);
+    assert!(snapshot[2].keys.is_empty(), "0oaa's keys were replaced by none");
+
+    let record = store.client_record("client-2").await.unwrap().unwrap();
+    assert_eq!(record.app.id, "0oaC");
+    assert_eq!(record.keys.len(), 2);
+    assert_eq!(record.secrets.len(), 1);
+    assert_eq!(ids(record.grants), ["g5"]);
+    assert!(store.client_record("nope").await.unwrap().is_none());
+
+    // Deleting an app takes its keys, secrets and grants with it.
+    assert!(store.delete_app("0oaB").await.unwrap());
+    assert!(!store.delete_app("0oaB").await.unwrap());
+    assert_eq!(store.app("0oaB").await.unwrap(), None);
+    assert!(store.app_keys("0oaB").await.unwrap().is_empty());
+    assert!(store.app_secrets("0oaB").await.unwrap().is_empty());
+    assert!(store.grants("0oaB").await.unwrap().is_empty());
+    assert_eq!(store.client_snapshot().await.unwrap().len(), 2);
+    // The client id is free again.
+    store.insert_app(&app("0oaD", "client-1"), &[], &[]).await.unwrap();
+}
+
+async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
+    let server = AuthServer {
+        id: "aus1".into(),
+        name: "default".into(),
+        description: "d".into(),
+        audiences: vec!["api://default".into()],
+        access_token_lifetime: 3_600,
+        policy_clients: vec!["ALL_CLIENTS".into()],
+        status: "ACTIVE".into(),
+        created: 1,
+        last_updated: 1,
+    };
+    store.insert_auth_server(&server).await.unwrap();
+    assert_conflict(store.insert_auth_server(&server).await, "duplicate server id");
+    let mut second = server.clone();
+    second.id = "aus0".into();
+    second.created = 2;
+    store.insert_auth_server(&second).await.unwrap();
+    assert_eq!(store.auth_server("aus1").await.unwrap(), Some(server.clone()));
+    assert_eq!(store.auth_server("nope").await.unwrap(), None);
+    let all: Vec<String> = store.auth_servers().await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(all, ["aus1", "aus0"], "ordered by created");
+    let mut updated = server.clone();
+    updated.name = "renamed".into();
+    updated.audiences = vec!["a".into(), "b".into()];
+    updated.access_token_lifetime = 300;
+    updated.policy_clients = vec!["client-2".into()];
+    updated.last_updated = 5;
+    store.update_auth_server(&updated).await.unwrap();
+    assert_eq!(store.auth_server("aus1").await.unwrap(), Some(updated));
+
+    let scope = |id: &str, name: &str, default: bool| Scope {
+        id: id.into(),
+        server_id: "aus1".into(),
+        name: name.into(),
+        description: String::new(),
+        is_default: default,
+        created: 1,
+        last_updated: 1,
+    };
+    store.insert_scope(&scope("scp1", "read", true)).await.unwrap();
+    store.insert_scope(&scope("scp2", "Write", false)).await.unwrap();
+    assert_conflict(store.insert_scope(&scope("scp3", "read", false)).await, "duplicate scope name");
+    assert_eq!(store.scopes("aus1").await.unwrap(), vec![scope("scp2", "Write", false), scope("scp1", "read", true)]);
+    assert!(store.delete_scope("aus1", "scp2").await.unwrap());
+    assert!(!store.delete_scope("aus1", "scp2").await.unwrap());
+
+    // Signing keys and an atomic rotation.
+    store.insert_signing_key(&signing_key("k-active", "aus1", key_status::ACTIVE, 1)).await.unwrap();
+    store.insert_signing_key(&signing_key("k-next", "aus1", key_status::NEXT, 2)).await.unwrap();
+    store.insert_signing_key(&signing_key("k-org", "org", key_status::ACTIVE, 1)).await.unwrap();
+    let before = store.signing_keys("aus1").await.unwrap();
+    assert_eq!(before, vec![
+        signing_key("k-active", "aus1", key_status::ACTIVE, 1),
+        signing_key("k-next", "aus1", key_status::NEXT, 2)
+    ]);
+
+    let mut expired = before[0].clone();
+    expired.status = key_status::EXPIRED.into();
+    expired.retire_at = Some(100);
+    let mut active = before[1].clone();
+    active.status = key_status::ACTIVE.into();
+    active.activated = Some(50);
+    let fresh = signing_key("k-new", "aus1", key_status::NEXT, 3);
+
+    // A rotation that fails part-way (the new key's kid is taken) changes nothing.
+    let clash = signing_key("k-org", "aus1", key_status::NEXT, 3);
+    assert_conflict(
+        store.rotate_signing_keys(&[expired.clone(), active.clone()], &[clash], &[]).await,
+        "rotation with a taken kid",
+    );
+    assert_eq!(store.signing_keys("aus1").await.unwrap(), before, "the failed rotation was rolled back");
+
+    store.rotate_signing_keys(&[expired.clone(), active.clone()], &[fresh.clone()], &[]).await.unwrap();
+    assert_eq!(store.signing_keys("aus1").await.unwrap(), vec![expired.clone(), active.clone(), fresh.clone()]);
+    store.rotate_signing_keys(&[], &[], &["k-active".to_string()]).await.unwrap();
+    assert_eq!(store.signing_keys("aus1").await.unwrap(), vec![active, fresh]);
+
+    // Deleting a server takes its scopes and signing keys, not another server's.
+    assert!(store.delete_auth_server("aus1").await.unwrap());
+    assert!(!store.delete_auth_server("aus1").await.unwrap());
+    assert!(store.scopes("aus1").await.unwrap().is_empty());
+    assert!(store.signing_keys("aus1").await.unwrap().is_empty());
+    assert_eq!(store.signing_keys("org").await.unwrap().len(), 1);
+}
+
+async fn users(store: &dyn Store) {
+    for (id, login) in [("00ub", "b@example.com"), ("00uA", "a@example.com"), ("00ua", "c@example.com")] {
+        store.insert_user(&user(id, login)).await.unwrap();
+    }
+    assert_conflict(store.insert_user(&user("00uz", "a@example.com")).await, "duplicate login");
+    assert_conflict(store.insert_user(&user("00ua", "z@example.com")).await, "duplicate user id");
+    assert_eq!(store.user("00uA").await.unwrap(), Some(user("00uA", "a@example.com")));
+    assert_eq!(store.user("c@example.com").await.unwrap(), Some(user("00ua", "c@example.com")));
+    assert_eq!(store.user("nobody").await.unwrap(), None);
+    let page = |v: Vec<User>| v.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    assert_eq!(page(store.users(None, 2).await.unwrap()), ["00uA", "00ua"]);
+    assert_eq!(page(store.users(Some("00ua"), 2).await.unwrap()), ["00ub"]);
+    assert_eq!(page(store.users(Some("00ub"), 2).await.unwrap()), Vec::<String>::new());
+}
+
+async fn api_tokens(store: &dyn Store) {
+    assert_eq!(store.api_token_count().await.unwrap(), 0);
+    let token = ApiToken { id: "t1".into(), name: "admin".into(), token_hash: vec![9, 0, 9, 255], created: 7 };
+    store.insert_api_token(&token).await.unwrap();
+    let other = ApiToken { id: "t2".into(), name: "ci".into(), token_hash: vec![1, 2, 3], created: 8 };
+    store.insert_api_token(&other).await.unwrap();
+    let same_hash = ApiToken { id: "t3".into(), name: "dup".into(), token_hash: vec![9, 0, 9, 255], created: 9 };
+    assert_conflict(store.insert_api_token(&same_hash).await, "duplicate token hash");
+    assert_eq!(store.api_token_by_hash(&[9, 0, 9, 255]).await.unwrap(), Some(token));
+    assert_eq!(store.api_token_by_hash(&[1, 2, 3]).await.unwrap(), Some(other));
+    assert_eq!(store.api_token_by_hash(&[9, 0, 9]).await.unwrap(), None);
+    assert_eq!(store.api_token_count().await.unwrap(), 2);
+}
+
+async fn replay_and_revocation(store: &dyn Store) {
+    assert!(store.use_jti("client-0", "jti-1", 100).await.unwrap(), "first use");
+    assert!(!store.use_jti("client-0", "jti-1", 100).await.unwrap(), "replay");
+    assert!(!store.use_jti("client-0", "jti-1", 999).await.unwrap(), "replay with another expiry");
+    assert!(store.use_jti("client-1", "jti-1", 100).await.unwrap(), "jti is per client");
+    assert!(store.use_jti("client-0", "jti-2", 300).await.unwrap());
+
+    assert!(!store.is_revoked("AT.1").await.unwrap());
+    store.revoke_token("AT.1", 100).await.unwrap();
+    store.revoke_token("AT.1", 100).await.unwrap(); // revoking twice is fine
+    store.revoke_token("AT.2", 300).await.unwrap();
+    assert!(store.is_revoked("AT.1").await.unwrap());
+
+    // Expired by 200: two jti rows (expires 100) and one revocation (expires 100).
+    assert_eq!(store.prune_expired(200).await.unwrap(), 3);
+    assert_eq!(store.prune_expired(200).await.unwrap(), 0);
+    assert!(!store.is_revoked("AT.1").await.unwrap());
+    assert!(store.is_revoked("AT.2").await.unwrap());
+    assert!(!store.use_jti("client-0", "jti-2", 300).await.unwrap(), "an unexpired jti is kept");
+    assert!(store.use_jti("client-0", "jti-1", 400).await.unwrap(), "a pruned jti is forgotten");
+}
+
+/// Many concurrent uses of one `jti`, split over two store handles: exactly one wins.
+pub async fn jti_race(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move { store.use_jti("racer", "the-jti", i64::MAX).await.unwrap() }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        if t.await.unwrap() {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1, "exactly one use of a jti may succeed");
+}
