@@ -121,6 +121,66 @@ pub trait Store: Send + Sync + 'static {
     /// Users ordered by id, after the cursor `after` (exclusive), at most `limit`.
     async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<User>>;
 
+    // --- management API changes ----------------------------------------------------------------------
+    // These have default bodies so that a backend which does not yet implement them keeps compiling;
+    // calling one there answers `StoreError::Unsupported`.
+
+    /// Updates an app and, when given, replaces its whole key set and/or secret set, in one transaction
+    /// (an Apps-API PUT that switches to `jwks_uri` drops the saved keys; a switch to keys drops secrets).
+    async fn save_app(&self, app: &App, keys: Option<&[AppKey]>, secrets: Option<&[AppSecret]>) -> Result<()> {
+        let _ = (app, keys, secrets);
+        Err(unsupported("save_app"))
+    }
+    /// Adds one key to an app.
+    async fn insert_app_key(&self, key: &AppKey) -> Result<()> {
+        let _ = key;
+        Err(unsupported("insert_app_key"))
+    }
+    /// Sets a key's status; `false` when the app has no such key.
+    async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
+        let _ = (app_id, key_id, status, now);
+        Err(unsupported("set_app_key_status"))
+    }
+    /// Deletes a key; `false` when the app has no such key.
+    async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool> {
+        let _ = (app_id, key_id);
+        Err(unsupported("delete_app_key"))
+    }
+    /// Adds one client secret to an app.
+    async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()> {
+        let _ = secret;
+        Err(unsupported("insert_app_secret"))
+    }
+    /// Sets a secret's status; `false` when the app has no such secret.
+    async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool> {
+        let _ = (app_id, secret_id, status, now);
+        Err(unsupported("set_app_secret_status"))
+    }
+    /// Deletes a secret; `false` when the app has no such secret.
+    async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool> {
+        let _ = (app_id, secret_id);
+        Err(unsupported("delete_app_secret"))
+    }
+    /// Every API token, oldest first.
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        Err(unsupported("api_tokens"))
+    }
+    /// Deletes (revokes) an API token; `false` when there is none with that id.
+    async fn delete_api_token(&self, id: &str) -> Result<bool> {
+        let _ = id;
+        Err(unsupported("delete_api_token"))
+    }
+    /// Replaces a user's login, status, profile and times (by id). A taken login is [`StoreError::Conflict`].
+    async fn update_user(&self, user: &User) -> Result<()> {
+        let _ = user;
+        Err(unsupported("update_user"))
+    }
+    /// Deletes a user; `false` when there is none with that id.
+    async fn delete_user(&self, id: &str) -> Result<bool> {
+        let _ = id;
+        Err(unsupported("delete_user"))
+    }
+
     // --- replay and revocation -------------------------------------------------------------------
     /// Records a client's assertion `jti` until `expires`. Returns `false` if it was already used.
     /// This is the one write on the token endpoint's path, and it is atomic across nodes.
@@ -129,4 +189,8 @@ pub trait Store: Send + Sync + 'static {
     async fn is_revoked(&self, jti: &str) -> Result<bool>;
     /// Deletes used `jti`s and revocations that have expired by `now`; returns how many rows went.
     async fn prune_expired(&self, now: i64) -> Result<u64>;
+}
+
+fn unsupported(method: &str) -> StoreError {
+    StoreError::Unsupported(format!("{method} is not implemented by this backend"))
 }

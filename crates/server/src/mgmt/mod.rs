@@ -1,4 +1,7 @@
 //! The management API (`/api/v1/...`, `/oauth2/v1/clients`), authenticated by [`auth::Admin`].
+pub mod app_body;
+pub mod app_keys;
+pub mod apps;
 pub mod auth;
 pub mod body;
 pub mod catalogue;
@@ -13,5 +16,11 @@ use axum::Router;
 
 /// All management routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(clients::routes()).merge(grants::routes()).merge(servers::routes()).merge(users::routes())
+    Router::new()
+        .merge(apps::routes())
+        .merge(app_keys::routes())
+        .merge(clients::routes())
+        .merge(grants::routes())
+        .merge(servers::routes())
+        .merge(users::routes())
 }

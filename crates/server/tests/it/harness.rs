@@ -226,3 +226,83 @@ pub fn payload(token: &str) -> Value {
     let jws = jws::decode(token).unwrap();
     serde_json::from_slice(jws.payload()).unwrap()
 }
+
+/// How a management call authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    Ssws,
+    Bearer(&'a str),
+}
+
+impl TestServer {
+    /// Any management call: method, path, optional JSON body, auth. Returns status, headers and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Auth<'_>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let url = if path.starts_with("http") { path.to_string() } else { self.url(path) };
+        let mut req = self.http.request(method, url);
+        req = match auth {
+            Auth::Ssws => req.header("authorization", format!("SSWS {ADMIN}")),
+            Auth::Bearer(t) => req.bearer_auth(t),
+        };
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn admin_put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (s, _, b) = self.call(reqwest::Method::PUT, path, Some(body), Auth::Ssws).await;
+        (s, b)
+    }
+
+    pub async fn admin_delete(&self, path: &str) -> (u16, Value) {
+        let (s, _, b) = self.call(reqwest::Method::DELETE, path, None, Auth::Ssws).await;
+        (s, b)
+    }
+
+    /// An org access token for a fresh app granted `scopes` (asking for all of them).
+    pub async fn org_access_token(&self, scopes: &[&str]) -> String {
+        let key = rsa_key();
+        let client_id = self.register_jwt_app(&[key], scopes).await;
+        let assertion = sign(key, &assertion_claims(&client_id, &self.url("/oauth2/v1/token")));
+        let (status, body) = self.token_with(&assertion, &scopes.join(" ")).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+/// The `rel="next"` URL among a response's `Link` headers.
+pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers.get_all("link").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        v.strip_suffix("; rel=\"next\"").map(|u| u.trim_start_matches('<').trim_end_matches('>').to_string())
+    })
+}
+
+/// The public JWK of `key` as JSON.
+pub fn public_jwk(key: &PrivateKey) -> Value {
+    serde_json::to_value(key.public_key().to_jwk()).unwrap()
+}
+
+/// An Apps-API body for a private_key_jwt service app with `keys`.
+pub fn jwt_app_body(label: &str, keys: &[&PrivateKey]) -> Value {
+    json!({
+        "name": "oidc_client",
+        "label": label,
+        "signOnMode": "OPENID_CONNECT",
+        "credentials": { "oauthClient": { "token_endpoint_auth_method": "private_key_jwt" } },
+        "settings": { "oauthClient": {
+            "application_type": "service",
+            "grant_types": ["client_credentials"],
+            "response_types": ["token"],
+            "jwks": { "keys": keys.iter().map(|k| public_jwk(k)).collect::<Vec<_>>() },
+        } },
+    })
+}

@@ -1,5 +1,6 @@
 //! End-to-end tests of `tollgate serve` over real HTTP on 127.0.0.1 with a temporary SQLite file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod apps;
 mod harness;
 mod mgmt;
 mod resource;
