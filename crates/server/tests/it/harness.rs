@@ -1,5 +1,10 @@
-//! Boots the real server in-process on 127.0.0.1:0 against a temporary SQLite database, and offers the
-//! few helpers every test needs (register a client, sign an assertion, ask for a token).
+//! Boots the real server in-process on 127.0.0.1:0 against a temporary database, and offers the few
+//! helpers every test needs (register a client, sign an assertion, ask for a token).
+//!
+//! The database is chosen by `TOLLGATE_TEST_DATABASE`: `sqlite` (the default: a file in the test's temporary
+//! directory) or `postgres` (a fresh database per test directory on the server named by
+//! `TOLLGATE_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`; kept across
+//! restarts on the same directory and dropped when the test's thread ends).
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
@@ -19,6 +24,87 @@ pub struct TestServer {
     handle: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// Which database a test server runs on (see the module docs).
+mod test_db {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::sync::Mutex;
+
+    const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+    /// The PostgreSQL database of each test directory, so that a restart on the directory finds its data.
+    static BY_DIR: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+
+    thread_local! {
+        /// Databases created on this (test) thread, dropped when it ends.
+        static CREATED: RefCell<Vec<Created>> = const { RefCell::new(Vec::new()) };
+    }
+
+    struct Created(String);
+
+    impl Drop for Created {
+        fn drop(&mut self) {
+            if let Err(e) = psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0)) {
+                eprintln!("note: could not drop test database {}: {e}", self.0);
+            }
+        }
+    }
+
+    /// The database URL for a server whose data lives in `dir`.
+    pub fn url_for(dir: &Path) -> String {
+        match std::env::var("TOLLGATE_TEST_DATABASE").unwrap_or_default().as_str() {
+            "" | "sqlite" => format!("sqlite://{}", dir.join("tollgate.db").display()),
+            "postgres" | "postgresql" => postgres_for(dir),
+            other => panic!("TOLLGATE_TEST_DATABASE={other:?}: expected sqlite or postgres"),
+        }
+    }
+
+    fn postgres_for(dir: &Path) -> String {
+        let mut guard = BY_DIR.lock().unwrap();
+        let by_dir = guard.get_or_insert_with(HashMap::new);
+        if let Some(url) = by_dir.get(dir) {
+            return url.clone();
+        }
+        let name = format!("tollgate_test_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        // Asked for explicitly: never skipped.
+        if let Err(e) = psql(&format!("CREATE DATABASE {name}")) {
+            panic!("TOLLGATE_TEST_DATABASE=postgres, but no database could be created: {e}");
+        }
+        CREATED.with(|c| c.borrow_mut().push(Created(name.clone())));
+        let url = with_database(&admin_url(), &name);
+        by_dir.insert(dir.to_path_buf(), url.clone());
+        url
+    }
+
+    fn admin_url() -> String {
+        std::env::var("TOLLGATE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string())
+    }
+
+    /// `url` with its database name replaced by `name` (any `?query` kept).
+    fn with_database(url: &str, name: &str) -> String {
+        let (base, query) = url.split_at(url.find('?').unwrap_or(url.len()));
+        let authority = base.find("://").map_or(0, |i| i + 3);
+        let base = base[authority..].find('/').map_or(base, |slash| &base[..authority + slash]);
+        format!("{base}/{name}{query}")
+    }
+
+    /// Runs one statement on the admin database with `psql` (postgresql-client).
+    fn psql(sql: &str) -> Result<(), String> {
+        let out = Command::new("psql")
+            .arg(admin_url())
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .map_err(|e| format!("cannot run psql (install postgresql-client): {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        }
+    }
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
@@ -36,10 +122,9 @@ impl TestServer {
     /// Starts a server on the database in `dir`, with a fixed issuer when given (so that it survives
     /// a restart on another port, as a real deployment's issuer does).
     pub async fn start_with(dir: Arc<tempfile::TempDir>, issuer: Option<&str>) -> TestServer {
-        let db = dir.path().join("tollgate.db");
         let config = tollgate_server::Config {
             listen: "127.0.0.1:0".into(),
-            database_url: format!("sqlite://{}", db.display()),
+            database_url: test_db::url_for(dir.path()),
             admin_token: Some(ADMIN.into()),
             issuer: issuer.map(str::to_string),
             ..Default::default()

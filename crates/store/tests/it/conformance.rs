@@ -270,10 +270,13 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     store.insert_signing_key(&signing_key("k-next", "aus1", key_status::NEXT, 2)).await.unwrap();
     store.insert_signing_key(&signing_key("k-org", "org", key_status::ACTIVE, 1)).await.unwrap();
     let before = store.signing_keys("aus1").await.unwrap();
-    assert_eq!(before, vec![
-        signing_key("k-active", "aus1", key_status::ACTIVE, 1),
-        signing_key("k-next", "aus1", key_status::NEXT, 2)
-    ]);
+    assert_eq!(
+        before,
+        vec![
+            signing_key("k-active", "aus1", key_status::ACTIVE, 1),
+            signing_key("k-next", "aus1", key_status::NEXT, 2)
+        ]
+    );
 
     let mut expired = before[0].clone();
     expired.status = key_status::EXPIRED.into();
