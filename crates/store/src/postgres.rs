@@ -551,6 +551,120 @@ impl Store for PostgresStore {
         rows.iter().map(user_from_row).collect()
     }
 
+    async fn save_app(&self, app: &App, keys: Option<&[AppKey]>, secrets: Option<&[AppSecret]>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE apps SET name = $1, status = $2, auth_method = $3, grant_types = $4, jwks_uri = $5, \
+             dpop_bound = $6, extra = $7, last_updated = $8 WHERE id = $9",
+        )
+        .bind(&app.name)
+        .bind(&app.status)
+        .bind(&app.auth_method)
+        .bind(serde_json::to_string(&app.grant_types)?)
+        .bind(&app.jwks_uri)
+        .bind(app.dpop_bound)
+        .bind(serde_json::to_string(&app.extra)?)
+        .bind(app.last_updated)
+        .bind(&app.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(keys) = keys {
+            sqlx::query("DELETE FROM app_keys WHERE app_id = $1").bind(&app.id).execute(&mut *tx).await?;
+            for key in keys {
+                insert_app_key(&mut *tx, key).await?;
+            }
+        }
+        if let Some(secrets) = secrets {
+            sqlx::query("DELETE FROM app_secrets WHERE app_id = $1").bind(&app.id).execute(&mut *tx).await?;
+            for s in secrets {
+                insert_app_secret(&mut *tx, s).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_app_key(&self, key: &AppKey) -> Result<()> {
+        insert_app_key(&self.pool, key).await
+    }
+
+    async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE app_keys SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4")
+            .bind(status)
+            .bind(now)
+            .bind(app_id)
+            .bind(key_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM app_keys WHERE app_id = $1 AND id = $2")
+            .bind(app_id)
+            .bind(key_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()> {
+        insert_app_secret(&self.pool, secret).await
+    }
+
+    async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE app_secrets SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4")
+            .bind(status)
+            .bind(now)
+            .bind(app_id)
+            .bind(secret_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM app_secrets WHERE app_id = $1 AND id = $2")
+            .bind(app_id)
+            .bind(secret_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(sqlx::query_as("SELECT * FROM api_tokens ORDER BY created, id").fetch_all(&self.pool).await?)
+    }
+
+    async fn delete_api_token(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn update_user(&self, u: &User) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET login = $1, status = $2, profile = $3, activated = $4, status_changed = $5, \
+             last_login = $6, last_updated = $7, password_changed = $8 WHERE id = $9",
+        )
+        .bind(&u.login)
+        .bind(&u.status)
+        .bind(serde_json::to_string(&u.profile)?)
+        .bind(u.activated)
+        .bind(u.status_changed)
+        .bind(u.last_login)
+        .bind(u.last_updated)
+        .bind(u.password_changed)
+        .bind(&u.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn use_jti(&self, client_id: &str, jti: &str, expires: i64) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO used_jti (client_id, jti, expires) VALUES ($1, $2, $3) \
