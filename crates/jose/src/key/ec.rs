@@ -35,7 +35,7 @@ fn signing_alg(curve: Curve) -> Result<&'static EcdsaSigningAlgorithm, JoseError
 }
 
 /// The one verification algorithm per curve that JWS defines (ES256 = P-256 + SHA-256, ...).
-fn verification_alg(curve: Curve) -> Result<&'static EcdsaVerificationAlgorithm, JoseError> {
+pub(super) fn verification_alg(curve: Curve) -> Result<&'static EcdsaVerificationAlgorithm, JoseError> {
     match curve {
         Curve::P256 => Ok(&signature::ECDSA_P256_SHA256_FIXED),
         Curve::P384 => Ok(&signature::ECDSA_P384_SHA384_FIXED),
@@ -144,11 +144,6 @@ pub(super) fn private_scalar_b64(kp: &EcdsaKeyPair) -> Result<String, JoseError>
     let d: EcPrivateKeyBin<'static> =
         kp.private_key().as_be_bytes().map_err(|_| invalid("EC private key export failed"))?;
     Ok(b64url_encode(d.as_ref()))
-}
-
-pub(super) fn verify(curve: Curve, point: &[u8], message: &[u8], sig: &[u8]) -> Result<(), ()> {
-    let alg = verification_alg(curve).map_err(|_| ())?;
-    signature::UnparsedPublicKey::new(alg, point).verify(message, sig).map_err(|_| ())
 }
 
 pub(super) fn spki_der(curve: Curve, point: &[u8]) -> Result<Vec<u8>, JoseError> {

@@ -265,6 +265,7 @@ impl PrivateKey {
             alg: self.alg,
             use_: None,
             key_ops: None,
+            parsed: Default::default(),
         }
     }
 

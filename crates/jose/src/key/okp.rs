@@ -70,10 +70,6 @@ pub(super) fn seed_b64(kp: &Ed25519KeyPair) -> Result<String, JoseError> {
     Ok(b64url_encode(bytes.as_ref()))
 }
 
-pub(super) fn verify(x: &[u8], message: &[u8], sig: &[u8]) -> Result<(), ()> {
-    signature::UnparsedPublicKey::new(&signature::ED25519, x).verify(message, sig).map_err(|_| ())
-}
-
 pub(super) fn spki_der(x: &[u8]) -> Result<Vec<u8>, JoseError> {
     let key = ParsedPublicKey::new(&signature::ED25519, x).map_err(|_| invalid("Ed25519 key rejected"))?;
     let der = key.as_der().map_err(|_| invalid("SPKI encoding failed"))?;

@@ -1,16 +1,38 @@
 //! [`PublicKey`]: verification keys with their JWK metadata, and the rule that binds an algorithm to a key.
 use super::{PublicMaterial, der, ec, mismatch, okp, pinned_alg, rsa};
 use crate::{Algorithm, JoseError, Jwk, KeySpec};
+use aws_lc_rs::signature::{self, ParsedPublicKey};
+use std::sync::{Arc, OnceLock};
 
 /// A public verification key, with the JWK metadata (`kid`, `alg`, `use`) it came with.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     pub(super) material: PublicMaterial,
     pub(super) kid: Option<String>,
     pub(super) alg: Option<Algorithm>,
     pub(super) use_: Option<String>,
     pub(super) key_ops: Option<Vec<String>>,
+    /// The key as aws-lc parsed it, once per algorithm it has verified (shared by clones).
+    pub(super) parsed: Arc<ParsedCache>,
 }
+
+/// aws-lc's parsed form of a key, made on first use for each algorithm. Building an RSA key (its
+/// Montgomery context) costs about as much as one verification, so doing it once per key instead of once
+/// per signature nearly doubles RS256 verification throughput.
+#[derive(Default)]
+pub(super) struct ParsedCache([OnceLock<Option<ParsedPublicKey>>; Algorithm::ALL.len()]);
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.material == other.material
+            && self.kid == other.kid
+            && self.alg == other.alg
+            && self.use_ == other.use_
+            && self.key_ops == other.key_ops
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -20,7 +42,7 @@ impl std::fmt::Debug for PublicKey {
 
 impl PublicKey {
     fn new(material: PublicMaterial) -> Self {
-        PublicKey { material, kid: None, alg: None, use_: None, key_ops: None }
+        PublicKey { material, kid: None, alg: None, use_: None, key_ops: None, parsed: Arc::default() }
     }
 
     /// Reads a PEM public key: SPKI (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
@@ -60,7 +82,14 @@ impl PublicKey {
             other => return Err(JoseError::InvalidKey(format!("unknown kty {other:?}"))),
         };
         let alg = pinned_alg(jwk.alg.as_deref(), material.spec())?;
-        Ok(PublicKey { material, kid: jwk.kid.clone(), alg, use_: jwk.use_.clone(), key_ops: jwk.key_ops.clone() })
+        Ok(PublicKey {
+            material,
+            kid: jwk.kid.clone(),
+            alg,
+            use_: jwk.use_.clone(),
+            key_ops: jwk.key_ops.clone(),
+            parsed: Arc::default(),
+        })
     }
 
     /// SPKI DER.
@@ -129,12 +158,24 @@ impl PublicKey {
         if !self.allows(alg) {
             return Err(mismatch(alg, self.describe()));
         }
-        let verified = match &self.material {
-            PublicMaterial::Rsa { n, e } => rsa::verify(n, e, alg, message, signature),
-            PublicMaterial::Ec { curve, point } => ec::verify(*curve, point, message, signature),
-            PublicMaterial::Ed25519 { x } => okp::verify(x, message, signature),
-        };
-        verified.map_err(|_| JoseError::BadSignature)
+        let slot = Algorithm::ALL.iter().position(|a| *a == alg).and_then(|i| self.parsed.0.get(i));
+        let parsed = slot.and_then(|s| s.get_or_init(|| self.parse_for(alg)).as_ref());
+        match parsed {
+            Some(key) => key.verify_sig(message, signature).map_err(|_| JoseError::BadSignature),
+            None => Err(JoseError::BadSignature),
+        }
+    }
+
+    /// The key in aws-lc's parsed form for `alg` (already checked to fit the key).
+    fn parse_for(&self, alg: Algorithm) -> Option<ParsedPublicKey> {
+        match &self.material {
+            PublicMaterial::Rsa { n, e } => {
+                let spki = rsa::spki_der(n, e).ok()?;
+                ParsedPublicKey::new(rsa::verification_params(alg)?, spki).ok()
+            }
+            PublicMaterial::Ec { curve, point } => ParsedPublicKey::new(ec::verification_alg(*curve).ok()?, point).ok(),
+            PublicMaterial::Ed25519 { x } => ParsedPublicKey::new(&signature::ED25519, x).ok(),
+        }
     }
 
     /// `RSA-2048`, `EC P-256 (alg ES256)`, ...: how errors name the key.

@@ -220,18 +220,18 @@ pub(super) fn sign(kp: &KeyPair, alg: Algorithm, message: &[u8]) -> Result<Vec<u
     Ok(out)
 }
 
-pub(super) fn verify(n: &[u8], e: &[u8], alg: Algorithm, message: &[u8], sig: &[u8]) -> Result<(), ()> {
-    // PS*: MGF1 with the same hash and a salt as long as the hash (RFC 7518 §3.5).
-    let params: &'static RsaParameters = match alg {
+/// The aws-lc verification parameters of an RS*/PS* algorithm (PS*: MGF1 with the same hash and a salt
+/// as long as the hash, RFC 7518 §3.5); `None` for non-RSA algorithms.
+pub(super) fn verification_params(alg: Algorithm) -> Option<&'static RsaParameters> {
+    Some(match alg {
         Algorithm::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
         Algorithm::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
         Algorithm::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
         Algorithm::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
         Algorithm::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
         Algorithm::Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
-        _ => return Err(()),
-    };
-    PublicKeyComponents { n, e }.verify(params, message, sig).map_err(|_| ())
+        _ => return None,
+    })
 }
 
 /// SPKI DER for `n`, `e`.
