@@ -104,6 +104,7 @@ pub async fn run(store: &dyn Store) {
     auth_servers_scopes_and_signing_keys(store).await;
     users(store).await;
     api_tokens(store).await;
+    management(store).await;
     replay_and_revocation(store).await;
 }
 
@@ -294,7 +295,7 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     );
     assert_eq!(store.signing_keys("aus1").await.unwrap(), before, "the failed rotation was rolled back");
 
-    store.rotate_signing_keys(&[expired.clone(), active.clone()], &[fresh.clone()], &[]).await.unwrap();
+    store.rotate_signing_keys(&[expired.clone(), active.clone()], std::slice::from_ref(&fresh), &[]).await.unwrap();
     assert_eq!(store.signing_keys("aus1").await.unwrap(), vec![expired.clone(), active.clone(), fresh.clone()]);
     store.rotate_signing_keys(&[], &[], &["k-active".to_string()]).await.unwrap();
     assert_eq!(store.signing_keys("aus1").await.unwrap(), vec![active, fresh]);
@@ -334,6 +335,70 @@ async fn api_tokens(store: &dyn Store) {
     assert_eq!(store.api_token_by_hash(&[1, 2, 3]).await.unwrap(), Some(other));
     assert_eq!(store.api_token_by_hash(&[9, 0, 9]).await.unwrap(), None);
     assert_eq!(store.api_token_count().await.unwrap(), 2);
+}
+
+/// The management API's finer-grained changes.
+async fn management(store: &dyn Store) {
+    // save_app: the app plus, when given, its whole key set and/or secret set.
+    let mut saved = app("0oaD", "client-1");
+    saved.name = "saved".into();
+    saved.jwks_uri = Some("https://keys.example/jwks".into());
+    store.save_app(&saved, Some(&[key("0oaD-k1", "0oaD", 1)]), None).await.unwrap();
+    assert_eq!(store.app("0oaD").await.unwrap(), Some(saved.clone()));
+    assert_eq!(store.app_keys("0oaD").await.unwrap(), vec![key("0oaD-k1", "0oaD", 1)]);
+    store.save_app(&saved, None, Some(&[secret("0oaD-s1", "0oaD")])).await.unwrap();
+    assert_eq!(store.app_keys("0oaD").await.unwrap().len(), 1, "keys untouched when not given");
+    assert_eq!(store.app_secrets("0oaD").await.unwrap(), vec![secret("0oaD-s1", "0oaD")]);
+    store.save_app(&saved, Some(&[]), Some(&[])).await.unwrap();
+    assert!(store.app_keys("0oaD").await.unwrap().is_empty());
+    assert!(store.app_secrets("0oaD").await.unwrap().is_empty());
+    // A save that fails part-way (a key id taken by another app) changes nothing.
+    saved.name = "not saved".into();
+    assert_conflict(store.save_app(&saved, Some(&[key("0oaC-k1", "0oaD", 1)]), None).await, "taken key id");
+    assert_eq!(store.app("0oaD").await.unwrap().unwrap().name, "saved");
+
+    // One key at a time.
+    store.insert_app_key(&key("0oaD-k2", "0oaD", 2)).await.unwrap();
+    assert_conflict(store.insert_app_key(&key("0oaD-k2", "0oaD", 2)).await, "duplicate key id");
+    assert!(store.set_app_key_status("0oaD", "0oaD-k2", "INACTIVE", 77).await.unwrap());
+    assert!(!store.set_app_key_status("0oaC", "0oaD-k2", "INACTIVE", 77).await.unwrap(), "another app's key");
+    let k = &store.app_keys("0oaD").await.unwrap()[0];
+    assert_eq!((k.status.as_str(), k.last_updated), ("INACTIVE", 77));
+    assert!(!store.delete_app_key("0oaC", "0oaD-k2").await.unwrap());
+    assert!(store.delete_app_key("0oaD", "0oaD-k2").await.unwrap());
+    assert!(!store.delete_app_key("0oaD", "0oaD-k2").await.unwrap());
+
+    // One secret at a time.
+    store.insert_app_secret(&secret("0oaD-s2", "0oaD")).await.unwrap();
+    assert!(store.set_app_secret_status("0oaD", "0oaD-s2", "INACTIVE", 88).await.unwrap());
+    assert!(!store.set_app_secret_status("0oaC", "0oaD-s2", "INACTIVE", 88).await.unwrap());
+    let s = &store.app_secrets("0oaD").await.unwrap()[0];
+    assert_eq!((s.status.as_str(), s.last_updated), ("INACTIVE", 88));
+    assert!(!store.delete_app_secret("0oaC", "0oaD-s2").await.unwrap());
+    assert!(store.delete_app_secret("0oaD", "0oaD-s2").await.unwrap());
+    assert!(store.app_secrets("0oaD").await.unwrap().is_empty());
+
+    // API tokens: listed oldest first, deleted by id.
+    let ids: Vec<String> = store.api_tokens().await.unwrap().into_iter().map(|t| t.id).collect();
+    assert_eq!(ids, ["t1", "t2"]);
+    assert!(store.delete_api_token("t1").await.unwrap());
+    assert!(!store.delete_api_token("t1").await.unwrap());
+    assert_eq!(store.api_token_by_hash(&[9, 0, 9, 255]).await.unwrap(), None);
+    assert_eq!(store.api_token_count().await.unwrap(), 1);
+
+    // Users: replaced by id (a taken login is a Conflict), deleted by id.
+    let mut u = user("00uA", "renamed@example.com");
+    u.status = "SUSPENDED".into();
+    u.last_login = Some(99);
+    u.profile.insert("extra".into(), true.into());
+    store.update_user(&u).await.unwrap();
+    assert_eq!(store.user("renamed@example.com").await.unwrap(), Some(u.clone()));
+    assert_eq!(store.user("a@example.com").await.unwrap(), None);
+    u.login = "b@example.com".into();
+    assert_conflict(store.update_user(&u).await, "taken login");
+    assert!(store.delete_user("00uA").await.unwrap());
+    assert!(!store.delete_user("00uA").await.unwrap());
+    assert_eq!(store.user("00uA").await.unwrap(), None);
 }
 
 async fn replay_and_revocation(store: &dyn Store) {
