@@ -1,6 +1,7 @@
 //! The management API (`/api/v1/...`, `/oauth2/v1/clients`), authenticated by [`auth::Admin`].
 pub mod app_body;
 pub mod app_keys;
+pub mod app_secrets;
 pub mod apps;
 pub mod auth;
 pub mod body;
@@ -9,6 +10,7 @@ pub mod clients;
 pub mod grants;
 pub mod jwks;
 pub mod servers;
+pub mod user_search;
 pub mod users;
 
 use crate::state::AppState;
@@ -19,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(apps::routes())
         .merge(app_keys::routes())
+        .merge(app_secrets::routes())
         .merge(clients::routes())
         .merge(grants::routes())
         .merge(servers::routes())

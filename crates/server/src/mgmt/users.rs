@@ -1,5 +1,6 @@
 //! `/api/v1/users`: the example protected resource, in Okta's user shape. Reading needs
-//! `okta.users.read` (or `.manage`); creating needs `okta.users.manage`.
+//! `okta.users.read` (or `.manage`); changing needs `okta.users.manage`. Lists scan in id order and
+//! filter in memory (see [`super::user_search`]); fine for the example resource's sizes.
 use super::auth::Admin;
 use super::body;
 use crate::clock::{iso8601, iso8601_opt, now_millis};
@@ -8,6 +9,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
@@ -15,6 +17,7 @@ use std::collections::HashMap;
 use tollgate_store::User;
 
 const READ: &[&str] = &["okta.users.read", "okta.users.manage"];
+const MANAGE: &[&str] = &["okta.users.manage"];
 
 /// Okta's user object.
 pub fn user_json(state: &AppState, u: &User) -> Value {
@@ -45,10 +48,29 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     admin.require(&state, READ)?;
-    let (after, limit) = body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), 200, 200)?;
-    let users = state.store.users(after.as_deref(), limit + 1).await?;
-    let more = users.len() > limit as usize;
-    let page: Vec<&User> = users.iter().take(limit as usize).collect();
+    let query = super::user_search::UserQuery::from_params(&q)?;
+    let default_limit = if query.is_q() { 10 } else { 200 };
+    let (after, limit) =
+        body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), default_limit, 200)?;
+    // Scan in id order from the cursor, keeping matches, until one more than a page is found.
+    let mut page = Vec::new();
+    let mut cursor = after.clone();
+    let mut more = false;
+    loop {
+        let batch = state.store.users(cursor.as_deref(), 200).await?;
+        let done = batch.len() < 200;
+        cursor = batch.last().map(|u| u.id.clone());
+        for user in batch.into_iter().filter(|u| query.matches(u)) {
+            if page.len() == limit as usize {
+                more = true;
+                break;
+            }
+            page.push(user);
+        }
+        if more || done {
+            break;
+        }
+    }
     let next = if more { page.last().map(|u| u.id.as_str()) } else { None };
     let mut resp = axum::Json(page.iter().map(|u| user_json(&state, u)).collect::<Vec<_>>()).into_response();
     for (k, v) in body::link_headers(&format!("{}/api/v1/users", state.issuer), after.as_deref(), limit, next) {
@@ -73,31 +95,13 @@ async fn create(
     Query(q): Query<HashMap<String, String>>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, &["okta.users.manage"])?;
+    admin.require(&state, MANAGE)?;
     let map = body::read_object(body, state.config.max_body_bytes).await?;
     let profile: Map<String, Value> = match map.get("profile") {
         Some(Value::Object(p)) => p.clone(),
         _ => return Err(ApiError::validation("User", vec!["profile: The field cannot be left blank".into()])),
     };
-    let login = body::required_str(&profile, "User", "login")?.to_string();
-    let mut causes = Vec::new();
-    if !looks_like_email(&login) {
-        causes.push("login: Username must be in the form of an email address".to_string());
-    }
-    if let Some(email) = profile.get("email").and_then(Value::as_str)
-        && !looks_like_email(email)
-    {
-        causes.push("email: Does not match required pattern".to_string());
-    }
-    if !causes.is_empty() {
-        return Err(ApiError::validation("login", causes));
-    }
-    if state.store.user(&login).await?.is_some() {
-        return Err(ApiError::validation(
-            "login",
-            vec!["login: An object with this field already exists in the current organization".into()],
-        ));
-    }
+    let login = check_profile(&state, &profile, None).await?;
     let activate = q.get("activate").is_none_or(|v| v != "false");
     let now = now_millis();
     let user = User {
@@ -116,7 +120,144 @@ async fn create(
     Ok(axum::Json(user_json(&state, &user)).into_response())
 }
 
+/// Validates a profile (login present and email-shaped, email well-formed, login not taken by another
+/// user); returns the login.
+async fn check_profile(
+    state: &AppState,
+    profile: &Map<String, Value>,
+    own_id: Option<&str>,
+) -> Result<String, ApiError> {
+    let login = body::required_str(profile, "User", "login")?.to_string();
+    let mut causes = Vec::new();
+    if !looks_like_email(&login) {
+        causes.push("login: Username must be in the form of an email address".to_string());
+    }
+    match profile.get("email") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(email)) if looks_like_email(email) => {}
+        Some(_) => causes.push("email: Does not match required pattern".to_string()),
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::validation("login", causes));
+    }
+    if let Some(other) = state.store.user(&login).await?
+        && Some(other.id.as_str()) != own_id
+    {
+        return Err(ApiError::validation(
+            "login",
+            vec!["login: An object with this field already exists in the current organization".into()],
+        ));
+    }
+    Ok(login)
+}
+
+async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
+    state.store.user(id).await?.ok_or_else(|| ApiError::not_found(id, "User"))
+}
+
+/// `POST /api/v1/users/{id}` merges the given profile members; `PUT` replaces the profile.
+async fn update(state: &AppState, id: &str, body: Body, merge: bool) -> Result<Response, ApiError> {
+    let mut user = find_user(state, id).await?;
+    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let given: Map<String, Value> = match map.get("profile") {
+        Some(Value::Object(p)) => p.clone(),
+        None if merge => Map::new(),
+        Some(_) => return Err(ApiError::validation("User", vec!["profile: The field must be an object".into()])),
+        None => return Err(ApiError::validation("User", vec!["profile: The field cannot be left blank".into()])),
+    };
+    let mut profile = if merge { user.profile.clone() } else { Map::new() };
+    if merge {
+        profile.insert("login".into(), json!(user.login));
+    }
+    for (k, v) in given {
+        profile.insert(k, v);
+    }
+    user.login = check_profile(state, &profile, Some(&user.id)).await?;
+    user.profile = profile;
+    user.last_updated = now_millis();
+    state.store.update_user(&user).await?;
+    Ok(axum::Json(user_json(state, &user)).into_response())
+}
+
+async fn partial_update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    admin.require(&state, MANAGE)?;
+    update(&state, &id, body, true).await
+}
+
+async fn full_update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    admin.require(&state, MANAGE)?;
+    update(&state, &id, body, false).await
+}
+
+/// Okta's status transitions for the lifecycle operations.
+async fn lifecycle(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, op)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    admin.require(&state, MANAGE)?;
+    let mut user = find_user(&state, &id).await?;
+    let now = now_millis();
+    let not_allowed = |text: &str| ApiError::validation("User", vec![text.to_string()]);
+    let next = match (op.as_str(), user.status.as_str()) {
+        ("activate", "ACTIVE") => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "E0000016",
+                "Activation failed because the user is already active",
+            ));
+        }
+        ("activate", _) => {
+            user.activated = Some(now);
+            "ACTIVE"
+        }
+        ("deactivate", _) => "DEPROVISIONED",
+        ("suspend", "ACTIVE") => "SUSPENDED",
+        ("suspend", _) => return Err(not_allowed("Cannot suspend a user that is not active.")),
+        ("unsuspend", "SUSPENDED") => "ACTIVE",
+        ("unsuspend", _) => return Err(not_allowed("Cannot unsuspend a user that is not suspended.")),
+        _ => return Err(ApiError::not_found(&op, "UserLifecycleOperation")),
+    };
+    if user.status != next {
+        user.status = next.into();
+        user.status_changed = Some(now);
+        user.last_updated = now;
+        state.store.update_user(&user).await?;
+    }
+    Ok(axum::Json(json!({})).into_response())
+}
+
+/// Okta deletes only DEPROVISIONED users; deleting any other user deactivates it first (a second
+/// delete then removes it).
+async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
+    admin.require(&state, MANAGE)?;
+    let mut user = find_user(&state, &id).await?;
+    if user.status == "DEPROVISIONED" {
+        state.store.delete_user(&user.id).await?;
+    } else {
+        let now = now_millis();
+        user.status = "DEPROVISIONED".into();
+        user.status_changed = Some(now);
+        user.last_updated = now;
+        state.store.update_user(&user).await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// The users routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/users", get(list).post(create)).route("/api/v1/users/{id}", get(get_one))
+    Router::new()
+        .route("/api/v1/users", get(list).post(create))
+        .route("/api/v1/users/{id}", get(get_one).post(partial_update).put(full_update).delete(delete))
+        .route("/api/v1/users/{id}/lifecycle/{op}", axum::routing::post(lifecycle))
 }

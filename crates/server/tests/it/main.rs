@@ -1,7 +1,10 @@
 //! End-to-end tests of `tollgate serve` over real HTTP on 127.0.0.1 with a temporary SQLite file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod app_keys;
 mod apps;
+mod dcr;
 mod harness;
 mod mgmt;
 mod resource;
 mod token;
+mod users;
