@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The interop suite: real third-party clients, pinned, against a real `tollgate serve` on 127.0.0.1 with a
+# fresh temporary database. Prints one line per client (PASS/FAIL), then `N passed, M failed`; exits
+# non-zero if any failed.
+#
+#   bash interop/run.sh
+#
+# Environment: TOLLGATE_BIN (default: build with `cargo build -p tollgate` and use target/debug/tollgate),
+# INTEROP_KEEP=1 (keep the temporary directory with logs, keys and tokens).
+# Installs into interop/.venv (python3 -m venv; pip install -r python/requirements.txt) and
+# interop/node/node_modules (npm ci), re-installing only when the pinned files change.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+passed=0
+failed=0
+note() { echo "interop: $*" >&2; }
+
+# -- the server binary -----------------------------------------------------------------------------------
+if [ -n "${TOLLGATE_BIN:-}" ]; then
+  bin=$TOLLGATE_BIN
+else
+  note "cargo build -p tollgate"
+  if ! (cd "$root" && cargo build -q -p tollgate); then
+    echo "FAIL build: cargo build -p tollgate failed"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  bin=${CARGO_TARGET_DIR:-$root/target}/debug/tollgate
+  case $bin in /*) ;; *) bin=$root/$bin ;; esac
+fi
+if [ ! -x "$bin" ]; then
+  echo "FAIL build: no tollgate binary at $bin"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-interop.XXXXXX")
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+  fi
+  if [ "${INTEROP_KEEP:-}" = 1 ]; then note "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$work/logs"
+
+# -- client environments (installed before the server starts) ----------------------------------------------
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+python_error=
+venv=$here/.venv
+req=$here/python/requirements.txt
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+  rm -rf "$venv"
+  note "python3 -m venv interop/.venv"
+  if ! command -v python3 >/dev/null 2>&1; then
+    python_error="python3 not found"
+  elif ! python3 -m venv "$venv" >"$work/logs/venv.log" 2>&1; then
+    python_error="python3 -m venv failed (on Debian: apt-get install python3-venv): $(tail -n 1 "$work/logs/venv.log")"
+    rm -rf "$venv"
+  fi
+fi
+if [ -z "$python_error" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$(sha "$req")" ]; then
+  note "pip install -r interop/python/requirements.txt"
+  if "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" >"$work/logs/pip.log" 2>&1; then
+    sha "$req" >"$venv/.requirements.sha256"
+  else
+    python_error="pip install -r interop/python/requirements.txt failed: $(grep -m1 -i error "$work/logs/pip.log" || tail -n 1 "$work/logs/pip.log")"
+  fi
+fi
+[ -n "$python_error" ] && note "$python_error"
+
+node_error=
+nodedir=$here/node
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  node_error="node/npm not found (on Debian: apt-get install nodejs npm)"
+elif [ "$(cat "$nodedir/node_modules/.lock.sha256" 2>/dev/null)" != "$(sha "$nodedir/package-lock.json")" ]; then
+  note "npm ci (interop/node)"
+  if (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error) >"$work/logs/npm.log" 2>&1; then
+    sha "$nodedir/package-lock.json" >"$nodedir/node_modules/.lock.sha256"
+  else
+    node_error="npm ci failed: $(grep -m1 -i 'err' "$work/logs/npm.log" || tail -n 1 "$work/logs/npm.log")"
+  fi
+fi
+[ -n "$node_error" ] && note "$node_error"
+
+py_version() { "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || echo '?'; }
+npm_version() { node -p "require('$nodedir/node_modules/$1/package.json').version" 2>/dev/null || echo '?'; }
+
+# -- the server ----------------------------------------------------------------------------------------------
+admin_token="interop-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+# Only this suite's settings: nothing from the caller's TOLLGATE_* environment.
+env -u TOLLGATE_CONFIG -u TOLLGATE_ISSUER -u TOLLGATE_LISTEN -u TOLLGATE_DATABASE_URL \
+  TOLLGATE_ADMIN_TOKEN="$admin_token" TOLLGATE_LOG="${TOLLGATE_LOG:-warn}" \
+  "$bin" serve --listen 127.0.0.1:0 --database "sqlite://$work/tollgate.db" \
+  >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+issuer=
+for _ in $(seq 1 300); do
+  issuer=$(sed -n 's/^tollgate listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/server.out" | head -n 1)
+  [ -n "$issuer" ] && break
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$issuer" ]; then
+  echo "FAIL server: tollgate serve did not start: $(tail -n 3 "$work/server.err" | tr '\n' ' ')"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+note "tollgate serve at $issuer"
+
+if ! python3 "$here/setup.py" "$issuer" "$admin_token" "$bin" "$work" >"$work/logs/setup.log" 2>&1; then
+  echo "FAIL setup: registering the apps failed: $(tail -n 1 "$work/logs/setup.log")"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+app() { python3 -c "import json,sys; print(json.load(open('$work/state.json'))['apps'][sys.argv[1]][sys.argv[2]])" "$1" "$2"; }
+
+# -- the clients ---------------------------------------------------------------------------------------------
+# run_client NAME LABEL SKIP_REASON COMMAND...: runs COMMAND (its last output line is the summary or the
+# reason) and prints one PASS/FAIL line.
+run_client() {
+  local name=$1 label=$2 skip=$3
+  shift 3
+  if [ -n "$skip" ]; then
+    echo "FAIL $label: $skip"
+    failed=$((failed + 1))
+    return
+  fi
+  local log=$work/logs/$name.log rc
+  timeout 180 "$@" >"$log" 2>&1
+  rc=$?
+  local last
+  last=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
+  if [ $rc -eq 0 ]; then
+    echo "PASS $label: $last"
+    passed=$((passed + 1))
+  else
+    [ $rc -eq 124 ] && last="timed out after 180 s"
+    echo "FAIL $label: ${last:-exit code $rc}"
+    failed=$((failed + 1))
+    sed 's/^/    | /' "$log" | tail -n 30 >&2
+  fi
+}
+
+curl_v=$(curl --version | head -n 1 | cut -d' ' -f2)
+openssl_v=$(openssl version | cut -d' ' -f2)
+run_client curl-recipe "openssl+curl recipe (curl $curl_v, OpenSSL $openssl_v)" "" \
+  bash "$here/curl/recipe.sh" "$issuer" "$(app curl-recipe client_id)" "$(app curl-recipe pem)" \
+  "$work/tokens/curl-recipe.org.jwt"
+
+export OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true
+run_client okta-sdk "okta-python-sdk (okta==$(py_version okta))" "$python_error" \
+  "$venv/bin/python" "$here/python/client_okta_sdk.py" "$work"
+
+run_client openid-client "openid-client (openid-client@$(npm_version openid-client))" "$node_error" \
+  node "$nodedir/openid_client.mjs" "$work"
+
+run_client authlib "authlib (Authlib==$(py_version authlib))" "$python_error" \
+  "$venv/bin/python" "$here/python/client_authlib.py" "$work"
+
+run_client pyjwt "pyjwt verifier (PyJWT==$(py_version pyjwt))" "$python_error" \
+  "$venv/bin/python" "$here/python/verify_pyjwt.py" "$work"
+
+run_client jose "jose verifier (jose@$(npm_version jose))" "$node_error" \
+  node "$nodedir/verify_jose.mjs" "$work"
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "FAIL server: tollgate serve exited during the suite: $(tail -n 3 "$work/server.err" | tr '\n' ' ')"
+  failed=$((failed + 1))
+fi
+if [ $failed -gt 0 ] && [ -s "$work/server.err" ]; then
+  note "server log (last lines):"
+  tail -n 20 "$work/server.err" | sed 's/^/    | /' >&2
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
