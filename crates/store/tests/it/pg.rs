@@ -4,6 +4,7 @@
 //! When PostgreSQL cannot be reached, the test fails if `CI` is set; otherwise it prints a loud notice and
 //! the PostgreSQL half of the test is skipped.
 use sqlx::Connection;
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -51,7 +52,9 @@ impl TestDb {
                 if std::env::var_os("CI").is_some() {
                     panic!("PostgreSQL is required in CI (TOLLGATE_TEST_POSTGRES_URL): {e}");
                 }
-                eprintln!(
+                // Straight to stderr, past the test harness's output capture, so the skip is seen.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\n**********************************************************************\n\
                      ** SKIPPING the PostgreSQL half of this test: {e}\n\
                      ** (set TOLLGATE_TEST_POSTGRES_URL; in CI this is a failure)\n\
