@@ -122,13 +122,27 @@ impl TestServer {
     /// Starts a server on the database in `dir`, with a fixed issuer when given (so that it survives
     /// a restart on another port, as a real deployment's issuer does).
     pub async fn start_with(dir: Arc<tempfile::TempDir>, issuer: Option<&str>) -> TestServer {
-        let config = tollgate_server::Config {
+        Self::start_full(dir, issuer, |_| {}).await
+    }
+
+    /// Starts a server with a fresh database and `adjust` applied to its configuration.
+    pub async fn start_configured(adjust: impl FnOnce(&mut tollgate_server::Config)) -> TestServer {
+        Self::start_full(Arc::new(tempfile::tempdir().unwrap()), None, adjust).await
+    }
+
+    async fn start_full(
+        dir: Arc<tempfile::TempDir>,
+        issuer: Option<&str>,
+        adjust: impl FnOnce(&mut tollgate_server::Config),
+    ) -> TestServer {
+        let mut config = tollgate_server::Config {
             listen: "127.0.0.1:0".into(),
             database_url: test_db::url_for(dir.path()),
             admin_token: Some(ADMIN.into()),
             issuer: issuer.map(str::to_string),
             ..Default::default()
         };
+        adjust(&mut config);
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {

@@ -4,6 +4,7 @@ mod app_keys;
 mod apps;
 mod dcr;
 mod harness;
+mod jwks_uri;
 mod mgmt;
 mod resource;
 mod token;
