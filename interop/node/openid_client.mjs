@@ -91,4 +91,30 @@ if (response.status !== 200) fail(`GET /api/v1/users answered HTTP ${response.st
 const users = await response.json();
 if (!Array.isArray(users)) fail(`GET /api/v1/users did not return an array`);
 
-console.log(`discovery (org, default); client credentials with ${done.join(', ')}; fetchProtectedResource GET /api/v1/users`);
+// Errors surface as the library's typed errors: a wrong secret as ResponseBodyError invalid_client, a bad
+// token at the resource as a parsed WWW-Authenticate Bearer challenge.
+{
+  const app = apps['oidc-basic'];
+  const wrong = 'wrong-secret-0123456789abcdef';
+  const config = await discover('/oauth2/default', app.client_id, wrong, client.ClientSecretBasic(wrong));
+  try {
+    await client.clientCredentialsGrant(config, { scope: 'api.read' });
+    fail('a wrong client secret was accepted');
+  } catch (e) {
+    if (!(e instanceof client.ResponseBodyError) || e.error !== 'invalid_client' || e.status !== 401) {
+      fail(`wrong secret: expected ResponseBodyError invalid_client 401, got ${e.name}: ${e.error ?? e.message} ${e.status}`);
+    }
+  }
+  try {
+    await client.fetchProtectedResource(org, 'not-a-token', new URL(`${issuer}/api/v1/users`), 'GET');
+    fail('GET /api/v1/users accepted a bad token');
+  } catch (e) {
+    const challenge = e.cause?.[0];
+    if (!(e instanceof client.WWWAuthenticateChallengeError) || challenge?.scheme !== 'bearer' ||
+        challenge.parameters.error !== 'invalid_token') {
+      fail(`bad token: expected a Bearer invalid_token challenge, got ${e.name}: ${e.message} ${JSON.stringify(e.cause)}`);
+    }
+  }
+}
+
+console.log(`discovery (org, default); client credentials with ${done.join(', ')}; fetchProtectedResource GET /api/v1/users; typed errors (invalid_client, Bearer invalid_token challenge)`);

@@ -43,6 +43,11 @@ async def exercise(label, config):
     if fetched.id != user.id or fetched.profile.login != login:
         fail(f"{label}: get_user returned {fetched.id} / {fetched.profile.login}, expected {user.id} / {login}")
 
+    # An Okta-shaped error reaches the SDK as an OktaAPIError (it needs errorCode in the body).
+    missing, resp, err = await client.get_user("00uinteropmissing000")
+    if err is None or getattr(err, "error_code", None) != "E0000007" or getattr(err, "status", None) != 404:
+        fail(f"{label}: get_user of an unknown id gave {type(err).__name__}: {err}, expected OktaAPIError 404 E0000007")
+
     users, resp, err = await client.list_users(limit=200)
     if err is not None:
         fail(f"{label}: second list_users failed: {err}")
@@ -84,7 +89,7 @@ async def main():
             "privateKey": jwk,
         },
     )
-    print("PrivateKey mode with a PEM key (no kid) and a JWK: list users, create user, get user")
+    print("PrivateKey mode with a PEM key (no kid) and a JWK: list users, create user, get user, 404 as OktaAPIError E0000007")
 
 
 if __name__ == "__main__":
