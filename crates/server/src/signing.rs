@@ -194,3 +194,54 @@ impl KeyRings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollgate_store::SqliteStore;
+
+    async fn rings() -> (Arc<dyn Store>, KeyRings) {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        let rings = KeyRings::new(store.clone(), 90);
+        (store, rings)
+    }
+
+    #[tokio::test]
+    async fn a_due_key_rotates_and_the_old_one_stays_published_until_retired() {
+        let (store, rings) = rings().await;
+        let first = rings.ensure("org").await.unwrap();
+        let old_kid = first.active.kid().to_string();
+        assert_eq!(first.published.len(), 2, "ACTIVE and NEXT are published");
+        let next_kid = first.published.keys().find(|k| **k != old_kid).unwrap().clone();
+
+        // Nothing is due yet.
+        let lifetimes: HashMap<String, i64> = [("org".to_string(), 3600)].into();
+        rings.rotate_due(&lifetimes).await;
+        assert_eq!(rings.get("org").unwrap().active.kid(), old_kid);
+
+        // Back-date the ACTIVE key by 91 days: the schedule now says rotate.
+        let mut rows = store.signing_keys("org").await.unwrap();
+        let active = rows.iter_mut().find(|r| r.kid == old_kid).unwrap();
+        active.activated = Some(now_millis() - 91 * 86_400_000);
+        store.rotate_signing_keys(&[active.clone()], &[], &[]).await.unwrap();
+        let reloaded = rings.reload("org").await.unwrap();
+        assert!(reloaded.next_rotation <= now_secs());
+        rings.rotate_due(&lifetimes).await;
+
+        let after = rings.get("org").unwrap();
+        assert_eq!(after.active.kid(), next_kid, "the NEXT key, published ahead, now signs");
+        assert!(after.published.contains_key(&old_kid), "the old key stays published for its tokens");
+        assert_eq!(after.published.len(), 3, "old (EXPIRED), ACTIVE, new NEXT");
+        assert!(after.next_rotation > now_secs());
+
+        // Once the old key's tokens have all expired it is no longer published.
+        let mut rows = store.signing_keys("org").await.unwrap();
+        let expired = rows.iter_mut().find(|r| r.kid == old_kid).unwrap();
+        assert_eq!(expired.status, key_status::EXPIRED);
+        expired.retire_at = Some(now_millis() - 1);
+        store.rotate_signing_keys(&[expired.clone()], &[], &[]).await.unwrap();
+        let after = rings.reload("org").await.unwrap();
+        assert!(!after.published.contains_key(&old_kid));
+        assert_eq!(after.published.len(), 2);
+    }
+}
