@@ -1,4 +1,5 @@
 //! The management API (`/api/v1/...`, `/oauth2/v1/clients`), authenticated by [`auth::Admin`].
+pub mod api_tokens;
 pub mod app_body;
 pub mod app_keys;
 pub mod app_secrets;
@@ -9,6 +10,7 @@ pub mod catalogue;
 pub mod clients;
 pub mod grants;
 pub mod jwks;
+pub mod server_admin;
 pub mod servers;
 pub mod user_search;
 pub mod users;
@@ -19,6 +21,7 @@ use axum::Router;
 /// All management routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(api_tokens::routes())
         .merge(apps::routes())
         .merge(app_keys::routes())
         .merge(app_secrets::routes())

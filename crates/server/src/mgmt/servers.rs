@@ -1,6 +1,6 @@
 //! `/api/v1/authorizationServers`: custom authorization servers, their scopes and key rotation.
-//! (Create/update/delete of servers and policies belong to the management-API work; this is what the
-//! token endpoint needs now.)
+//! Create (id `aus…`, its signing keys made at once), replace, delete, and the access policy (which
+//! clients may use the server) are in [`super::server_admin`].
 use super::auth::Admin;
 use super::body;
 use crate::cache::CachedServer;
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tollgate_store::Scope;
 
-fn server_json(state: &AppState, s: &CachedServer) -> Value {
+pub fn server_json(state: &AppState, s: &CachedServer) -> Value {
     let keys = state.keys.get(&s.server.id);
     json!({
         "id": s.server.id,
@@ -27,6 +27,7 @@ fn server_json(state: &AppState, s: &CachedServer) -> Value {
         "issuer": format!("{}/oauth2/{}", state.issuer, s.server.id),
         "issuerMode": "ORG_URL",
         "status": s.server.status,
+        "accessTokenLifetimeSeconds": s.server.access_token_lifetime,
         "created": iso8601(s.server.created),
         "lastUpdated": iso8601(s.server.last_updated),
         "credentials": { "signing": {
@@ -52,12 +53,12 @@ fn scope_json(s: &Scope) -> Value {
     })
 }
 
-fn find(state: &AppState, id: &str) -> Result<Arc<CachedServer>, ApiError> {
+pub fn find(state: &AppState, id: &str) -> Result<Arc<CachedServer>, ApiError> {
     state.servers.get(id).ok_or_else(|| ApiError::not_found(id, "AuthorizationServer"))
 }
 
-const READ: &[&str] = &["okta.authorizationServers.read", "okta.authorizationServers.manage"];
-const MANAGE: &[&str] = &["okta.authorizationServers.manage"];
+pub const READ: &[&str] = &["okta.authorizationServers.read", "okta.authorizationServers.manage"];
+pub const MANAGE: &[&str] = &["okta.authorizationServers.manage"];
 
 async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
     admin.require(&state, READ)?;
@@ -156,8 +157,16 @@ async fn rotate(State(state): State<AppState>, admin: Admin, Path(id): Path<Stri
 /// The authorization-server routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/authorizationServers", get(list))
-        .route("/api/v1/authorizationServers/{id}", get(get_one))
+        .route("/api/v1/authorizationServers", get(list).post(super::server_admin::create))
+        .route(
+            "/api/v1/authorizationServers/{id}",
+            get(get_one).put(super::server_admin::replace).delete(super::server_admin::delete),
+        )
+        .route("/api/v1/authorizationServers/{id}/policies", get(super::server_admin::list_policies))
+        .route(
+            "/api/v1/authorizationServers/{id}/policies/{policy_id}",
+            get(super::server_admin::get_policy).put(super::server_admin::replace_policy),
+        )
         .route("/api/v1/authorizationServers/{id}/scopes", get(list_scopes).post(create_scope))
         .route("/api/v1/authorizationServers/{id}/scopes/{scope_id}", axum::routing::delete(delete_scope))
         .route("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate", post(rotate))

@@ -1,7 +1,9 @@
 //! End-to-end tests of `tollgate serve` over real HTTP on 127.0.0.1 with a temporary SQLite file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod api_tokens;
 mod app_keys;
 mod apps;
+mod auth_servers;
 mod dcr;
 mod harness;
 mod jwks_uri;
