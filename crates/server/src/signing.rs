@@ -223,7 +223,7 @@ mod tests {
         let mut rows = store.signing_keys("org").await.unwrap();
         let active = rows.iter_mut().find(|r| r.kid == old_kid).unwrap();
         active.activated = Some(now_millis() - 91 * 86_400_000);
-        store.rotate_signing_keys(&[active.clone()], &[], &[]).await.unwrap();
+        store.rotate_signing_keys(std::slice::from_ref(active), &[], &[]).await.unwrap();
         let reloaded = rings.reload("org").await.unwrap();
         assert!(reloaded.next_rotation <= now_secs());
         rings.rotate_due(&lifetimes).await;
@@ -239,7 +239,7 @@ mod tests {
         let expired = rows.iter_mut().find(|r| r.kid == old_kid).unwrap();
         assert_eq!(expired.status, key_status::EXPIRED);
         expired.retire_at = Some(now_millis() - 1);
-        store.rotate_signing_keys(&[expired.clone()], &[], &[]).await.unwrap();
+        store.rotate_signing_keys(std::slice::from_ref(expired), &[], &[]).await.unwrap();
         let after = rings.reload("org").await.unwrap();
         assert!(!after.published.contains_key(&old_kid));
         assert_eq!(after.published.len(), 2);

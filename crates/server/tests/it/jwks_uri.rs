@@ -2,8 +2,8 @@
 //! 127.0.0.1, cached, and refetched on an unknown `kid` no more often than the configured interval.
 use crate::harness::*;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tollgate_jose::{Curve, PrivateKey};
 
 /// A JWKS endpoint whose key set the test can change, counting fetches.
@@ -70,7 +70,8 @@ async fn keys_come_from_the_uri_and_an_unknown_kid_refetches_at_most_once_per_in
     let second = PrivateKey::generate(tollgate_jose::KeySpec::Ec(Curve::P256)).unwrap();
     *jwks.keys.lock().unwrap() = jwks_of(&[&second]);
     for _ in 0..3 {
-        let (status, body) = server.token_with(&sign(&second, &assertion_claims(&client_id, &url)), "okta.users.read").await;
+        let (status, body) =
+            server.token_with(&sign(&second, &assertion_claims(&client_id, &url)), "okta.users.read").await;
         assert_eq!(status, 401);
         assert_eq!(body["error_description"], "The client_assertion JWT kid is invalid.");
     }
@@ -89,7 +90,8 @@ async fn an_unknown_kid_refetches_once_the_interval_has_passed() {
     assert_eq!(status, 200);
     let second = PrivateKey::generate(tollgate_jose::KeySpec::Ec(Curve::P384)).unwrap();
     *jwks.keys.lock().unwrap() = jwks_of(&[&second]);
-    let (status, body) = server.token_with(&sign(&second, &assertion_claims(&client_id, &url)), "okta.users.read").await;
+    let (status, body) =
+        server.token_with(&sign(&second, &assertion_claims(&client_id, &url)), "okta.users.read").await;
     assert_eq!(status, 200, "the new kid was found by refetching: {body}");
     assert_eq!(jwks.fetches.load(Ordering::SeqCst), 2);
     // A broken JWKS endpoint is a clean 401, not a 500.
