@@ -1,7 +1,8 @@
 //! `tollgate-store`: the data model and the [`Store`] trait behind which every backend sits.
 //!
 //! The server never writes SQL; it calls [`Store`]. The embedded default is SQLite ([`SqliteStore`]);
-//! PostgreSQL, for several nodes, is meant as a second implementation of the same trait. The store knows
+//! PostgreSQL ([`PostgresStore`]) is a second implementation of the same trait, with the same
+//! conformance tests, for deployments where several nodes share one database. The store knows
 //! nothing of HTTP or OAuth wire formats: rows in, rows out. Secrets arrive already hashed. Times are Unix
 //! milliseconds. Every multi-row change is one transaction, so nothing is ever half-written.
 
