@@ -6,7 +6,8 @@
 #   bash interop/run.sh
 #
 # Environment: TOLLGATE_BIN (default: build with `cargo build -p tollgate` and use target/debug/tollgate),
-# INTEROP_KEEP=1 (keep the temporary directory with logs, keys and tokens).
+# INTEROP_KEEP=1 (keep the temporary directory with logs, keys and tokens), INTEROP_SKIP_RUST=1 (no
+# jsonwebtoken verifier: it is then a FAIL line).
 # Installs into interop/.venv (python3 -m venv; pip install -r python/requirements.txt) and
 # interop/node/node_modules (npm ci), re-installing only when the pinned files change.
 set -uo pipefail
@@ -89,6 +90,21 @@ elif [ "$(cat "$nodedir/node_modules/.lock.sha256" 2>/dev/null)" != "$(sha "$nod
 fi
 [ -n "$node_error" ] && note "$node_error"
 
+rust_error=
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+if [ "${INTEROP_SKIP_RUST:-}" = 1 ]; then
+  rust_error="skipped (INTEROP_SKIP_RUST=1)"
+else
+  note "cargo build (interop/rust: jsonwebtoken)"
+  if ! CARGO_TARGET_DIR=$target_dir cargo build -q --locked --manifest-path "$here/rust/Cargo.toml" \
+    >"$work/logs/rust-build.log" 2>&1; then
+    rust_error="cargo build of interop/rust failed: $(grep -m1 '^error' "$work/logs/rust-build.log" || tail -n 1 "$work/logs/rust-build.log")"
+  fi
+fi
+[ -n "$rust_error" ] && note "$rust_error"
+jsonwebtoken_v=$(sed -n '/^name = "jsonwebtoken"$/{n;s/^version = "\(.*\)"$/\1/p}' "$here/rust/Cargo.lock")
+
 py_version() { "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || echo '?'; }
 npm_version() { node -p "require('$nodedir/node_modules/$1/package.json').version" 2>/dev/null || echo '?'; }
 
@@ -169,6 +185,13 @@ run_client pyjwt "pyjwt verifier (PyJWT==$(py_version pyjwt))" "$python_error" \
 
 run_client jose "jose verifier (jose@$(npm_version jose))" "$node_error" \
   node "$nodedir/verify_jose.mjs" "$work"
+
+mkdir -p "$work/jwks"
+curl -fsS "$issuer/oauth2/v1/keys" -o "$work/jwks/org.json" 2>>"$work/logs/jwks.log" &&
+  curl -fsS "$issuer/oauth2/default/v1/keys" -o "$work/jwks/default.json" 2>>"$work/logs/jwks.log" ||
+  rust_error=${rust_error:-"could not fetch the JWKS: $(tail -n 1 "$work/logs/jwks.log")"}
+run_client jsonwebtoken "jsonwebtoken verifier (Rust jsonwebtoken $jsonwebtoken_v)" "$rust_error" \
+  "$target_dir/debug/tollgate-interop-jsonwebtoken" "$work"
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "FAIL server: tollgate serve exited during the suite: $(tail -n 3 "$work/server.err" | tr '\n' ' ')"
