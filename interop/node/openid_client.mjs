@@ -59,6 +59,10 @@ for (const name of ['oidc-rs256', 'oidc-es256']) {
   if (org.serverMetadata().issuer !== issuer) fail(`org discovery issuer ${org.serverMetadata().issuer}`);
   const token = await grant(`${app.alg} org`, org, 'okta.users.read');
   save(`${name}.org`, token);
+  const info = await client.tokenIntrospection(org, token).catch((e) => fail(`${app.alg} org tokenIntrospection: ${e.name}: ${e.message}`));
+  if (info.active !== true || info.sub !== app.client_id || info.scope !== 'okta.users.read') {
+    fail(`${app.alg} org tokenIntrospection disagrees: ${JSON.stringify(info)}`);
+  }
   orgToken ??= token;
 
   const dflt = await discover('/oauth2/default', app.client_id, { token_endpoint_auth_signing_alg: app.alg }, auth);
@@ -75,8 +79,21 @@ for (const [name, auth] of [
 ]) {
   const app = apps[name];
   const config = await discover('/oauth2/default', app.client_id, app.client_secret, auth(app.client_secret));
-  save(`${name}.default`, await grant(`${app.method} default`, config, 'api.read'));
+  const token = await grant(`${app.method} default`, config, 'api.read');
+  save(`${name}.default`, token);
   done.push(app.method);
+
+  // Introspection and revocation through the library, authenticated the same way.
+  if (name === 'oidc-basic') {
+    const info = await client.tokenIntrospection(config, token).catch((e) => fail(`tokenIntrospection: ${e.name}: ${e.message}`));
+    if (info.active !== true || info.client_id !== app.client_id || info.scope !== 'api.read') {
+      fail(`tokenIntrospection disagrees: ${JSON.stringify(info)}`);
+    }
+    const doomed = await grant(`${app.method} default (to revoke)`, config, 'api.read');
+    await client.tokenRevocation(config, doomed).catch((e) => fail(`tokenRevocation: ${e.name}: ${e.message}`));
+    const after = await client.tokenIntrospection(config, doomed).catch((e) => fail(`tokenIntrospection: ${e.message}`));
+    if (after.active !== false) fail(`a revoked token still introspects as ${JSON.stringify(after)}`);
+  }
 }
 
 // A protected-resource call with the org token.
@@ -117,4 +134,4 @@ if (!Array.isArray(users)) fail(`GET /api/v1/users did not return an array`);
   }
 }
 
-console.log(`discovery (org, default); client credentials with ${done.join(', ')}; fetchProtectedResource GET /api/v1/users; typed errors (invalid_client, Bearer invalid_token challenge)`);
+console.log(`discovery (org, default); client credentials with ${done.join(', ')}; tokenIntrospection (private_key_jwt at the org server, client_secret_basic at default), tokenRevocation; fetchProtectedResource GET /api/v1/users; typed errors (invalid_client, Bearer invalid_token challenge)`);
