@@ -241,6 +241,22 @@ async fn lifecycle_and_delete_take_effect_at_once() {
     let token = body["access_token"].as_str().unwrap().to_string();
     let (status, _, _) = server.call(Method::GET, "/api/v1/users", None, Auth::Bearer(&token)).await;
     assert_eq!(status, 200);
+    // Another (active) client introspects the token: active now, inactive once the app is deactivated.
+    let watcher = server.register_jwt_app(&[rsa_key()], &[]).await;
+    let introspect = |token: String| {
+        let server = &server;
+        let watcher = watcher.clone();
+        async move {
+            let assertion = sign(rsa_key(), &assertion_claims(&watcher, &server.url("/oauth2/v1/introspect")));
+            let form = [
+                ("token", token.as_str()),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", assertion.as_str()),
+            ];
+            server.post_form("/oauth2/v1/introspect", &form).await
+        }
+    };
+    assert_eq!(introspect(token.clone()).await.1["active"], true);
     // Delete while active is forbidden.
     let (status, err) = server.admin_delete(&format!("/api/v1/apps/{id}")).await;
     assert_eq!((status, err["errorCode"].as_str().unwrap()), (403, "E0000056"), "{err}");
@@ -253,18 +269,8 @@ async fn lifecycle_and_delete_take_effect_at_once() {
     );
     let (status, _, _) = server.call(Method::GET, "/api/v1/users", None, Auth::Bearer(&token)).await;
     assert_eq!(status, 401, "its tokens stop working");
-    let (_, intro) = server
-        .post_form(
-            "/oauth2/v1/introspect",
-            &[
-                ("token", &token),
-                ("client_id", &id),
-                ("client_assertion_type", JWT_BEARER),
-                ("client_assertion", &sign(rsa_key(), &assertion_claims(&id, &server.url("/oauth2/v1/introspect")))),
-            ],
-        )
-        .await;
-    assert_ne!(intro["active"], true);
+    let (status, intro) = introspect(token.clone()).await;
+    assert_eq!((status, intro), (200, json!({"active": false})));
     let (_, got) = server.admin_get(&format!("/api/v1/apps/{id}")).await;
     assert_eq!(got["status"], "INACTIVE");
     assert!(got["_links"]["activate"].is_object());
