@@ -137,6 +137,13 @@ if ! python3 "$here/setup.py" "$issuer" "$admin_token" "$bin" "$work" >"$work/lo
 fi
 app() { python3 -c "import json,sys; print(json.load(open('$work/state.json'))['apps'][sys.argv[1]][sys.argv[2]])" "$1" "$2"; }
 
+# A `default` token of the runner's own (client_secret_basic with curl), so that the verifiers have one to
+# check even when every client fails.
+curl -fsS -u "$(app introspector-default client_id):$(app introspector-default client_secret)" \
+  -d grant_type=client_credentials -d scope=api.read "$issuer/oauth2/default/v1/token" 2>"$work/logs/runner-token.log" |
+  sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p' >"$work/tokens/runner.default.jwt"
+[ -s "$work/tokens/runner.default.jwt" ] || rm -f "$work/tokens/runner.default.jwt"
+
 # -- the clients ---------------------------------------------------------------------------------------------
 # run_client NAME LABEL SKIP_REASON COMMAND...: runs COMMAND (its last output line is the summary or the
 # reason) and prints one PASS/FAIL line.
