@@ -3,7 +3,7 @@
 use crate::harness::*;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tollgate_jose::{KeySpec, PrivateKey};
+use tollgate_jose::PrivateKey;
 
 fn cause(body: &Value) -> &str {
     body["errorCauses"][0]["errorSummary"].as_str().unwrap_or("")
@@ -97,13 +97,11 @@ async fn bad_keys_are_refused_with_okta_causes() {
     let (status, err) = server.admin_post(&base, &nokid).await;
     assert_eq!(status, 400);
     assert!(cause(&err).starts_with("Each key should have a unique kid when adding multiple keys."));
-    // Small RSA key.
-    let small = PrivateKey::generate(KeySpec::Rsa { bits: 1024 });
-    if let Ok(small) = small {
-        let (status, err) = server.admin_post(&base, &public_jwk(&small)).await;
-        assert_eq!(status, 400);
-        assert_eq!(cause(&err), "RSA key length in the 'jwks' is less than '2,048' bits for the given key.");
-    }
+    // Small RSA key (a 1024-bit public key; tollgate's own key generator refuses to make one).
+    let small = json!({"kty": "RSA", "kid": "small", "e": "AQAB", "n": "vQJIRm1_wEKE93HyChPFKYYOiww-8S79QyoevInCn6GSSAxHHZQJTclCyDbBmBoae6ws-MTcedqicTZWU5y8kithzicVRe7FofCavjHYBD577oCmEcAerBMHef-31NLaKlWYPUQfymDyI75yoIe_vk6eM3pTTaREvjRrWp157Ws"});
+    let (status, err) = server.admin_post(&base, &small).await;
+    assert_eq!(status, 400);
+    assert_eq!(cause(&err), "RSA key length in the 'jwks' is less than '2,048' bits for the given key.");
     // Private material.
     let private = serde_json::to_value(rsa_key_2().to_jwk().unwrap()).unwrap();
     let (status, err) = server.admin_post(&base, &private).await;
@@ -133,5 +131,14 @@ async fn bad_keys_are_refused_with_okta_causes() {
     assert_eq!(status, 200);
     let (status, _, _) = server.call(Method::POST, &base, Some(&public_jwk(rsa_key_2())), Auth::Bearer(&read)).await;
     assert_eq!(status, 403);
+    let manage = server.org_access_token(&["okta.apps.manage"]).await;
+    let (_, fresh) = server.admin_post("/api/v1/apps", &jwt_app_body("other", &[rsa_key()])).await;
+    let other = format!("/api/v1/apps/{}/credentials/jwks", fresh["id"].as_str().unwrap());
+    let (status, _, added) =
+        server.call(Method::POST, &other, Some(&public_jwk(rsa_key_2())), Auth::Bearer(&manage)).await;
+    assert_eq!(status, 201, "{added}");
+    let path = format!("{other}/{}/lifecycle/deactivate", added["id"].as_str().unwrap());
+    let (status, _, key) = server.call(Method::POST, &path, None, Auth::Bearer(&manage)).await;
+    assert_eq!((status, key["status"].as_str().unwrap()), (200, "INACTIVE"));
     server.stop().await;
 }
