@@ -93,25 +93,13 @@ pub async fn authenticate(
 ) -> Result<Authenticated, OAuthError> {
     match presented(headers, form)? {
         Presented::Basic(creds) => {
-            // RFC 6749 §5.2: a 401 after Basic authentication carries a matching WWW-Authenticate.
-            let challenge = |mut e: OAuthError| {
-                if e.status == axum::http::StatusCode::UNAUTHORIZED {
-                    let realm = format!("Basic realm=\"{}\"", server.issuer(state));
-                    if let Ok(v) = axum::http::HeaderValue::from_str(&realm) {
-                        e.headers.push((header::WWW_AUTHENTICATE, v));
-                    }
-                }
-                e
-            };
             let (id, secret) = decode_basic(creds).ok_or_else(|| {
-                challenge(OAuthError::invalid_client(
-                    "Found Authentication header but was not valid client credentials.",
-                ))
+                OAuthError::invalid_client("Found Authentication header but was not valid client credentials.")
             })?;
             if form.non_empty("client_id").is_some_and(|f| f != id) {
-                return Err(challenge(OAuthError::invalid_client("Invalid value for 'client_id' parameter.")));
+                return Err(OAuthError::invalid_client("Invalid value for 'client_id' parameter."));
             }
-            let client = check_secret(state, &id, &secret).map_err(challenge)?;
+            let client = check_secret(state, &id, &secret)?;
             Ok(Authenticated { client, method: AuthMethod::ClientSecretBasic })
         }
         Presented::Post => {
