@@ -499,6 +499,8 @@ async fn custom_server_takes_client_secrets_and_its_own_scopes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // As Okta: no WWW-Authenticate challenge, so clients surface the JSON error (docs/api.md).
+    assert!(!r.headers().contains_key("www-authenticate"));
     assert_eq!(
         r.json::<Value>().await.unwrap()["error_description"],
         "Found Authentication header but was not valid client credentials."
