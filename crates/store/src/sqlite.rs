@@ -580,23 +580,11 @@ impl Store for SqliteStore {
     }
 
     async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE app_keys SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4")
-            .bind(status)
-            .bind(now)
-            .bind(app_id)
-            .bind(key_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        set_child_status(&self.pool, AppChild::Keys, app_id, key_id, status, now).await
     }
 
     async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM app_keys WHERE app_id = $1 AND id = $2")
-            .bind(app_id)
-            .bind(key_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        delete_child(&self.pool, AppChild::Keys, app_id, key_id).await
     }
 
     async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()> {
@@ -604,23 +592,11 @@ impl Store for SqliteStore {
     }
 
     async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE app_secrets SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4")
-            .bind(status)
-            .bind(now)
-            .bind(app_id)
-            .bind(secret_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        set_child_status(&self.pool, AppChild::Secrets, app_id, secret_id, status, now).await
     }
 
     async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM app_secrets WHERE app_id = $1 AND id = $2")
-            .bind(app_id)
-            .bind(secret_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        delete_child(&self.pool, AppChild::Secrets, app_id, secret_id).await
     }
 
     async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
@@ -708,4 +684,42 @@ async fn insert_signing_key<'e, E: sqlx::SqliteExecutor<'e>>(exec: E, k: &Signin
     .execute(exec)
     .await?;
     Ok(())
+}
+
+/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets).
+#[derive(Clone, Copy)]
+enum AppChild {
+    Keys,
+    Secrets,
+}
+
+impl AppChild {
+    fn table(self) -> &'static str {
+        match self {
+            AppChild::Keys => "app_keys",
+            AppChild::Secrets => "app_secrets",
+        }
+    }
+}
+
+/// Sets one child row's status; `false` when the app has no such row.
+async fn set_child_status(
+    pool: &SqlitePool,
+    child: AppChild,
+    app_id: &str,
+    id: &str,
+    status: &str,
+    now: i64,
+) -> Result<bool> {
+    // The table name comes from a closed enum, never from input.
+    let sql = format!("UPDATE {} SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4", child.table());
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status).bind(now).bind(app_id).bind(id).execute(pool).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes one child row; `false` when the app has no such row.
+async fn delete_child(pool: &SqlitePool, child: AppChild, app_id: &str, id: &str) -> Result<bool> {
+    let sql = format!("DELETE FROM {} WHERE app_id = $1 AND id = $2", child.table());
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(app_id).bind(id).execute(pool).await?;
+    Ok(done.rows_affected() > 0)
 }
