@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// The org issuer URL [default: http:// + the bound address]
     #[arg(long, env = "TOLLGATE_ISSUER")]
     pub issuer: Option<String>,
-    /// Database URL: sqlite://FILE (created if missing) [default: sqlite://tollgate.db]
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB [default: sqlite://tollgate.db]
     #[arg(long = "database", env = "TOLLGATE_DATABASE_URL")]
     pub database_url: Option<String>,
     /// TOML configuration file with the same keys as the flags (listen, issuer, database_url, ...)
@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Signing-key rotation period in days [default: 90]
     #[arg(long, env = "TOLLGATE_KEY_ROTATION_DAYS")]
     pub key_rotation_days: Option<u32>,
+    /// File of master keys sealing the signing keys (base64 of 32 bytes a line, current first); or set
+    /// TOLLGATE_MASTER_KEY [SQLite default: DATABASE.master-key, created; PostgreSQL: required]
+    #[arg(long, env = "TOLLGATE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
     /// Dev mode: seed a demo org (users, a service app whose private key is written to ./tollgate-demo/,
     /// a fresh admin token), print the commands that use it, and run the whole flow once against it
     #[arg(long)]
@@ -50,6 +54,20 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     }
     if let Some(v) = args.key_rotation_days {
         config.key_rotation_days = v;
+    }
+    if let Some(v) = &args.master_key_file {
+        config.master_key_file = Some(v.clone());
+    }
+    // Secrets from the environment only, never from flags (which show in `ps`).
+    for (var, slot) in [
+        ("TOLLGATE_MASTER_KEY", &mut config.master_key),
+        ("TOLLGATE_MASTER_KEY_PREVIOUS", &mut config.master_key_previous),
+    ] {
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            *slot = Some(tollgate_server::master_key::SecretText(v));
+        }
     }
     if args.dev {
         config.dev_dir = Some(PathBuf::from("tollgate-demo"));

@@ -24,10 +24,21 @@ pub struct Config {
     pub jwks_uri_refetch_seconds: u64,
     /// How often each node reloads clients, keys and grants from the database (safety net), in seconds.
     pub cache_refresh_seconds: u64,
+    /// How often each node checks whether signing keys are due to rotate (and prunes expired replay and
+    /// revocation rows), in seconds. However many nodes check, one rotates.
+    pub maintenance_seconds: u64,
     /// Largest request body accepted by the OAuth endpoints and the management API, in bytes.
     pub max_body_bytes: usize,
     /// Dev mode: seed a demo org and write the demo app's private key into this folder.
     pub dev_dir: Option<std::path::PathBuf>,
+    /// A file of master keys (one base64 key a line, current first) sealing the signing keys at rest.
+    pub master_key_file: Option<std::path::PathBuf>,
+    /// `TOLLGATE_MASTER_KEY`: the current master key (base64, 32 bytes). Never read from a config file.
+    #[serde(skip)]
+    pub master_key: Option<crate::master_key::SecretText>,
+    /// `TOLLGATE_MASTER_KEY_PREVIOUS`: earlier master keys still accepted for opening, comma-separated.
+    #[serde(skip)]
+    pub master_key_previous: Option<crate::master_key::SecretText>,
 }
 
 impl Default for Config {
@@ -42,13 +53,26 @@ impl Default for Config {
             jwks_uri_cache_seconds: 300,
             jwks_uri_refetch_seconds: 60,
             cache_refresh_seconds: 30,
+            maintenance_seconds: 60,
             max_body_bytes: 64 * 1024,
             dev_dir: None,
+            master_key_file: None,
+            master_key: None,
+            master_key_previous: None,
         }
     }
 }
 
 impl Config {
+    /// Where the master key comes from.
+    pub fn master_key_source(&self) -> crate::master_key::MasterKeySource {
+        crate::master_key::MasterKeySource {
+            key: self.master_key.clone(),
+            previous: self.master_key_previous.clone(),
+            file: self.master_key_file.clone(),
+        }
+    }
+
     /// Reads a TOML file with the same keys as [`Config`].
     pub fn from_toml_file(path: &std::path::Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;

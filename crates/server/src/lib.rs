@@ -10,10 +10,12 @@
 pub mod bootstrap;
 pub mod cache;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod dev;
 pub mod errors;
 pub mod ids;
+pub mod master_key;
 pub mod mgmt;
 pub mod oauth;
 pub mod secrets;
@@ -46,6 +48,10 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("seeding the demo org: {0}")]
     Dev(#[from] dev::DevError),
+    #[error(transparent)]
+    MasterKey(#[from] master_key::MasterKeyError),
+    #[error("signing keys: {0}")]
+    Signing(#[from] signing::SigningError),
 }
 
 /// What the operator learns once the server is ready.
@@ -74,8 +80,10 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     let redacted = tollgate_store::redact_url(&config.database_url);
     let store =
         tollgate_store::open(&config.database_url).await.map_err(|e| ServeError::Database(redacted.clone(), e))?;
+    let master = Arc::new(master_key::MasterKeys::load(&config.master_key_source(), &config.database_url)?);
     let hasher = bootstrap::secret_hasher(store.as_ref()).await?;
-    let keys = signing::KeyRings::new(store.clone(), config.key_rotation_days);
+    let keys = signing::KeyRings::new(store.clone(), config.key_rotation_days, master);
+    keys.reseal_all().await?;
     let boot = bootstrap::run(&store, &keys, &hasher, config.admin_token.as_deref()).await?;
     let clients = cache::ClientCache::new(&issuer);
     clients.reload_all(store.as_ref()).await.map_err(|e| ServeError::Database(redacted.clone(), e))?;
@@ -126,10 +134,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn spawn_background(state: &AppState) {
-    // Key rotation and pruning of expired replay / revocation rows: once a minute.
+    // Key rotation and pruning of expired replay / revocation rows: once a minute (maintenance_seconds).
     let s = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut tick = tokio::time::interval(Duration::from_secs(s.config.maintenance_seconds.max(1)));
         loop {
             tick.tick().await;
             let mut lifetimes: HashMap<String, i64> =
@@ -143,22 +151,8 @@ fn spawn_background(state: &AppState) {
             }
         }
     });
-    // Safety net for changes made by other nodes: reload clients and servers periodically.
-    let s = state.clone();
-    let every = Duration::from_secs(state.config.cache_refresh_seconds.max(1));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Err(e) = s.clients.reload_all(s.store.as_ref()).await {
-                tracing::warn!(error = %e, "client cache refresh failed");
-            }
-            if let Err(e) = s.servers.reload_all(s.store.as_ref()).await {
-                tracing::warn!(error = %e, "server cache refresh failed");
-            }
-        }
-    });
+    // Changes made by other nodes: their notifications, and a periodic full reload as the safety net.
+    cluster::spawn(state);
 }
 
 /// Binds, starts and serves until `shutdown` resolves; calls `on_ready` once it accepts connections.

@@ -6,11 +6,13 @@
 //! nothing of HTTP or OAuth wire formats: rows in, rows out. Secrets arrive already hashed. Times are Unix
 //! milliseconds. Every multi-row change is one transaction, so nothing is ever half-written.
 
+mod changes;
 mod error;
 mod model;
 mod postgres;
 mod sqlite;
 
+pub use changes::{Change, ChangeFeed};
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::PostgresStore;
@@ -190,6 +192,52 @@ pub trait Store: Send + Sync + 'static {
     async fn is_revoked(&self, jti: &str) -> Result<bool>;
     /// Deletes used `jti`s and revocations that have expired by `now`; returns how many rows went.
     async fn prune_expired(&self, now: i64) -> Result<u64>;
+
+    // --- several nodes ---------------------------------------------------------------------------
+    /// A feed of changes committed by any node (PostgreSQL: `LISTEN tollgate_changes`), so each node can
+    /// drop what it caches. `None` when the backend has no other nodes to hear from (SQLite).
+    async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>> {
+        Ok(None)
+    }
+    /// Rotation once per cluster: applies like [`Store::rotate_signing_keys`], but only if `server_id`'s
+    /// ACTIVE key is still `expected_active` (`None`: it has no ACTIVE key yet) and no other node is changing
+    /// its keys at the same moment (PostgreSQL: a transaction-scoped advisory lock). `false` when nothing
+    /// was done.
+    async fn rotate_signing_keys_if_active(
+        &self,
+        server_id: &str,
+        expected_active: Option<&str>,
+        updates: &[SigningKey],
+        new_keys: &[SigningKey],
+        delete_kids: &[String],
+    ) -> Result<bool> {
+        let current = self.signing_keys(server_id).await?;
+        let active: Vec<&str> =
+            current.iter().filter(|k| k.status == key_status::ACTIVE).map(|k| k.kid.as_str()).collect();
+        if !active_matches(&active, expected_active) {
+            return Ok(false);
+        }
+        self.rotate_signing_keys(updates, new_keys, delete_kids).await?;
+        Ok(true)
+    }
+    /// Every signing key of every server (for re-encrypting them under a new master key).
+    async fn all_signing_keys(&self) -> Result<Vec<SigningKey>> {
+        Err(unsupported("all_signing_keys"))
+    }
+    /// Replaces a signing key's stored (sealed) private key material, if it is still `expected`, so two
+    /// nodes re-sealing at once cannot undo each other. `false` when the row changed or is gone.
+    async fn replace_signing_key_material(&self, kid: &str, expected: &[u8], sealed: &[u8]) -> Result<bool> {
+        let _ = (kid, expected, sealed);
+        Err(unsupported("replace_signing_key_material"))
+    }
+}
+
+/// Whether the ACTIVE kids found are what a conditional rotation expects.
+pub fn active_matches(active: &[&str], expected: Option<&str>) -> bool {
+    match expected {
+        Some(kid) => active.contains(&kid),
+        None => active.is_empty(),
+    }
 }
 
 fn unsupported(method: &str) -> StoreError {

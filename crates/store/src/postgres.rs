@@ -6,10 +6,10 @@
 //! whichever node asks. The pool's `acquire_timeout` is short, so an unreachable database is an error
 //! (the server answers 503), never a hang.
 use crate::{
-    ApiToken, App, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, Scope, SigningKey, Store, StoreError,
-    User,
+    ApiToken, App, AppKey, AppSecret, AuthServer, Change, ChangeFeed, ClientRecord, Grant, Result, Scope, SigningKey,
+    Store, StoreError, User, key_status,
 };
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use std::str::FromStr;
 use std::time::Duration;
@@ -276,21 +276,7 @@ impl Store for PostgresStore {
         delete_kids: &[String],
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for k in updates {
-            sqlx::query("UPDATE signing_keys SET status = $1, activated = $2, retire_at = $3 WHERE kid = $4")
-                .bind(&k.status)
-                .bind(k.activated)
-                .bind(k.retire_at)
-                .bind(&k.kid)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for k in new_keys {
-            insert_signing_key(&mut *tx, k).await?;
-        }
-        for kid in delete_kids {
-            sqlx::query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(&mut *tx).await?;
-        }
+        apply_rotation(&mut tx, updates, new_keys, delete_kids).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -675,6 +661,134 @@ impl Store for PostgresStore {
         let b = sqlx::query("DELETE FROM revoked_tokens WHERE expires < $1").bind(now).execute(&self.pool).await?;
         Ok(a.rows_affected() + b.rows_affected())
     }
+
+    async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>> {
+        let listener = listen(&self.pool).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        tokio::spawn(forward_changes(self.pool.clone(), listener, tx));
+        Ok(Some(rx))
+    }
+
+    async fn rotate_signing_keys_if_active(
+        &self,
+        server_id: &str,
+        expected_active: Option<&str>,
+        updates: &[SigningKey],
+        new_keys: &[SigningKey],
+        delete_kids: &[String],
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        // One rotation per server across the cluster: a node that finds the lock taken leaves it to the
+        // holder; one that gets it after the holder committed sees a different ACTIVE key and does nothing.
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+            .bind(ROTATION_LOCK_CLASS)
+            .bind(server_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            return Ok(false);
+        }
+        let active: Vec<String> =
+            sqlx::query_scalar("SELECT kid FROM signing_keys WHERE server_id = $1 AND status = $2 FOR UPDATE")
+                .bind(server_id)
+                .bind(key_status::ACTIVE)
+                .fetch_all(&mut *tx)
+                .await?;
+        let active: Vec<&str> = active.iter().map(String::as_str).collect();
+        if !crate::active_matches(&active, expected_active) {
+            return Ok(false);
+        }
+        apply_rotation(&mut tx, updates, new_keys, delete_kids).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn all_signing_keys(&self) -> Result<Vec<SigningKey>> {
+        Ok(sqlx::query_as("SELECT * FROM signing_keys ORDER BY server_id, created, kid").fetch_all(&self.pool).await?)
+    }
+
+    async fn replace_signing_key_material(&self, kid: &str, expected: &[u8], sealed: &[u8]) -> Result<bool> {
+        let done = sqlx::query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3")
+            .bind(sealed)
+            .bind(kid)
+            .bind(expected)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// The channel the triggers of migration 0002 notify on.
+const CHANGES_CHANNEL: &str = "tollgate_changes";
+/// First key of the advisory lock taken while rotating a server's signing keys (second: the server id).
+const ROTATION_LOCK_CLASS: i32 = 0x746f_6c6c; // "toll"
+
+async fn listen(pool: &PgPool) -> Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Forwards notifications until the receiver goes away. After a lost connection it listens again on a
+/// fresh one (retrying each second) and then sends [`Change::Resync`]: whatever was notified meanwhile
+/// is lost, so the node must reload everything.
+async fn forward_changes(pool: PgPool, mut listener: PgListener, tx: tokio::sync::mpsc::Sender<Change>) {
+    loop {
+        let received = tokio::select! {
+            r = listener.try_recv() => r,
+            () = tx.closed() => return,
+        };
+        match received {
+            Ok(Some(note)) => {
+                if tx.send(Change::from_table(note.payload())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) => tracing::warn!("change feed: connection to PostgreSQL lost; listening again"),
+            Err(e) => tracing::warn!(error = %e, "change feed: receive failed; listening again"),
+        }
+        listener = loop {
+            if tx.is_closed() {
+                return;
+            }
+            match listen(&pool).await {
+                Ok(l) => break l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change feed: cannot listen yet");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        };
+        tracing::info!("change feed: listening again; reloading everything");
+        if tx.send(Change::Resync).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn apply_rotation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    updates: &[SigningKey],
+    new_keys: &[SigningKey],
+    delete_kids: &[String],
+) -> Result<()> {
+    for k in updates {
+        sqlx::query("UPDATE signing_keys SET status = $1, activated = $2, retire_at = $3 WHERE kid = $4")
+            .bind(&k.status)
+            .bind(k.activated)
+            .bind(k.retire_at)
+            .bind(&k.kid)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for k in new_keys {
+        insert_signing_key(&mut **tx, k).await?;
+    }
+    for kid in delete_kids {
+        sqlx::query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn insert_signing_key<'e, E: sqlx::PgExecutor<'e>>(exec: E, k: &SigningKey) -> Result<()> {

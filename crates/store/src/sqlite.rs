@@ -667,6 +667,20 @@ impl Store for SqliteStore {
         let b = sqlx::query("DELETE FROM revoked_tokens WHERE expires < $1").bind(now).execute(&self.pool).await?;
         Ok(a.rows_affected() + b.rows_affected())
     }
+
+    async fn all_signing_keys(&self) -> Result<Vec<SigningKey>> {
+        Ok(sqlx::query_as("SELECT * FROM signing_keys ORDER BY server_id, created, kid").fetch_all(&self.pool).await?)
+    }
+
+    async fn replace_signing_key_material(&self, kid: &str, expected: &[u8], sealed: &[u8]) -> Result<bool> {
+        let done = sqlx::query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3")
+            .bind(sealed)
+            .bind(kid)
+            .bind(expected)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
 
 async fn insert_signing_key<'e, E: sqlx::SqliteExecutor<'e>>(exec: E, k: &SigningKey) -> Result<()> {

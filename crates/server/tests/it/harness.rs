@@ -105,6 +105,9 @@ mod test_db {
     }
 }
 
+/// The master key every test server seals its signing keys with (base64 of 32 bytes).
+pub const TEST_MASTER_KEY: &str = "dG9sbGdhdGUgdGVzdCBtYXN0ZXIga2V5IDMyIGJ5dGU=";
+
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
@@ -140,6 +143,8 @@ impl TestServer {
             database_url: test_db::url_for(dir.path()),
             admin_token: Some(ADMIN.into()),
             issuer: issuer.map(str::to_string),
+            // PostgreSQL requires one (all nodes share it); a fixed one keeps restarts on the same database working.
+            master_key: Some(tollgate_server::master_key::SecretText(TEST_MASTER_KEY.into())),
             ..Default::default()
         };
         adjust(&mut config);
