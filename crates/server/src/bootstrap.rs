@@ -67,14 +67,19 @@ pub async fn run(
         Some(token) => {
             let hash = hasher.hash(token);
             if store.api_token_by_hash(&hash).await?.is_none() {
-                store
+                let inserted = store
                     .insert_api_token(&ApiToken {
                         id: crate::ids::new_id("00T"),
                         name: "TOLLGATE_ADMIN_TOKEN".into(),
                         token_hash: hash,
                         created: now,
                     })
-                    .await?;
+                    .await;
+                match inserted {
+                    // Another node starting at the same moment stored it first.
+                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         None if store.api_token_count().await? == 0 => {

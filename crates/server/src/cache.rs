@@ -88,6 +88,25 @@ impl ClientCache {
         self.map.read().ok().and_then(|m| m.get(client_id).cloned())
     }
 
+    /// The cached client, or on a miss the stored one (then cached): an app created through another node
+    /// is usable here at once, before that node's change notification arrives. A miss costs one read; a
+    /// hit, none.
+    pub async fn get_or_load(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+    ) -> Result<Option<Arc<CachedClient>>, StoreError> {
+        if let Some(hit) = self.get(client_id) {
+            return Ok(Some(hit));
+        }
+        let Some(record) = store.client_record(client_id).await? else { return Ok(None) };
+        let client = Arc::new(build_client(record, &self.org_issuer));
+        if let Ok(mut map) = self.map.write() {
+            map.entry(client_id.to_string()).or_insert_with(|| client.clone());
+        }
+        Ok(Some(client))
+    }
+
     /// Replaces the whole cache with the store's contents.
     pub async fn reload_all(&self, store: &dyn Store) -> Result<usize, StoreError> {
         let records = store.client_snapshot().await?;

@@ -99,14 +99,14 @@ pub async fn authenticate(
             if form.non_empty("client_id").is_some_and(|f| f != id) {
                 return Err(OAuthError::invalid_client("Invalid value for 'client_id' parameter."));
             }
-            let client = check_secret(state, &id, &secret)?;
+            let client = check_secret(state, &id, &secret).await?;
             Ok(Authenticated { client, method: AuthMethod::ClientSecretBasic })
         }
         Presented::Post => {
             let id = form
                 .non_empty("client_id")
                 .ok_or_else(|| OAuthError::invalid_client("No client credentials found."))?;
-            let client = check_secret(state, id, form.get("client_secret").unwrap_or(""))?;
+            let client = check_secret(state, id, form.get("client_secret").unwrap_or("")).await?;
             Ok(Authenticated { client, method: AuthMethod::ClientSecretPost })
         }
         Presented::Assertion => {
@@ -129,10 +129,11 @@ fn decode_basic(creds: &str) -> Option<(String, String)> {
     Some((id, decode(secret)?))
 }
 
-fn check_secret(state: &AppState, client_id: &str, secret: &str) -> Result<Arc<CachedClient>, OAuthError> {
+async fn check_secret(state: &AppState, client_id: &str, secret: &str) -> Result<Arc<CachedClient>, OAuthError> {
     let client = state
         .clients
-        .get(client_id)
+        .get_or_load(state.store.as_ref(), client_id)
+        .await?
         .filter(|c| c.is_active())
         .ok_or_else(|| OAuthError::invalid_client("Invalid value for 'client_id' parameter."))?;
     // Compare against every active secret (constant time each), so timing does not say which matched.
@@ -209,10 +210,10 @@ async fn check_assertion(
     }
     let claims: Claims = jws.claims().map_err(|e| assertion_error(&e))?;
     let client_id = claims.iss.as_deref().unwrap_or("");
-    let client = state
-        .clients
-        .get(client_id)
-        .ok_or_else(|| OAuthError::invalid_client("The issuer claim for client_assertion is not a valid client_id."))?;
+    let client =
+        state.clients.get_or_load(state.store.as_ref(), client_id).await?.ok_or_else(|| {
+            OAuthError::invalid_client("The issuer claim for client_assertion is not a valid client_id.")
+        })?;
     if claims.sub.as_deref() != Some(client_id) {
         return Err(OAuthError::invalid_client("The subject claim for client_assertion is not a valid client_id."));
     }
