@@ -737,6 +737,8 @@ async fn forward_changes(pool: PgPool, mut listener: PgListener, tx: tokio::sync
         let received = tokio::select! {
             r = listener.try_recv() => r,
             () = tx.closed() => return,
+            // The listener's connection comes from the pool: give it back so `close` can finish.
+            () = pool.close_event() => return,
         };
         match received {
             Ok(Some(note)) => {
@@ -749,7 +751,7 @@ async fn forward_changes(pool: PgPool, mut listener: PgListener, tx: tokio::sync
             Err(e) => tracing::warn!(error = %e, "change feed: receive failed; listening again"),
         }
         listener = loop {
-            if tx.is_closed() {
+            if tx.is_closed() || pool.is_closed() {
                 return;
             }
             match listen(&pool).await {

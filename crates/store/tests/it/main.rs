@@ -86,3 +86,86 @@ fn test_database_urls() {
     assert_eq!(pg::with_database("postgres://u@h", "x"), "postgres://u@h/x");
     let _ = SqliteStore::open; // both backends are public
 }
+
+/// A database at schema 0001 with data (a node of the previous release) migrates to the current schema
+/// when a newer node opens it, keeping the data; afterwards the change feed reports committed changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_older_schema_migrates_in_place_and_changes_are_notified() {
+    use tollgate_store::Change;
+    let Some(db) = pg::TestDb::create().await else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let all = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+    assert!(all.iter().count() >= 2);
+    // Apply only 0001, as the older release did, and store something.
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let mut old = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+    old.migrations = std::borrow::Cow::Owned(all.iter().filter(|m| m.version == 1).cloned().collect());
+    old.run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('kept', 'yes')").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    // Two newer nodes open it at once: sqlx's migration lock makes one migrate, both come up.
+    let (a, b) = tokio::join!(PostgresStore::open(&db.url), PostgresStore::open(&db.url));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.setting("kept").await.unwrap().as_deref(), Some("yes"));
+
+    let mut feed = b.subscribe_changes().await.unwrap().expect("PostgreSQL has a change feed");
+    let server = conformance_server("feed");
+    a.insert_auth_server(&server).await.unwrap();
+    let change = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.unwrap();
+    assert_eq!(change, Some(Change::Servers));
+    // The hot path's write notifies nobody.
+    a.use_jti("c", "j", i64::MAX).await.unwrap();
+    a.set_setting("x", "y").await.unwrap();
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), feed.recv()).await;
+    assert!(quiet.is_err(), "no notification for jti or settings: {quiet:?}");
+    a.close().await;
+    b.close().await;
+}
+
+/// Scheduled rotation on two nodes at once: exactly one applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_conditional_rotation_applies_once() {
+    let Some(db) = pg::TestDb::create().await else { return };
+    let a = PostgresStore::open(&db.url).await.unwrap();
+    let b = PostgresStore::open(&db.url).await.unwrap();
+    let key = |kid: &str, status: &str| tollgate_store::SigningKey {
+        kid: kid.into(),
+        server_id: "org".into(),
+        status: status.into(),
+        private_key: vec![0x30],
+        created: 1,
+        activated: Some(1),
+        retire_at: None,
+    };
+    assert!(a.rotate_signing_keys_if_active("org", None, &[], &[key("k1", "ACTIVE")], &[]).await.unwrap());
+    assert!(
+        !b.rotate_signing_keys_if_active("org", None, &[], &[key("k1b", "ACTIVE")], &[]).await.unwrap(),
+        "a second node's first-start keys are not added"
+    );
+    let expire = [key("k1", "EXPIRED")];
+    let (new_a, new_b) = ([key("ka", "ACTIVE")], [key("kb", "ACTIVE")]);
+    let (ra, rb) = tokio::join!(
+        a.rotate_signing_keys_if_active("org", Some("k1"), &expire, &new_a, &[]),
+        b.rotate_signing_keys_if_active("org", Some("k1"), &expire, &new_b, &[]),
+    );
+    assert_eq!([ra.unwrap(), rb.unwrap()].iter().filter(|done| **done).count(), 1, "exactly one rotation");
+    let keys = a.signing_keys("org").await.unwrap();
+    assert_eq!(keys.iter().filter(|k| k.status == "ACTIVE").count(), 1, "{keys:?}");
+    a.close().await;
+    b.close().await;
+}
+
+fn conformance_server(id: &str) -> tollgate_store::AuthServer {
+    tollgate_store::AuthServer {
+        id: id.into(),
+        name: id.into(),
+        description: String::new(),
+        audiences: vec!["api://x".into()],
+        access_token_lifetime: 3600,
+        policy_clients: vec!["ALL_CLIENTS".into()],
+        status: "ACTIVE".into(),
+        created: 1,
+        last_updated: 1,
+    }
+}
