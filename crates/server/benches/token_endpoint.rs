@@ -6,7 +6,14 @@
 //! rsa2048` and computes the ceiling `cores / (1/sign + 1/verify)`: a token request costs one RSA-2048
 //! verification (the assertion) and one RSA-2048 signature (the access token).
 //!
-//! Run: `cargo bench -p tollgate-server --bench token_endpoint -- --connections 32 --seconds 10`
+//! With `--database postgres://...` (an existing, preferably empty database) the server runs on PostgreSQL
+//! instead, and the run also reports database work per token from PostgreSQL's statistics views (deltas
+//! over the run, read with `psql`): committed transactions (= statements, as the server runs each
+//! token-path statement on its own), rows inserted, and table scans (index or sequential) — the aim is
+//! one insert (the replay check) and no read.
+//!
+//! Run: `cargo bench -p tollgate-server --bench token_endpoint -- --connections 32 --seconds 10
+//! [--database postgres://postgres@127.0.0.1/tollgate_bench]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
@@ -21,6 +28,27 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn str_arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+/// PostgreSQL's counters for the bench database: (transactions committed, rows inserted, table scans).
+/// Scans of `used_jti` are left out: its `INSERT ... ON CONFLICT DO NOTHING` probes the primary key index
+/// itself (counted as an index scan), which is the write, not a read.
+fn pg_counters(url: &str) -> Option<(i64, i64, i64)> {
+    let sql = "SELECT d.xact_commit, \
+               (SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables), \
+               (SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables \
+                WHERE relname <> 'used_jti') \
+               FROM pg_stat_database d WHERE d.datname = current_database()";
+    let out =
+        std::process::Command::new("psql").arg(url).args(["-X", "-A", "-t", "-F", " ", "-c", sql]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<i64> = text.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+    (nums.len() == 3).then(|| (nums[0], nums[1], nums[2]))
 }
 
 fn openssl_rsa2048() -> Option<(f64, f64)> {
@@ -50,12 +78,19 @@ fn main() {
 
     // The server, on a runtime of its own.
     let dir = tempfile::tempdir().unwrap();
+    let database = str_arg("--database");
+    let postgres = database.clone().filter(|d| d.starts_with("postgres"));
     let config = tollgate_server::Config {
         listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        database_url: database.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())),
         admin_token: Some(ADMIN.into()),
+        // A fixed throwaway key (PostgreSQL requires one).
+        master_key: Some(tollgate_server::master_key::SecretText(
+            "YmVuY2ggbWFzdGVyIGtleSwgbm90IGEgc2VjcmV0ISE=".into(),
+        )),
         ..Default::default()
     };
+    println!("database: {}", tollgate_store::redact_url(&config.database_url));
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -144,6 +179,7 @@ fn main() {
     let assertions = Arc::new(assertions);
     let next = Arc::new(AtomicUsize::new(0));
 
+    let before = postgres.as_deref().and_then(pg_counters);
     let (done, errors, mut latencies, elapsed) = rt.block_on(async {
         // Warm-up: open the connections.
         let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -185,6 +221,22 @@ fn main() {
         (all.len(), errors, all, start.elapsed())
     });
     latencies.sort();
+    if let (Some(url), Some(before)) = (postgres.as_deref(), before) {
+        // An idle PostgreSQL backend publishes its statistics within 10 s (PGSTAT_IDLE_INTERVAL).
+        std::thread::sleep(Duration::from_secs(11));
+        match pg_counters(url) {
+            Some(after) if done > 0 => {
+                let per = |a: i64, b: i64| (a - b) as f64 / done as f64;
+                println!(
+                    "database per token: {:.2} statements (transactions), {:.2} rows inserted, {:.2} reads of other tables",
+                    per(after.0, before.0),
+                    per(after.1, before.1),
+                    per(after.2, before.2)
+                );
+            }
+            _ => println!("database per token: statistics unavailable (is psql installed?)"),
+        }
+    }
     let rps = done as f64 / elapsed.as_secs_f64();
     println!(
         "token endpoint: {done} tokens in {:.2} s over {connections} connections: {rps:.0} req/s, {errors} errors",
