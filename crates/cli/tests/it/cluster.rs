@@ -482,3 +482,24 @@ async fn a_database_outage_gives_503_and_nodes_recover_by_themselves() {
     let took = refused_within(&node, &key, &id, Duration::from_secs(3), "change after reconnect").await;
     eprintln!("change after the outage honoured after {took:?}");
 }
+
+#[test]
+fn postgres_without_a_master_key_is_a_one_line_error() {
+    let Some(db) = Db::create("nokey") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("tollgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+        .current_dir(dir.path())
+        .env_remove("TOLLGATE_MASTER_KEY")
+        .env_remove("TOLLGATE_MASTER_KEY_FILE")
+        .env_remove("TOLLGATE_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("no master key") && errors[0].contains("TOLLGATE_MASTER_KEY"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

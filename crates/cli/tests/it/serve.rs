@@ -17,9 +17,16 @@ struct Running {
 fn spawn(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Running {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("tollgate"));
     cmd.arg("serve").args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for var in
-        ["TOLLGATE_ADMIN_TOKEN", "TOLLGATE_ISSUER", "TOLLGATE_LISTEN", "TOLLGATE_DATABASE_URL", "TOLLGATE_CONFIG"]
-    {
+    for var in [
+        "TOLLGATE_ADMIN_TOKEN",
+        "TOLLGATE_ISSUER",
+        "TOLLGATE_LISTEN",
+        "TOLLGATE_DATABASE_URL",
+        "TOLLGATE_CONFIG",
+        "TOLLGATE_MASTER_KEY",
+        "TOLLGATE_MASTER_KEY_PREVIOUS",
+        "TOLLGATE_MASTER_KEY_FILE",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in envs {
