@@ -91,7 +91,9 @@ pub async fn verify(state: &AppState, server: &AuthzServer, token: &str) -> Resu
     if claims.exp <= now_secs() {
         return Err(Rejection::Expired);
     }
-    if !state.clients.get(&claims.cid).is_some_and(|c| c.is_active()) {
+    // A client created through another node moments ago may not be cached here yet: read it once.
+    let client = state.clients.get_or_load(state.store.as_ref(), &claims.cid).await.ok().flatten();
+    if !client.is_some_and(|c| c.is_active()) {
         return Err(Rejection::ClientInactive);
     }
     match state.store.is_revoked(&claims.jti).await {
