@@ -22,6 +22,8 @@ pub struct Inner {
     pub servers: ServerCache,
     pub hasher: SecretHasher,
     pub remote_jwks: RemoteJwks,
+    /// Issues and checks DPoP nonces (same key on every node).
+    pub dpop_nonces: crate::oauth::dpop::Nonces,
 }
 
 impl std::ops::Deref for AppState {

@@ -3,6 +3,7 @@
 //! one implementation per endpoint.
 pub mod access_token;
 pub mod client_auth;
+pub mod dpop;
 pub mod form;
 pub mod introspect;
 pub mod metadata;

@@ -44,7 +44,8 @@ pub async fn handle(
             "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
         ));
     }
-    let auth = client_auth::authenticate(state, server, "token", headers, form).await?;
+    let mut auth = client_auth::authenticate_deferred(state, server, "token", headers, form).await?;
+    let binding = super::dpop::token_request(state, server, headers, &mut auth).await?;
     let client = &auth.client;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(
@@ -68,10 +69,11 @@ pub async fn handle(
         }
         AuthzServer::Custom(custom) => custom_scopes(custom, client, &requested)?,
     };
-    let (token, claims) = super::access_token::mint(state, server, &client.app.client_id, scopes)?;
+    let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
+    let (token, claims) = super::access_token::mint_bound(state, server, &client.app.client_id, scopes, cnf)?;
     tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %claims.scp.join(" "), "access token issued");
     let body = serde_json::json!({
-        "token_type": "Bearer",
+        "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": server.token_lifetime(),
         "access_token": token,
         "scope": claims.scp.join(" "),
@@ -79,6 +81,9 @@ pub async fn handle(
     let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(nonce) = binding.and_then(|b| b.next_nonce) {
+        resp.headers_mut().insert(super::dpop::DPOP_NONCE, nonce);
+    }
     Ok(resp)
 }
 
