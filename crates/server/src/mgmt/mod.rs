@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod catalogue;
 pub mod clients;
+pub mod dpop_auth;
 pub mod grants;
 pub mod jwks;
 pub mod server_admin;
