@@ -5,6 +5,7 @@ mod app_keys;
 mod apps;
 mod auth_servers;
 mod dcr;
+mod dpop;
 mod harness;
 mod jwks_uri;
 mod mgmt;
