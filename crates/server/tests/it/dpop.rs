@@ -482,3 +482,52 @@ async fn a_bearer_token_presented_with_the_dpop_scheme_is_refused() {
     assert_eq!(api_get(&server, "/api/v1/users", "SSWS", ADMIN, &[]).await.0, 200);
     server.stop().await;
 }
+
+/// A token request to `server` for the public token URL `issuer` + path (the nodes share one issuer).
+async fn node_request(server: &TestServer, client_id: &str, proof: &str) -> (u16, HeaderMap, Value) {
+    let a = sign(rsa_key(), &assertion_claims(client_id, &server.issuer_url(TOKEN_PATH)));
+    let r = server
+        .http
+        .post(server.url(TOKEN_PATH))
+        .header("DPoP", proof)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "okta.users.read"),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", a.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_database_agree_on_nonces_and_replays() {
+    const ISSUER: &str = "https://tollgate.example";
+    let a = TestServer::start_with(std::sync::Arc::new(tempfile::tempdir().unwrap()), Some(ISSUER)).await;
+    let client_id = register_dpop_app(&a, &["okta.users.read"]).await;
+    let b = TestServer::start_with(a.dir.clone(), Some(ISSUER)).await;
+    let key = ec_key(Curve::P256);
+    // htu is the public URL (from the issuer), never the address the request reached.
+    let htu = a.issuer_url(TOKEN_PATH);
+    let (status, headers, body) = node_request(&a, &client_id, &proof(&key, "POST", &htu, None, None)).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("use_dpop_nonce")), "{body}");
+    let nonce = headers["dpop-nonce"].to_str().unwrap().to_string();
+    // Node B takes node A's nonce without asking anyone.
+    let p = proof(&key, "POST", &htu, Some(&nonce), None);
+    let (status, _, body) = node_request(&b, &client_id, &p).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "DPoP");
+    // The proof replayed on node A is refused: the jti is recorded in the shared database.
+    let (status, _, body) = node_request(&a, &client_id, &p).await;
+    assert_dpop_error(status, &body, "invalid_dpop_proof", "The DPoP proof JWT has already been used.");
+    // A proof naming the address the request reached instead of the public URL is refused.
+    let p = proof(&key, "POST", &a.url(TOKEN_PATH), Some(&nonce), None);
+    let (status, _, body) = node_request(&a, &client_id, &p).await;
+    assert_dpop_error(status, &body, "invalid_dpop_proof", "'htu' claim in the DPoP proof JWT is invalid.");
+    b.stop().await;
+    a.stop().await;
+}
