@@ -8,6 +8,7 @@ mod dcr;
 mod harness;
 mod jwks_uri;
 mod mgmt;
+mod oag;
 mod resource;
 mod token;
 mod users;
