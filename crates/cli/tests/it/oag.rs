@@ -97,3 +97,30 @@ fn flavor_oag_usage_errors() {
     let stderr = fails_with(tollgate(d).args(base).args(["--private-key", "oag.pem"]), 2);
     assert!(stderr.contains("no scopes"), "{stderr}");
 }
+
+#[test]
+fn assertion_flavor_oag_is_what_curl_sends_to_the_gateway() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let client_id = gateway_app(&server, d, "okta.oag.app.read");
+    let args = ["assertion", "--flavor", "oag", "--org", &server.url, "--client-id", &client_id];
+    let doc = ok_json(tollgate(d).args(args).args(["--private-key", "oag.pem", "--scopes", "okta.oag.app.read"]));
+    assert_eq!(doc["claims"]["aud"], server.url.as_str());
+    assert_eq!(doc["claims"]["scope"], "okta.oag.app.read");
+    assert_eq!(doc["token_url"], format!("{}/api/v2/oauth/token", server.url));
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-X", "POST", doc["token_url"].as_str().unwrap()])
+        .args(["--data-urlencode", "grant_type=client_credentials"])
+        .args(["--data-urlencode", "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer"])
+        .args(["--data-urlencode", &format!("client_assertion={}", doc["assertion"].as_str().unwrap())])
+        .args(["--data-urlencode", "scope=okta.oag.app.read"])
+        .output()
+        .expect("curl is installed");
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["expires_in"], 300, "{body}");
+    assert_eq!(body["scope"], "okta.oag.app.read", "{body}");
+    // --scopes means nothing to Okta's assertions.
+    let stderr = fails_with(tollgate(d).args(["assertion", "--org", &server.url, "--scopes", "x"]), 2);
+    assert!(stderr.contains("--flavor oag"), "{stderr}");
+}
