@@ -1,4 +1,5 @@
-//! The `okta.*` scopes tollgate knows: what grants may name and the org server may mint.
+//! The `okta.*` scopes tollgate knows: what grants may name. The org server mints them all but the
+//! `okta.oag.*` ones, which only the Access Gateway endpoint (`oauth::oag`) mints.
 pub const OKTA_SCOPES: &[&str] = &[
     "okta.apps.manage",
     "okta.apps.read",
