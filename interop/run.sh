@@ -176,6 +176,8 @@ openssl_v=$(openssl version | cut -d' ' -f2)
 run_client curl-recipe "openssl+curl recipe (curl $curl_v, OpenSSL $openssl_v)" "" \
   bash "$here/curl/recipe.sh" "$issuer" "$(app curl-recipe client_id)" "$(app curl-recipe pem)" \
   "$work/tokens/curl-recipe.org.jwt"
+run_client oag-recipe "Access Gateway openssl+curl recipe (curl $curl_v, OpenSSL $openssl_v)" "" \
+  bash "$here/curl/oag-recipe.sh" "$issuer" "$(app oag-recipe client_id)" "$(app oag-recipe pem)"
 
 export OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true
 run_client okta-sdk "okta-python-sdk (okta==$(py_version okta))" "$python_error" \

@@ -98,6 +98,7 @@ def main():
 
     users = ["okta.users.read", "okta.users.manage"]
     jwt_app("curl-recipe", "RS256", ["okta.users.read"])
+    jwt_app("oag-recipe", "RS256", ["okta.oag.app.read"])
     jwt_app("okta-pem", "RS256", users)
     jwt_app("okta-jwk", "RS256", users, fmt="jwk")
     jwt_app("oidc-rs256", "RS256", ["okta.users.read"])

@@ -162,7 +162,7 @@ impl TokenSource {
         let mut refused_headers = None;
         loop {
             let now = self.clock.now();
-            let auth = self.auth.parts(&self.endpoint, now)?;
+            let auth = self.auth.parts_for(&self.endpoint, now, &self.scopes)?;
             let mut form: Vec<(&str, String)> = vec![("grant_type", "client_credentials".to_owned())];
             if !self.scopes.is_empty() {
                 form.push(("scope", self.scopes.join(" ")));

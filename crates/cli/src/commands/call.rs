@@ -15,7 +15,8 @@ use crate::output;
 #[command(after_help = "Examples:
   tollgate call GET /api/v1/users --scopes okta.users.read
   tollgate call --org https://dev-1.okta.com --client-id 0oa1 --private-key key.pem GET '/api/v1/users?limit=2'
-  tollgate call POST /api/v1/users --scopes okta.users.manage --data @user.json")]
+  tollgate call POST /api/v1/users --scopes okta.users.manage --data @user.json
+  tollgate call --flavor oag --org https://oag.example.com --scopes okta.oag.app.read GET /api/v2/apps")]
 pub struct CallArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,

@@ -183,7 +183,10 @@ pub fn explain(
             .fix("set sub to the same value as iss: the client id")
             .invalid_client("The subject claim for client_assertion is not a valid client_id."),
     });
-    checks.push(aud_check(claims.get("aud"), url, endpoint.issuer()));
+    // At the org server, aud = the org URL with a `scope` claim is an Access Gateway assertion.
+    let org_server = url.starts_with(&format!("{}/oauth2/v1/", endpoint.issuer()));
+    let gateway_shaped = org_server && claims.get("scope").is_some();
+    checks.push(aud_check(claims.get("aud"), url, endpoint.issuer(), gateway_shaped));
     checks.extend(time_checks(claims, now));
     checks.push(match claims.get("jti").and_then(Value::as_str) {
         Some(jti) if !jti.is_empty() => check(
@@ -227,13 +230,23 @@ fn alg_check(header: &Value) -> Check {
     }
 }
 
-fn aud_check(aud: Option<&Value>, url: &str, issuer: &str) -> Check {
+fn aud_check(aud: Option<&Value>, url: &str, issuer: &str, gateway_shaped: bool) -> Check {
     let answer = "The audience claim for client_assertion must be the endpoint invoked for the request.";
     let fix = format!("set aud to exactly \"{url}\"");
     match aud {
         Some(Value::String(aud)) if aud == url => {
             check("aud", Verdict::Pass, format!("\"{aud}\" is the endpoint invoked"))
         }
+        Some(Value::String(aud)) if aud == issuer && gateway_shaped => check(
+            "aud",
+            Verdict::Fail,
+            format!(
+                "\"{aud}\" is the org URL and the assertion has a scope claim: that is an Access Gateway \
+                 assertion (for /api/v2/oauth/token: tollgate token --flavor oag), refused here"
+            ),
+        )
+        .fix(fix.clone())
+        .invalid_client(answer),
         Some(Value::String(aud)) if aud == issuer => check(
             "aud",
             Verdict::Warn,

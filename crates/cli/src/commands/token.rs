@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use clap::Args;
-use tollgate_client::{TokenEndpoint, TokenSource};
+use tollgate_client::{ClientAuth, TokenEndpoint, TokenSource};
 
 use crate::cli::OutputFormat;
-use crate::inputs::{ClientArgs, OrgArgs, ScopeArgs, usage};
+use crate::inputs::{ClientArgs, Flavor, OrgArgs, ScopeArgs, usage};
 use crate::{dotenv, output};
 
 #[derive(Debug, Args)]
@@ -14,7 +14,9 @@ use crate::{dotenv, output};
   tollgate token --org https://dev-1.okta.com --client-id 0oa1 --private-key key.pem --scopes okta.users.read
   tollgate token --env                                   # everything from .env; writes ACCESS_TOKEN back
   tollgate token --auth-server default --client-id 0oa2 --client-secret \"$SECRET\" --scopes api.read
-  tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery")]
+  tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery
+  tollgate token --flavor oag --org https://oag.example.com --client-id ID --private-key oag.pem \\
+                 --scopes \"okta.oag.app.read okta.oag.idp.read\"          # Okta Access Gateway API")]
 pub struct TokenArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -35,6 +37,10 @@ pub struct ConnectionArgs {
     pub client: ClientArgs,
     #[command(flatten)]
     pub scopes: ScopeArgs,
+    /// Which token endpoint --org names: Okta's (`/oauth2/...`) or an Okta Access Gateway's
+    /// (`/api/v2/oauth/token`, assertion `aud` = the --org URL with a `scope` claim).
+    #[arg(long, value_enum, default_value_t = Flavor::Okta)]
+    pub flavor: Flavor,
 }
 
 impl ConnectionArgs {
@@ -42,11 +48,29 @@ impl ConnectionArgs {
     pub async fn token_source(&self) -> anyhow::Result<Arc<TokenSource>> {
         let auth = self.client.auth()?;
         let http = tollgate_client::source::default_http_client()?;
-        let endpoint = match &self.issuer {
-            Some(issuer) => TokenEndpoint::discover(&http, issuer).await?,
-            None => self.org.endpoint()?,
-        };
         let scopes = self.scopes.scopes();
+        let endpoint = match (self.flavor, &self.issuer) {
+            (Flavor::Oag, _) => {
+                if self.issuer.is_some() || self.org.auth_server.is_some() {
+                    return Err(usage(
+                        "--flavor oag takes the gateway's base URL as --org; --issuer and --auth-server do not apply",
+                    ));
+                }
+                if !matches!(auth, ClientAuth::PrivateKeyJwt(_)) {
+                    return Err(usage(
+                        "--flavor oag needs --private-key: the Access Gateway takes signed assertions only",
+                    ));
+                }
+                if scopes.is_empty() {
+                    return Err(usage(
+                        "no scopes: pass --scopes \"okta.oag.app.read ...\" or set SCOPES (the Access Gateway requires them)",
+                    ));
+                }
+                TokenEndpoint::for_gateway(&self.org.org()?).map_err(|e| usage(e.to_string()))?
+            }
+            (Flavor::Okta, Some(issuer)) => TokenEndpoint::discover(&http, issuer).await?,
+            (Flavor::Okta, None) => self.org.endpoint()?,
+        };
         if scopes.is_empty() && self.org.auth_server.is_none() && self.issuer.is_none() {
             return Err(usage(
                 "no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)",

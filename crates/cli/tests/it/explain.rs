@@ -87,6 +87,15 @@ fn each_broken_rule_names_okta_answer() {
             "The audience claim for client_assertion must be the endpoint invoked for the request.",
         ),
         (
+            // An Access Gateway assertion (aud = the org URL, a scope claim) at the org server.
+            Claims {
+                extra: serde_json::json!({ "scope": "okta.oag.app.read" }).as_object().unwrap().clone(),
+                ..claims(ORG, now(), now() + 300)
+            },
+            "aud",
+            "The audience claim for client_assertion must be the endpoint invoked for the request.",
+        ),
+        (
             Claims { sub: Some("other".into()), ..claims(TOKEN_URL, now(), now() + 300) },
             "sub",
             "The subject claim for client_assertion is not a valid client_id.",

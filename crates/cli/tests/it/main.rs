@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 mod explain;
 mod harness;
+mod oag;
 mod offline;
 mod serve;
 mod server_flows;

@@ -4,7 +4,9 @@
 //! Order of checks for an assertion: its type; it parses (strict JWS); its `alg` is one we take; `iss`
 //! names a client and `sub` agrees; the client is active and has keys; a key is selected by `kid` (or, with
 //! no `kid`, every active key of the right type is tried); the signature verifies; only then are `aud` and
-//! the times checked and the `jti` consumed, so an unsigned token can never burn another client's `jti`.
+//! the times checked (and, at the Access Gateway, the `scope` claim) and the `jti` consumed, so an unsigned
+//! token can never burn another client's `jti`. One rule set serves every flavour; only the accepted `aud`
+//! differs (see `audience_accepted`).
 use super::form::Form;
 use crate::cache::{CachedClient, ClientKey};
 use crate::clock::now_secs;
@@ -298,19 +300,22 @@ async fn check_assertion(
     }
 
     let now = now_secs();
-    let endpoint_url = server.endpoint(state, endpoint);
-    let issuer = server.issuer(state);
-    let audience_ok = claims.aud.as_ref().is_some_and(|aud| aud.contains(&endpoint_url) || aud.contains(&issuer));
-    if !audience_ok {
-        return Err(OAuthError::invalid_client(
-            "The audience claim for client_assertion must be the endpoint invoked for the request.",
-        ));
+    if !audience_accepted(state, server, endpoint, &claims) {
+        return Err(match server {
+            AuthzServer::Oag => super::oag::wrong_audience(),
+            _ => OAuthError::invalid_client(
+                "The audience claim for client_assertion must be the endpoint invoked for the request.",
+            ),
+        });
     }
     let validation = Validation::new(now)
         .leeway(state.config.assertion_leeway_seconds)
         .require("exp")
         .max_lifetime(MAX_ASSERTION_LIFETIME);
     validation.validate(&claims).map_err(|e| claims_error(&e))?;
+    if matches!(server, AuthzServer::Oag) {
+        super::oag::check_scope_claim(&claims, form)?;
+    }
 
     let pending = match (claims.jti, claims.exp) {
         (Some(jti), Some(exp)) => Some(PendingJti {
@@ -321,6 +326,22 @@ async fn check_assertion(
         _ => None,
     };
     Ok((client, pending))
+}
+
+/// Which `aud` an assertion may name. Custom servers: the invoked endpoint or the issuer (RFC 7523bis).
+/// The Access Gateway: its base URL (the org issuer) only, as OAG requires. The org server: the endpoint,
+/// or the issuer only when the assertion carries no `scope` claim — an assertion with `aud` = the bare
+/// org URL and a `scope` claim is the Access Gateway's, and must not be taken here.
+fn audience_accepted(state: &AppState, server: &AuthzServer, endpoint: &str, claims: &Claims) -> bool {
+    let Some(aud) = claims.aud.as_ref() else { return false };
+    let issuer = server.issuer(state);
+    match server {
+        // Exactly the base URL, alone: a list that also named the token URL would make one assertion good at
+        // both endpoints, and the two flavours must refuse each other's assertions.
+        AuthzServer::Oag => aud.values() == [issuer.as_str()],
+        AuthzServer::Org if claims.extra.contains_key("scope") => aud.contains(&server.endpoint(state, endpoint)),
+        _ => aud.contains(&server.endpoint(state, endpoint)) || aud.contains(&issuer),
+    }
 }
 
 #[cfg(test)]

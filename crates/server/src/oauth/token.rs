@@ -1,4 +1,5 @@
-//! `POST /oauth2/v1/token` and `/oauth2/{id}/v1/token`: the client-credentials grant.
+//! `POST /oauth2/v1/token` and `/oauth2/{id}/v1/token` (and the Access Gateway's `/api/v2/oauth/token`,
+//! see [`super::oag`]): the client-credentials grant.
 //!
 //! Path of a request: parse the form → check `grant_type` → authenticate the client (the only database
 //! access is the atomic `jti` insert) → check the server-specific rules (org: service apps, private_key_jwt)
@@ -39,10 +40,14 @@ pub async fn handle(
             ));
         }
     }
-    if matches!(server, AuthzServer::Org) && client_auth::method_of(headers, form)? != AuthMethod::PrivateKeyJwt {
-        return Err(OAuthError::invalid_client(
-            "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
-        ));
+    if !matches!(server, AuthzServer::Custom(_)) && client_auth::method_of(headers, form)? != AuthMethod::PrivateKeyJwt
+    {
+        return Err(match server {
+            AuthzServer::Oag => super::oag::assertion_required(),
+            _ => OAuthError::invalid_client(
+                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
+            ),
+        });
     }
     let mut auth = client_auth::authenticate_deferred(state, server, "token", headers, form).await?;
     let binding = super::dpop::token_request(state, server, headers, &mut auth).await?;
@@ -59,13 +64,13 @@ pub async fn handle(
     }
     let requested = requested_scopes(form.get("scope").unwrap_or(""));
     let scopes = match server {
-        AuthzServer::Org => {
+        AuthzServer::Org | AuthzServer::Oag => {
             if client.app.application_type != "service" {
                 return Err(OAuthError::invalid_client(
                     "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
                 ));
             }
-            org_scopes(client, &requested)?
+            org_scopes(server, client, &requested)?
         }
         AuthzServer::Custom(custom) => custom_scopes(custom, client, &requested)?,
     };
@@ -112,8 +117,9 @@ fn refuse_oidc(requested: &[String]) -> Result<(), OAuthError> {
     Ok(())
 }
 
-/// Org server: `okta.*` scopes only, narrowed to the app's grants ("silent downscoping").
-fn org_scopes(client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
+/// Org server and Access Gateway: `okta.*` scopes only (`okta.oag.*` at the gateway, any other at the org
+/// server), narrowed to the app's grants ("silent downscoping").
+fn org_scopes(server: &AuthzServer, client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
     if requested.is_empty() {
         return Err(OAuthError::invalid_scope("No scopes were requested."));
     }
@@ -128,6 +134,7 @@ fn org_scopes(client: &CachedClient, requested: &[String]) -> Result<Vec<String>
     if requested.iter().any(|s| !s.starts_with("okta.")) {
         return Err(OAuthError::invalid_scope("Custom scopes are not allowed for this request."));
     }
+    super::oag::check_scope_family(server, requested)?;
     let granted: Vec<String> = requested.iter().filter(|s| client.org_grants.contains(*s)).cloned().collect();
     if granted.is_empty() {
         return Err(OAuthError::new(

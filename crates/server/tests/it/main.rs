@@ -9,6 +9,7 @@ mod dpop;
 mod harness;
 mod jwks_uri;
 mod mgmt;
+mod oag;
 mod resource;
 mod token;
 mod users;
