@@ -51,8 +51,7 @@ pub async fn run(args: VerifyArgs, format: OutputFormat) -> anyhow::Result<()> {
     }
     let verifier = Arc::new(Verifier::new(config)?);
     // The token's binding is reported, not enforced: there is no request here to carry a DPoP proof.
-    let verified =
-        verifier.verify_unbound(&token).await.map_err(|e| anyhow::anyhow!("the token is not valid: {e}"))?;
+    let verified = verifier.verify_unbound(&token).await.map_err(|e| anyhow::anyhow!("the token is not valid: {e}"))?;
     let claims = &verified.claims;
     let text = format!(
         "valid: {} token for {} from {} (kid {}), scopes: {}",
