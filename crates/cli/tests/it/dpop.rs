@@ -190,3 +190,20 @@ fn token_env_writes_the_dpop_key_path_for_later_calls() {
     let users = ok_stdout(tollgate(d).args(["call", "--private-key", &key_file, "GET", "/api/v1/users"]));
     assert!(serde_json::from_str::<serde_json::Value>(&users).unwrap().is_array(), "{users}");
 }
+
+#[test]
+fn the_dotenv_flow_with_app_create_dpop_then_token_then_call() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let env = format!("OKTA_URL={}\nAPI_KEY={}\nSCOPES=okta.users.read\n", server.url, crate::harness::ADMIN_TOKEN);
+    std::fs::write(d.join(".env"), env).unwrap();
+    ok_stdout(tollgate(d).args(["keygen", "--env"]));
+    let created = ok_json(tollgate(d).args(["app", "create", "--env", "--dpop"]));
+    assert_eq!(created["registration"]["dpop_bound_access_tokens"], true, "{created}");
+    ok_stdout(tollgate(d).args(["token", "--env", "--dpop-key", "dpop.pem"]));
+    let env = std::fs::read_to_string(d.join(".env")).unwrap();
+    assert!(env.contains("DPOP_KEY="), "{env}");
+    let users = ok_stdout(tollgate(d).args(["call", "GET", "/api/v1/users"]));
+    assert!(serde_json::from_str::<serde_json::Value>(&users).unwrap().is_array(), "{users}");
+}
