@@ -200,3 +200,27 @@ async fn a_confirmation_that_cannot_be_checked_is_refused() {
     let token = sign(&key, &c);
     assert!(matches!(issuer.verifier().verify(&token).await, Err(VerifyError::InvalidClaims(_))));
 }
+
+#[tokio::test]
+async fn trust_host_header_builds_htu_from_host() {
+    let key = rsa("k1");
+    let issuer = Issuer::start(&[&key]).await;
+    let dpop = dpop_key();
+    let token = bound_token(&key, &issuer, &dpop, &[]);
+    let app = Router::new()
+        .route("/hello", get(|| async { "ok" }))
+        .layer(VerifyLayer::new(Arc::new(issuer.verifier())).trust_host_header("https"));
+    let request = |proof: String| {
+        http::Request::builder()
+            .uri("/hello")
+            .header("host", "api.internal:8443")
+            .header("authorization", format!("DPoP {token}"))
+            .header("dpop", proof)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let good = proof(&dpop, "GET", "https://api.internal:8443/hello", Some(&token), now());
+    assert_eq!(app.clone().oneshot(request(good)).await.unwrap().status(), 200);
+    let other_host = proof(&dpop, "GET", "https://elsewhere.example/hello", Some(&token), now());
+    assert_eq!(app.oneshot(request(other_host)).await.unwrap().status(), 401);
+}
