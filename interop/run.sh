@@ -186,6 +186,12 @@ run_client okta-sdk "okta-python-sdk (okta==$(py_version okta))" "$python_error"
 run_client openid-client "openid-client (openid-client@$(npm_version openid-client))" "$node_error" \
   node "$nodedir/openid_client.mjs" "$work"
 
+run_client okta-sdk-dpop "okta-python-sdk DPoP (okta==$(py_version okta), dpopEnabled)" "$python_error" \
+  "$venv/bin/python" "$here/python/client_okta_sdk_dpop.py" "$work"
+
+run_client openid-client-dpop "openid-client DPoP (openid-client@$(npm_version openid-client), getDPoPHandle)" "$node_error" \
+  node "$nodedir/openid_client_dpop.mjs" "$work"
+
 run_client authlib "authlib (Authlib==$(py_version authlib))" "$python_error" \
   "$venv/bin/python" "$here/python/client_authlib.py" "$work"
 

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use clap::Args;
-use tollgate_client::{ClientAuth, TokenEndpoint, TokenSource};
+use tollgate_client::{ClientAuth, DpopKey, TokenEndpoint, TokenSource};
 
 use crate::cli::OutputFormat;
+use crate::dpop::DpopArgs;
 use crate::inputs::{ClientArgs, Flavor, OrgArgs, ScopeArgs, usage};
 use crate::{dotenv, output};
 
@@ -16,7 +17,8 @@ use crate::{dotenv, output};
   tollgate token --auth-server default --client-id 0oa2 --client-secret \"$SECRET\" --scopes api.read
   tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery
   tollgate token --flavor oag --org https://oag.example.com --client-id ID --private-key oag.pem \\
-                 --scopes \"okta.oag.app.read okta.oag.idp.read\"          # Okta Access Gateway API")]
+                 --scopes \"okta.oag.app.read okta.oag.idp.read\"          # Okta Access Gateway API
+  tollgate token --env --dpop-key dpop.pem               # DPoP-bound; `tollgate call` then uses the same key")]
 pub struct TokenArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -41,11 +43,18 @@ pub struct ConnectionArgs {
     /// (`/api/v2/oauth/token`, assertion `aud` = the --org URL with a `scope` claim).
     #[arg(long, value_enum, default_value_t = Flavor::Okta)]
     pub flavor: Flavor,
+    #[command(flatten)]
+    pub dpop: DpopArgs,
 }
 
 impl ConnectionArgs {
     /// A token source for these arguments.
     pub async fn token_source(&self) -> anyhow::Result<Arc<TokenSource>> {
+        self.token_source_with(self.dpop.key()?).await
+    }
+
+    /// A token source for these arguments with this DPoP key (or none).
+    pub async fn token_source_with(&self, dpop: Option<DpopKey>) -> anyhow::Result<Arc<TokenSource>> {
         let auth = self.client.auth()?;
         let http = tollgate_client::source::default_http_client()?;
         let scopes = self.scopes.scopes();
@@ -59,6 +68,11 @@ impl ConnectionArgs {
                 if !matches!(auth, ClientAuth::PrivateKeyJwt(_)) {
                     return Err(usage(
                         "--flavor oag needs --private-key: the Access Gateway takes signed assertions only",
+                    ));
+                }
+                if dpop.is_some() {
+                    return Err(usage(
+                        "--flavor oag does not take --dpop: the Access Gateway issues Bearer tokens only",
                     ));
                 }
                 if scopes.is_empty() {
@@ -76,15 +90,32 @@ impl ConnectionArgs {
                 "no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)",
             ));
         }
-        Ok(Arc::new(TokenSource::builder(endpoint, auth).http_client(http).scopes(scopes).build()?))
+        let mut builder = TokenSource::builder(endpoint, auth).http_client(http).scopes(scopes);
+        if let Some(key) = dpop {
+            builder = builder.dpop(key);
+        }
+        Ok(Arc::new(builder.build()?))
     }
 }
 
 pub async fn run(args: TokenArgs, format: OutputFormat) -> anyhow::Result<()> {
     let source = args.connection.token_source().await?;
-    let token = source.fetch().await?;
+    let token = source.fetch().await.map_err(crate::dpop::with_advice)?;
+    let dpop_file = args.connection.dpop.key_file();
     if args.env {
-        dotenv::write_back(&dotenv::path(), &[("ACCESS_TOKEN", &token.access_token)])?;
+        let mut updates = vec![("ACCESS_TOKEN", token.access_token.clone())];
+        if let (true, Some(file)) = (token.is_dpop(), &dpop_file) {
+            updates.push(("DPOP_KEY", file.display().to_string()));
+        }
+        let updates: Vec<(&str, &str)> = updates.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        dotenv::write_back(&dotenv::path(), &updates)?;
+    }
+    if source.dpop_key().is_some() && !token.is_dpop() {
+        eprintln!("warning: DPoP was asked for, but the server issued a {} token", token.token_type);
+    } else if token.is_dpop() && dpop_file.is_none() {
+        eprintln!(
+            "note: this DPoP token is bound to a key that existed only in this command; pass --dpop-key FILE to keep it"
+        );
     }
     output::result(format, &token.access_token, &serde_json::to_value(&token)?)
 }

@@ -96,6 +96,11 @@ fn flavor_oag_usage_errors() {
     assert!(stderr.contains("--auth-server"), "{stderr}");
     let stderr = fails_with(tollgate(d).args(base).args(["--private-key", "oag.pem"]), 2);
     assert!(stderr.contains("no scopes"), "{stderr}");
+    let stderr = fails_with(
+        tollgate(d).args(base).args(["--private-key", "oag.pem", "--scopes", "okta.oag.app.read", "--dpop"]),
+        2,
+    );
+    assert!(stderr.contains("Bearer tokens only"), "{stderr}");
 }
 
 #[test]
