@@ -176,6 +176,8 @@ openssl_v=$(openssl version | cut -d' ' -f2)
 run_client curl-recipe "openssl+curl recipe (curl $curl_v, OpenSSL $openssl_v)" "" \
   bash "$here/curl/recipe.sh" "$issuer" "$(app curl-recipe client_id)" "$(app curl-recipe pem)" \
   "$work/tokens/curl-recipe.org.jwt"
+run_client oag-recipe "Access Gateway openssl+curl recipe (curl $curl_v, OpenSSL $openssl_v)" "" \
+  bash "$here/curl/oag-recipe.sh" "$issuer" "$(app oag-recipe client_id)" "$(app oag-recipe pem)"
 
 export OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true
 run_client okta-sdk "okta-python-sdk (okta==$(py_version okta))" "$python_error" \
@@ -183,6 +185,12 @@ run_client okta-sdk "okta-python-sdk (okta==$(py_version okta))" "$python_error"
 
 run_client openid-client "openid-client (openid-client@$(npm_version openid-client))" "$node_error" \
   node "$nodedir/openid_client.mjs" "$work"
+
+run_client okta-sdk-dpop "okta-python-sdk DPoP (okta==$(py_version okta), dpopEnabled)" "$python_error" \
+  "$venv/bin/python" "$here/python/client_okta_sdk_dpop.py" "$work"
+
+run_client openid-client-dpop "openid-client DPoP (openid-client@$(npm_version openid-client), getDPoPHandle)" "$node_error" \
+  node "$nodedir/openid_client_dpop.mjs" "$work"
 
 run_client authlib "authlib (Authlib==$(py_version authlib))" "$python_error" \
   "$venv/bin/python" "$here/python/client_authlib.py" "$work"

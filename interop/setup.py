@@ -5,7 +5,7 @@ Standard library only (it runs before the venv exists). Usage:
     setup.py ISSUER ADMIN_TOKEN TOLLGATE_BIN WORKDIR
 
 It generates keys with `tollgate keygen`, registers one service app per client (DCR with
-`Authorization: SSWS`), grants the `okta.*` scopes, creates the custom scope `api.read` on `default`, and
+`Authorization: SSWS`), grants the `okta.*` scopes (two apps are DPoP-bound), creates the custom scope `api.read` on `default`, and
 writes WORKDIR/state.json, which every client reads:
     {"issuer": ..., "apps": {NAME: {"client_id", "client_secret"?, "pem"?, "jwk"?, "kid"?, "alg"?}}}
 """
@@ -55,7 +55,7 @@ def main():
     os.makedirs(keys_dir, exist_ok=True)
     apps = {}
 
-    def jwt_app(name, alg, scopes, fmt="pem"):
+    def jwt_app(name, alg, scopes, fmt="pem", dpop=False):
         private, jwks = keygen(tollgate, keys_dir, name, alg, fmt)
         _, body = api(
             issuer,
@@ -69,6 +69,7 @@ def main():
                 "response_types": ["token"],
                 "token_endpoint_auth_method": "private_key_jwt",
                 "jwks": jwks,
+                "dpop_bound_access_tokens": dpop,
             },
         )
         client_id = body["client_id"]
@@ -98,6 +99,7 @@ def main():
 
     users = ["okta.users.read", "okta.users.manage"]
     jwt_app("curl-recipe", "RS256", ["okta.users.read"])
+    jwt_app("oag-recipe", "RS256", ["okta.oag.app.read"])
     jwt_app("okta-pem", "RS256", users)
     jwt_app("okta-jwk", "RS256", users, fmt="jwk")
     jwt_app("oidc-rs256", "RS256", ["okta.users.read"])
@@ -105,6 +107,9 @@ def main():
     secret_app("oidc-basic", "client_secret_basic")
     secret_app("oidc-post", "client_secret_post")
     jwt_app("authlib", "RS256", ["okta.users.read"])
+    # DPoP-bound apps (RFC 9449): tokens only with a proof, after the use_dpop_nonce round trip.
+    jwt_app("okta-dpop", "RS256", users, dpop=True)
+    jwt_app("oidc-dpop", "ES256", ["okta.users.read"], dpop=True)
     # The verifiers' own apps, to introspect what the clients were issued.
     jwt_app("introspector", "RS256", [])
     secret_app("introspector-default", "client_secret_basic")

@@ -72,6 +72,17 @@ impl ScopeArgs {
     }
 }
 
+/// Which kind of token endpoint `--org` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Flavor {
+    /// Okta's: the org authorization server `/oauth2/v1/token`, or a custom one with --auth-server.
+    #[default]
+    Okta,
+    /// The Okta Access Gateway admin API: `/api/v2/oauth/token`; the assertion's `aud` is the --org URL
+    /// and a `scope` claim repeats the scopes; tokens last 300 s.
+    Oag,
+}
+
 /// Where the assertion's `aud` points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AudienceChoice {

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod dotenv;
+mod dpop;
 mod inputs;
 mod output;
 mod serve;

@@ -103,12 +103,24 @@ impl AssertionSigner {
 
     /// The claims for a request to `endpoint` at `now`, with a new random `jti`.
     pub fn claims(&self, endpoint: &TokenEndpoint, now: i64) -> Claims {
+        self.claims_for(endpoint, now, &[])
+    }
+
+    /// The claims for a request for `scopes` to `endpoint` at `now`. At an Access Gateway endpoint the
+    /// `aud` is its base URL (unless a custom one is set) and a `scope` claim names `scopes`, as OAG
+    /// requires; elsewhere `scopes` play no part.
+    pub fn claims_for(&self, endpoint: &TokenEndpoint, now: i64, scopes: &[String]) -> Claims {
         let aud = match &self.audience {
+            AssertionAudience::Custom(value) => value.clone(),
+            _ if endpoint.is_gateway() => endpoint.issuer().to_owned(),
             AssertionAudience::TokenEndpoint => endpoint.token_url().to_owned(),
             AssertionAudience::Issuer => endpoint.issuer().to_owned(),
-            AssertionAudience::Custom(value) => value.clone(),
         };
         let lifetime = i64::try_from(self.lifetime_secs).unwrap_or(DEFAULT_LIFETIME_SECS as i64);
+        let mut extra = serde_json::Map::new();
+        if endpoint.is_gateway() {
+            extra.insert("scope".to_owned(), serde_json::Value::String(scopes.join(" ")));
+        }
         Claims {
             iss: Some(self.client_id.clone()),
             sub: Some(self.client_id.clone()),
@@ -116,13 +128,20 @@ impl AssertionSigner {
             iat: Some(now),
             exp: Some(now.saturating_add(lifetime)),
             jti: Some(uuid::Uuid::new_v4().to_string()),
+            extra,
             ..Claims::default()
         }
     }
 
     /// A signed, single-use assertion for a request to `endpoint` at `now`.
     pub fn sign(&self, endpoint: &TokenEndpoint, now: i64) -> Result<String, ClientError> {
-        Ok(sign_json(&self.key, &self.header(), &self.claims(endpoint, now))?)
+        self.sign_for(endpoint, now, &[])
+    }
+
+    /// A signed, single-use assertion for a request for `scopes` to `endpoint` at `now` (see
+    /// [`claims_for`](Self::claims_for)).
+    pub fn sign_for(&self, endpoint: &TokenEndpoint, now: i64, scopes: &[String]) -> Result<String, ClientError> {
+        Ok(sign_json(&self.key, &self.header(), &self.claims_for(endpoint, now, scopes))?)
     }
 }
 
@@ -154,6 +173,18 @@ mod tests {
         let signer = AssertionSigner::new("c", rsa_key()).with_audience(AssertionAudience::Issuer);
         let ep = TokenEndpoint::for_org("http://127.0.0.1:9", Some("default")).unwrap();
         assert_eq!(signer.claims(&ep, 0).aud, Some(Audience::One("http://127.0.0.1:9/oauth2/default".into())));
+    }
+
+    #[test]
+    fn gateway_assertions_name_the_base_url_and_carry_the_scopes() {
+        let signer = AssertionSigner::new("c", rsa_key());
+        let ep = TokenEndpoint::for_gateway("https://oag.example.com").unwrap();
+        let scopes = vec!["okta.oag.app.read".to_owned(), "okta.oag.idp.read".to_owned()];
+        let claims = signer.claims_for(&ep, 0, &scopes);
+        assert_eq!(claims.aud, Some(Audience::One("https://oag.example.com".into())));
+        assert_eq!(claims.extra.get("scope"), Some(&serde_json::json!("okta.oag.app.read okta.oag.idp.read")));
+        let org = TokenEndpoint::for_org("https://oag.example.com", None).unwrap();
+        assert!(signer.claims_for(&org, 0, &scopes).extra.is_empty(), "no scope claim for Okta's endpoints");
     }
 
     #[test]

@@ -64,11 +64,16 @@ impl ClientAuth {
     /// The credentials for one request to `endpoint` at `now`. For `private_key_jwt` every call signs a
     /// new assertion with a new `jti`. Like Okta's SDKs, no `client_id` is sent next to an assertion.
     pub fn parts(&self, endpoint: &TokenEndpoint, now: i64) -> Result<AuthParts, ClientError> {
+        self.parts_for(endpoint, now, &[])
+    }
+
+    /// [`parts`](Self::parts) for a request for `scopes`, which an Access Gateway assertion repeats.
+    pub fn parts_for(&self, endpoint: &TokenEndpoint, now: i64, scopes: &[String]) -> Result<AuthParts, ClientError> {
         Ok(match self {
             ClientAuth::PrivateKeyJwt(signer) => AuthParts {
                 form: vec![
                     ("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()),
-                    ("client_assertion", signer.sign(endpoint, now)?),
+                    ("client_assertion", signer.sign_for(endpoint, now, scopes)?),
                 ],
                 authorization: None,
             },

@@ -1,12 +1,15 @@
-//! A `reqwest` helper for calling APIs with the token: it attaches `Authorization: Bearer <token>` and,
-//! when the API answers 401 (an expired or revoked token; what the Node SDK relies on), drops the cached
-//! token and repeats the request once with a new one.
+//! A `reqwest` helper for calling APIs with the token: it attaches `Authorization: Bearer <token>` (or, for
+//! a DPoP-bound token, `Authorization: DPoP <token>` and a new proof with `htm`, `htu`, `ath` per request)
+//! and, when the API answers 401 (an expired or revoked token; what the Node SDK relies on), drops the
+//! cached token and repeats the request once with a new one. A DPoP nonce challenge (a 400 or 401 carrying
+//! a new `DPoP-Nonce`) is answered once with a proof carrying that nonce.
 use std::sync::Arc;
 
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use reqwest::{Request, RequestBuilder, Response, StatusCode};
 
-use crate::{ClientError, TokenSource};
+use crate::dpop::{DPOP_HEADER, NonceScope};
+use crate::{ClientError, TokenResponse, TokenSource};
 
 const CONTEXT: &str = "API request";
 
@@ -38,29 +41,74 @@ impl AuthorizedClient {
 
     /// Sends `request` with the current token; on 401 renews the token and sends it once more (when the
     /// body can be replayed). Any answer, success or not, is returned for the caller to judge.
-    pub async fn execute(&self, mut request: Request) -> Result<Response, ClientError> {
-        let replay = request.try_clone();
+    pub async fn execute(&self, request: Request) -> Result<Response, ClientError> {
         let token = self.source.token().await?;
-        set_authorization(&mut request, &token.authorization())?;
-        let response = self.http().execute(request).await.map_err(ClientError::transport(CONTEXT))?;
-        let Some(mut replay) = replay else { return Ok(response) };
+        let Some(replay) = request.try_clone() else { return self.attempt(request, &token).await.map(|(r, _)| r) };
+        let (response, new_nonce) = self.attempt(request, &token).await?;
+        let response = self.after_nonce_challenge(response, new_nonce, &replay, &token).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
         tracing::debug!("the API refused the token with 401; renewing it and retrying once");
         self.source.invalidate(&token.access_token).await;
         let token = self.source.token().await?;
-        set_authorization(&mut replay, &token.authorization())?;
-        self.http().execute(replay).await.map_err(ClientError::transport(CONTEXT))
+        let (response, new_nonce) = self.attempt(clone(&replay)?, &token).await?;
+        self.after_nonce_challenge(response, new_nonce, &replay, &token).await
+    }
+
+    /// Repeats a DPoP request once when the answer was a nonce challenge: 400 or 401 with a new nonce.
+    async fn after_nonce_challenge(
+        &self,
+        response: Response,
+        new_nonce: bool,
+        replay: &Request,
+        token: &TokenResponse,
+    ) -> Result<Response, ClientError> {
+        let challenged = matches!(response.status(), StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED);
+        if !(token.is_dpop() && new_nonce && challenged) {
+            return Ok(response);
+        }
+        tracing::debug!("the API sent a DPoP nonce; repeating the request with it");
+        Ok(self.attempt(clone(replay)?, token).await?.0)
+    }
+
+    /// One send with `token`: the authorization header, a proof for a DPoP token; returns the answer and
+    /// whether it brought a new DPoP nonce.
+    async fn attempt(&self, mut request: Request, token: &TokenResponse) -> Result<(Response, bool), ClientError> {
+        set_header(&mut request, AUTHORIZATION, &token.authorization())?;
+        let dpop = self.source.dpop_key().filter(|_| token.is_dpop());
+        if let Some(key) = dpop {
+            let now = self.source.clock().now();
+            let proof = key.proof(
+                NonceScope::Resource,
+                request.method().as_str(),
+                request.url().as_str(),
+                now,
+                Some(&token.access_token),
+            )?;
+            set_header(&mut request, HeaderName::from_static(DPOP_HEADER), &proof)?;
+        } else if token.is_dpop() {
+            return Err(ClientError::Config(
+                "the token is DPoP-bound but this token source has no DPoP key to sign proofs with".into(),
+            ));
+        }
+        let url = request.url().to_string();
+        let response = self.http().execute(request).await.map_err(ClientError::transport(CONTEXT))?;
+        let new_nonce = dpop.is_some_and(|key| key.remember_nonce(NonceScope::Resource, &url, response.headers()));
+        Ok((response, new_nonce))
     }
 }
 
-fn set_authorization(request: &mut Request, value: &str) -> Result<(), ClientError> {
+fn clone(request: &Request) -> Result<Request, ClientError> {
+    request.try_clone().ok_or_else(|| ClientError::Config("the request body cannot be replayed".into()))
+}
+
+fn set_header(request: &mut Request, name: HeaderName, value: &str) -> Result<(), ClientError> {
     let mut value = HeaderValue::from_str(value).map_err(|_| ClientError::InvalidResponse {
         context: "token request",
         detail: "the access token is not a valid header value".into(),
     })?;
     value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
+    request.headers_mut().insert(name, value);
     Ok(())
 }

@@ -11,6 +11,8 @@ use crate::ClientError;
 pub struct TokenEndpoint {
     token_url: String,
     issuer: String,
+    /// An Okta Access Gateway endpoint: assertions name the base URL and carry the scopes.
+    gateway: bool,
 }
 
 /// Checks that `text` is an absolute http(s) URL and returns it without trailing slashes.
@@ -39,20 +41,33 @@ impl TokenEndpoint {
     pub fn for_org(org_url: &str, authorization_server: Option<&str>) -> Result<Self, ClientError> {
         let org = normalize_base_url(org_url)?;
         match authorization_server.map(str::trim).filter(|id| !id.is_empty()) {
-            None => Ok(TokenEndpoint { token_url: format!("{org}/oauth2/v1/token"), issuer: org }),
+            None => Ok(TokenEndpoint { token_url: format!("{org}/oauth2/v1/token"), issuer: org, gateway: false }),
             Some(id) => {
                 if id.contains(['/', '?', '#', ' ']) {
                     return Err(ClientError::Config(format!("invalid authorization server id {id:?}")));
                 }
                 let issuer = format!("{org}/oauth2/{id}");
-                Ok(TokenEndpoint { token_url: format!("{issuer}/v1/token"), issuer })
+                Ok(TokenEndpoint { token_url: format!("{issuer}/v1/token"), issuer, gateway: false })
             }
         }
     }
 
+    /// The Okta Access Gateway admin API's endpoint: `{base}/api/v2/oauth/token`. Its assertions differ
+    /// from Okta's: `aud` is the base URL and a `scope` claim repeats the requested scopes (see
+    /// [`AssertionSigner::claims_for`](crate::AssertionSigner::claims_for)); its tokens last 300 s.
+    pub fn for_gateway(base_url: &str) -> Result<Self, ClientError> {
+        let base = normalize_base_url(base_url)?;
+        Ok(TokenEndpoint { token_url: format!("{base}/api/v2/oauth/token"), issuer: base, gateway: true })
+    }
+
+    /// Whether this is an Access Gateway endpoint ([`for_gateway`](Self::for_gateway)).
+    pub fn is_gateway(&self) -> bool {
+        self.gateway
+    }
+
     /// An endpoint given explicitly (for servers that do not follow Okta's paths).
     pub fn new(token_url: impl Into<String>, issuer: impl Into<String>) -> Self {
-        TokenEndpoint { token_url: token_url.into(), issuer: issuer.into() }
+        TokenEndpoint { token_url: token_url.into(), issuer: issuer.into(), gateway: false }
     }
 
     /// Reads `{issuer}/.well-known/openid-configuration` (falling back to
@@ -66,7 +81,7 @@ impl TokenEndpoint {
                 detail: format!("the metadata names issuer {:?}, expected {issuer:?}", metadata.issuer),
             });
         }
-        Ok(TokenEndpoint { token_url: metadata.token_endpoint, issuer })
+        Ok(TokenEndpoint { token_url: metadata.token_endpoint, issuer, gateway: false })
     }
 
     /// The token endpoint URL (also the default assertion `aud`).
@@ -129,6 +144,15 @@ mod tests {
         assert_eq!(ep.token_url(), "http://127.0.0.1:8080/oauth2/default/v1/token");
         assert_eq!(ep.issuer(), "http://127.0.0.1:8080/oauth2/default");
         assert_eq!(ep.sibling("introspect"), "http://127.0.0.1:8080/oauth2/default/v1/introspect");
+    }
+
+    #[test]
+    fn access_gateway() {
+        let ep = TokenEndpoint::for_gateway("https://oag.example.com/").unwrap();
+        assert_eq!(ep.token_url(), "https://oag.example.com/api/v2/oauth/token");
+        assert_eq!(ep.issuer(), "https://oag.example.com");
+        assert!(ep.is_gateway());
+        assert!(!TokenEndpoint::for_org("https://oag.example.com", None).unwrap().is_gateway());
     }
 
     #[test]

@@ -111,6 +111,17 @@ impl ClientError {
         }
     }
 
+    /// The DPoP refusal this error is, if it is one (by the OAuth `error` and `error_description`).
+    pub fn dpop_refusal(&self) -> Option<crate::dpop::DpopRefusal> {
+        match self {
+            ClientError::OAuth { error, description, .. } => crate::dpop::DpopRefusal::classify(error, description),
+            ClientError::Okta { causes, .. } => {
+                causes.iter().find_map(|cause| crate::dpop::DpopRefusal::classify("", cause))
+            }
+            _ => None,
+        }
+    }
+
     /// The OAuth `error` code, if the server sent one.
     pub fn oauth_error(&self) -> Option<&str> {
         match self {

@@ -3,7 +3,8 @@
 //! A request for a token travels one way through this crate:
 //! [`TokenEndpoint`] (where to ask) → [`ClientAuth`] (how to prove who we are: a fresh signed
 //! [`assertion`] per attempt, or a client secret) → [`TokenSource`] (cache, single flight, retries
-//! with [`retry`]'s delays) → [`AuthorizedClient`] (attaches the token to API calls and retries once on 401).
+//! with [`retry`]'s delays; with a [`DpopKey`], DPoP-bound tokens and the nonce round trip) →
+//! [`AuthorizedClient`] (attaches the token to API calls, with a DPoP proof when bound, and retries once on 401).
 //! [`management`] registers service apps and grants scopes, the way `tollgate app create` needs it.
 //!
 //! The crate knows the server only through HTTP, so it works unchanged against a real Okta org.
@@ -13,6 +14,7 @@ pub mod auth;
 pub mod authorized;
 pub mod cache;
 pub mod clock;
+pub mod dpop;
 pub mod endpoint;
 pub mod error;
 pub mod management;
@@ -24,6 +26,7 @@ pub use assertion::{AssertionAudience, AssertionSigner};
 pub use auth::{ClientAuth, Secret, basic_authorization};
 pub use authorized::AuthorizedClient;
 pub use clock::{Clock, SystemClock};
+pub use dpop::{DpopKey, DpopRefusal};
 pub use endpoint::TokenEndpoint;
 pub use error::ClientError;
 pub use response::TokenResponse;

@@ -29,6 +29,9 @@ struct RegistrationRequest<'a> {
     jwks: Option<&'a serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jwks_uri: Option<&'a str>,
+    /// RFC 9449 §5.2 / Okta: tokens only with a DPoP proof, bound to its key. Left out when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dpop_bound_access_tokens: bool,
 }
 
 /// What the server answered; everything else it sent is kept in `other`.
@@ -81,6 +84,16 @@ impl ManagementClient {
         name: &str,
         credentials: &AppCredentials,
     ) -> Result<Registration, ClientError> {
+        self.register_app(name, credentials, false).await
+    }
+
+    /// Registers a service app; with `dpop_bound`, one whose tokens are DPoP-bound (RFC 9449).
+    pub async fn register_app(
+        &self,
+        name: &str,
+        credentials: &AppCredentials,
+        dpop_bound: bool,
+    ) -> Result<Registration, ClientError> {
         let (method, jwks, jwks_uri) = match credentials {
             AppCredentials::Jwks(jwks) => ("private_key_jwt", Some(jwks), None),
             AppCredentials::JwksUri(uri) => ("private_key_jwt", None, Some(uri.as_str())),
@@ -94,6 +107,7 @@ impl ManagementClient {
             token_endpoint_auth_method: method,
             jwks,
             jwks_uri,
+            dpop_bound_access_tokens: dpop_bound,
         };
         self.post_json("registering the app", &format!("{}/oauth2/v1/clients", self.org), &body).await
     }

@@ -29,6 +29,12 @@ impl TokenResponse {
         self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN)
     }
 
+    /// Whether the token is DPoP-bound (`token_type` `DPoP`, RFC 9449 §5): it must be sent with the
+    /// `DPoP` scheme and a proof.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("DPoP")
+    }
+
     /// The value for an `Authorization` header (`Bearer <token>`, or `DPoP <token>`).
     pub fn authorization(&self) -> String {
         format!("{} {}", self.token_type, self.access_token)

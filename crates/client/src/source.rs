@@ -10,6 +10,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION};
 use tokio::sync::Mutex;
 
 use crate::cache::{CachedToken, DEFAULT_REFRESH_MARGIN_SECS};
+use crate::dpop::{DPOP_HEADER, DpopKey, MAX_NONCE_RETRIES, NonceScope, USE_DPOP_NONCE};
 use crate::retry::{RetryPolicy, retry_headers};
 use crate::{ClientAuth, ClientError, Clock, SystemClock, TokenEndpoint, TokenResponse, USER_AGENT};
 
@@ -25,6 +26,7 @@ pub struct TokenSource {
     retry: RetryPolicy,
     refresh_margin_secs: u64,
     clock: Arc<dyn Clock>,
+    dpop: Option<DpopKey>,
     cache: Mutex<Option<CachedToken>>,
 }
 
@@ -38,6 +40,7 @@ pub struct TokenSourceBuilder {
     retry: RetryPolicy,
     refresh_margin_secs: u64,
     clock: Arc<dyn Clock>,
+    dpop: Option<DpopKey>,
 }
 
 impl TokenSourceBuilder {
@@ -68,6 +71,12 @@ impl TokenSourceBuilder {
         self.clock = clock;
         self
     }
+    /// Asks for DPoP-bound tokens (RFC 9449) with this key: every token request carries a proof, the
+    /// `use_dpop_nonce` round trip is done here, and [`crate::AuthorizedClient`] signs a proof per call.
+    pub fn dpop(mut self, key: DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
     pub fn build(self) -> Result<TokenSource, ClientError> {
         let http = match self.http {
             Some(http) => http,
@@ -81,6 +90,7 @@ impl TokenSourceBuilder {
             retry: self.retry,
             refresh_margin_secs: self.refresh_margin_secs,
             clock: self.clock,
+            dpop: self.dpop,
             cache: Mutex::new(None),
         })
     }
@@ -122,7 +132,17 @@ impl TokenSource {
             retry: RetryPolicy::default(),
             refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
             clock: Arc::new(SystemClock),
+            dpop: None,
         }
+    }
+
+    /// The DPoP key, when tokens are requested DPoP-bound.
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop.as_ref()
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 
     pub fn endpoint(&self) -> &TokenEndpoint {
@@ -156,21 +176,29 @@ impl TokenSource {
         }
     }
 
-    /// Asks the token endpoint for a new token, bypassing the cache; retries 429 and 5xx.
+    /// Asks the token endpoint for a new token, bypassing the cache; retries 429 and 5xx, and (with DPoP)
+    /// answers a `use_dpop_nonce` challenge with a new proof and a new client assertion (the first
+    /// assertion's `jti` was consumed), at most [`MAX_NONCE_RETRIES`] times.
     pub async fn fetch(&self) -> Result<TokenResponse, ClientError> {
         let mut retry: u32 = 0;
+        let mut nonce_retries: u32 = 0;
         let mut refused_headers = None;
+        let token_url = self.endpoint.token_url();
         loop {
             let now = self.clock.now();
-            let auth = self.auth.parts(&self.endpoint, now)?;
+            let auth = self.auth.parts_for(&self.endpoint, now, &self.scopes)?;
             let mut form: Vec<(&str, String)> = vec![("grant_type", "client_credentials".to_owned())];
             if !self.scopes.is_empty() {
                 form.push(("scope", self.scopes.join(" ")));
             }
             form.extend(auth.form);
-            let mut request = self.http.post(self.endpoint.token_url()).header(ACCEPT, "application/json").form(&form);
+            let mut request = self.http.post(token_url).header(ACCEPT, "application/json").form(&form);
             if let Some(authorization) = auth.authorization {
                 request = request.header(AUTHORIZATION, authorization);
+            }
+            if let Some(key) = &self.dpop {
+                request =
+                    request.header(DPOP_HEADER, key.proof(NonceScope::TokenEndpoint, "POST", token_url, now, None)?);
             }
             if let Some(previous) = &refused_headers {
                 for (name, value) in retry_headers(previous, retry) {
@@ -180,17 +208,39 @@ impl TokenSource {
             tracing::debug!(
                 client_id = self.auth.client_id(),
                 method = self.auth.method_name(),
-                url = self.endpoint.token_url(),
+                url = token_url,
                 retry,
+                dpop = self.dpop.is_some(),
                 "token request"
             );
             let response = request.send().await.map_err(ClientError::transport(CONTEXT))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response.bytes().await.map_err(ClientError::transport(CONTEXT))?;
+            let new_nonce = self
+                .dpop
+                .as_ref()
+                .is_some_and(|key| key.remember_nonce(NonceScope::TokenEndpoint, token_url, &headers));
             if (200..300).contains(&status) {
-                return serde_json::from_slice(&body)
-                    .map_err(|e| ClientError::InvalidResponse { context: CONTEXT, detail: e.to_string() });
+                let token: TokenResponse = serde_json::from_slice(&body)
+                    .map_err(|e| ClientError::InvalidResponse { context: CONTEXT, detail: e.to_string() })?;
+                if self.dpop.is_some() && !token.is_dpop() {
+                    tracing::warn!(
+                        token_type = token.token_type,
+                        "DPoP was requested but the server issued an unbound token"
+                    );
+                }
+                return Ok(token);
+            }
+            let error = ClientError::from_response(CONTEXT, status, &body);
+            if self.dpop.is_some() && error.oauth_error() == Some(USE_DPOP_NONCE) && nonce_retries < MAX_NONCE_RETRIES {
+                if !new_nonce && nonce_retries > 0 {
+                    // The same nonce refused twice: asking again will not help.
+                    return Err(error);
+                }
+                nonce_retries += 1;
+                tracing::debug!(nonce_retries, "the token endpoint asked for a DPoP nonce; signing a new proof");
+                continue;
             }
             if RetryPolicy::is_retryable(status) && retry < self.retry.max_retries {
                 retry += 1;
@@ -200,7 +250,7 @@ impl TokenSource {
                 refused_headers = Some(headers);
                 continue;
             }
-            return Err(ClientError::from_response(CONTEXT, status, &body));
+            return Err(error);
         }
     }
 }

@@ -6,6 +6,10 @@
 //! rsa2048` and computes the ceiling `cores / (1/sign + 1/verify)`: a token request costs one RSA-2048
 //! verification (the assertion) and one RSA-2048 signature (the access token).
 //!
+//! With `--dpop` the app is DPoP-bound (RFC 9449): the nonce is fetched once and every request also carries
+//! a pre-signed ES256 proof (`--dpop-rsa`: RS256 with an RSA-2048 key), so a request costs one more
+//! verification; the ceiling then counts it. Compare the two runs to see what DPoP costs.
+//!
 //! With `--database postgres://...` (an existing, preferably empty database) the server runs on PostgreSQL
 //! instead, and the run also reports database work per token from PostgreSQL's statistics views (deltas
 //! over the run, read with `psql`): committed transactions (= statements, as the server runs each
@@ -13,14 +17,15 @@
 //! one insert (the replay check) and no read.
 //!
 //! Run: `cargo bench -p tollgate-server --bench token_endpoint -- --connections 32 --seconds 10
-//! [--database postgres://postgres@127.0.0.1/tollgate_bench]`
+//! [--dpop] [--database postgres://postgres@127.0.0.1/tollgate_bench]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tollgate_jose::{Algorithm, Header, KeySpec, PrivateKey, jws};
+use tollgate_jose::dpop::{ProofRequest, sign_proof};
+use tollgate_jose::{Algorithm, Curve, Header, KeySpec, PrivateKey, jws};
 
 const ADMIN: &str = "bench-admin-token";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -28,6 +33,10 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
 }
 
 fn str_arg(name: &str) -> Option<String> {
@@ -75,6 +84,8 @@ fn main() {
     let connections = arg("--connections", 32) as usize;
     let seconds = arg("--seconds", 10);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let dpop_rsa = flag("--dpop-rsa");
+    let dpop = flag("--dpop") || dpop_rsa;
 
     // The server, on a runtime of its own.
     let dir = tempfile::tempdir().unwrap();
@@ -112,7 +123,7 @@ fn main() {
         let body: Value = http
             .post(format!("{base}/oauth2/v1/clients"))
             .header("authorization", format!("SSWS {ADMIN}"))
-            .json(&json!({"client_name": "bench", "application_type": "service", "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [jwk]}}))
+            .json(&json!({"client_name": "bench", "application_type": "service", "token_endpoint_auth_method": "private_key_jwt", "dpop_bound_access_tokens": dpop, "jwks": {"keys": [jwk]}}))
             .send()
             .await
             .unwrap()
@@ -151,24 +162,67 @@ fn main() {
     let our_verify = f64::from(n_verify) / t.elapsed().as_secs_f64();
     let openssl = openssl_rsa2048();
 
+    // DPoP: the proof key, its verification rate, and the server's nonce (fetched once, good for days).
+    let proof_key = if dpop_rsa {
+        PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap()
+    } else {
+        PrivateKey::generate(KeySpec::Ec(Curve::P256)).unwrap()
+    };
+    let proof_verify = {
+        let alg = proof_key.algorithm();
+        let sig = proof_key.sign(alg, msg).unwrap();
+        let public = proof_key.public_key();
+        let t = Instant::now();
+        let mut n = 0u32;
+        while dpop && t.elapsed() < Duration::from_secs(2) {
+            public.verify(alg, msg, &sig).unwrap();
+            n += 1;
+        }
+        f64::from(n) / t.elapsed().as_secs_f64()
+    };
+    let nonce: Option<String> = dpop.then(|| {
+        rt.block_on(async {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+            let header = Header::new(Algorithm::Rs256).with_kid(key.kid());
+            let claims = json!({"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 300, "jti": uuid::Uuid::new_v4().to_string()});
+            let assertion = jws::sign_json(&key, &header, &claims).unwrap();
+            let proof = sign_proof(&proof_key, &ProofRequest { htm: "POST", htu: &token_url, iat: now, nonce: None, access_token: None }).unwrap();
+            let r = http
+                .post(&token_url)
+                .header("DPoP", proof)
+                .form(&[("grant_type", "client_credentials"), ("scope", "okta.users.read"), ("client_assertion_type", JWT_BEARER), ("client_assertion", assertion.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "expected use_dpop_nonce");
+            r.headers()["dpop-nonce"].to_str().unwrap().to_string()
+        })
+    });
+
     // Pre-sign assertions on every core.
     let budget = (seconds as usize * 6000).max(5000);
-    eprintln!("pre-signing {budget} RS256 assertions...");
+    eprintln!("pre-signing {budget} RS256 assertions{}...", if dpop { " and DPoP proofs" } else { "" });
     let key = Arc::new(key);
-    let assertions: Vec<String> = std::thread::scope(|s| {
+    let assertions: Vec<(String, Option<String>)> = std::thread::scope(|s| {
         let per = budget / cores + 1;
         let handles: Vec<_> = (0..cores)
             .map(|_| {
                 let key = key.clone();
                 let client_id = client_id.clone();
                 let token_url = token_url.clone();
+                let (proof_key, nonce) = (&proof_key, nonce.as_deref());
                 s.spawn(move || {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
                     let header = Header::new(Algorithm::Rs256).with_kid(key.kid());
                     (0..per)
                         .map(|_| {
                             let claims = json!({"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 3000, "jti": uuid::Uuid::new_v4().to_string()});
-                            jws::sign_json(&key, &header, &claims).unwrap()
+                            let assertion = jws::sign_json(&key, &header, &claims).unwrap();
+                            let proof = nonce.map(|nonce| {
+                                let request = ProofRequest { htm: "POST", htu: &token_url, iat: now, nonce: Some(nonce), access_token: None };
+                                sign_proof(proof_key, &request).unwrap()
+                            });
+                            (assertion, proof)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -195,10 +249,14 @@ fn main() {
                     let mut errors = 0usize;
                     while Instant::now() < deadline {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(a) = assertions.get(i) else { break };
+                        let Some((a, proof)) = assertions.get(i) else { break };
                         let body = format!("grant_type=client_credentials&scope=okta.users.read&client_assertion_type={}&client_assertion={a}", JWT_BEARER.replace(':', "%3A"));
                         let t = Instant::now();
-                        let r = http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body).send().await;
+                        let mut req = http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body);
+                        if let Some(proof) = proof {
+                            req = req.header("DPoP", proof);
+                        }
+                        let r = req.send().await;
                         match r {
                             Ok(r) if r.status() == 200 => {
                                 let _ = r.bytes().await;
@@ -239,7 +297,8 @@ fn main() {
     }
     let rps = done as f64 / elapsed.as_secs_f64();
     println!(
-        "token endpoint: {done} tokens in {:.2} s over {connections} connections: {rps:.0} req/s, {errors} errors",
+        "token endpoint{}: {done} tokens in {:.2} s over {connections} connections: {rps:.0} req/s, {errors} errors",
+        if dpop { " (DPoP)" } else { "" },
         elapsed.as_secs_f64()
     );
     println!(
@@ -250,10 +309,15 @@ fn main() {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     println!("tollgate-jose RSA-2048 (1 core): sign {our_sign:.0}/s, verify {our_verify:.0}/s");
-    let ceiling_ours = cores as f64 / (1.0 / our_sign + 1.0 / our_verify);
+    // A DPoP request adds one proof verification.
+    let proof_cost = if dpop { 1.0 / proof_verify } else { 0.0 };
+    if dpop {
+        println!("tollgate-jose {} proof verify (1 core): {proof_verify:.0}/s", proof_key.algorithm().as_str());
+    }
+    let ceiling_ours = cores as f64 / (1.0 / our_sign + 1.0 / our_verify + proof_cost);
     match openssl {
         Some((sign, verify)) => {
-            let ceiling = cores as f64 / (1.0 / sign + 1.0 / verify);
+            let ceiling = cores as f64 / (1.0 / sign + 1.0 / verify + proof_cost);
             println!("openssl speed rsa2048 (1 core): sign {sign:.0}/s, verify {verify:.0}/s");
             println!(
                 "crypto ceiling ({cores} cores, openssl): {ceiling:.0} tokens/s -> token endpoint at {:.1}% of it",

@@ -22,6 +22,8 @@ pub enum BootstrapError {
     Signing(#[from] SigningError),
     #[error("the stored secret-hashing key is not valid base64url")]
     BadHashKey,
+    #[error("the stored DPoP nonce key is not valid base64url")]
+    BadDpopNonceKey,
 }
 
 /// Reads (or creates) the installation's secret-hashing key.
@@ -30,6 +32,15 @@ pub async fn secret_hasher(store: &dyn Store) -> Result<SecretHasher, BootstrapE
     let stored = store.setting_init("secret_hash_key", &fresh).await?;
     let key = tollgate_jose::b64url_decode(&stored).map_err(|_| BootstrapError::BadHashKey)?;
     Ok(SecretHasher::new(&key))
+}
+
+/// Reads (or creates) the installation's DPoP nonce key, so that every node issues and accepts the
+/// same nonces without sharing any other state.
+pub async fn dpop_nonces(store: &dyn Store, period_seconds: u64) -> Result<crate::oauth::dpop::Nonces, BootstrapError> {
+    let fresh = crate::ids::random_b64url_32();
+    let stored = store.setting_init("dpop_nonce_key", &fresh).await?;
+    let key = tollgate_jose::b64url_decode(&stored).map_err(|_| BootstrapError::BadDpopNonceKey)?;
+    Ok(crate::oauth::dpop::Nonces::new(&key, period_seconds))
 }
 
 /// Creates what must exist and loads every server's signing keys.

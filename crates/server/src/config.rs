@@ -29,6 +29,9 @@ pub struct Config {
     pub maintenance_seconds: u64,
     /// Largest request body accepted by the OAuth endpoints and the management API, in bytes.
     pub max_body_bytes: usize,
+    /// How often the DPoP nonce (`DPoP-Nonce`) changes, in seconds; a nonce stays accepted for three
+    /// further periods. Okta's: renewed daily, the old one still good for three days.
+    pub dpop_nonce_period_seconds: u64,
     /// Dev mode: seed a demo org and write the demo app's private key into this folder.
     pub dev_dir: Option<std::path::PathBuf>,
     /// A file of master keys (one base64 key a line, current first) sealing the signing keys at rest.
@@ -55,6 +58,7 @@ impl Default for Config {
             cache_refresh_seconds: 30,
             maintenance_seconds: 60,
             max_body_bytes: 64 * 1024,
+            dpop_nonce_period_seconds: 86_400,
             dev_dir: None,
             master_key_file: None,
             master_key: None,

@@ -91,7 +91,9 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     servers.reload_all(store.as_ref()).await.map_err(|e| ServeError::Database(redacted, e))?;
     let remote_jwks =
         oauth::remote_jwks::RemoteJwks::new(config.jwks_uri_cache_seconds, config.jwks_uri_refetch_seconds);
-    let state = AppState(Arc::new(Inner { config, issuer, store, keys, clients, servers, hasher, remote_jwks }));
+    let dpop_nonces = bootstrap::dpop_nonces(store.as_ref(), config.dpop_nonce_period_seconds).await?;
+    let state =
+        AppState(Arc::new(Inner { config, issuer, store, keys, clients, servers, hasher, remote_jwks, dpop_nonces }));
     Ok((state, boot))
 }
 

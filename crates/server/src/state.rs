@@ -22,6 +22,8 @@ pub struct Inner {
     pub servers: ServerCache,
     pub hasher: SecretHasher,
     pub remote_jwks: RemoteJwks,
+    /// Issues and checks DPoP nonces (same key on every node).
+    pub dpop_nonces: crate::oauth::dpop::Nonces,
 }
 
 impl std::ops::Deref for AppState {
@@ -34,6 +36,9 @@ impl std::ops::Deref for AppState {
 /// Org access tokens last exactly one hour (Okta: "fixed at one hour").
 pub const ORG_TOKEN_LIFETIME: i64 = 3600;
 
+/// Access Gateway tokens last five minutes (OAG's `expires_in: 300`).
+pub const OAG_TOKEN_LIFETIME: i64 = 300;
+
 /// The authorization server a request is addressed to.
 #[derive(Clone)]
 pub enum AuthzServer {
@@ -41,13 +46,17 @@ pub enum AuthzServer {
     Org,
     /// `/oauth2/{id}/v1/...`: its own issuer, audience and scopes.
     Custom(Arc<CachedServer>),
+    /// `/api/v2/oauth/token`, the Access Gateway flavour of the org server: the org's issuer, keys and
+    /// grants, but assertions name the base URL as `aud` and carry a `scope` claim, only `okta.oag.*`
+    /// scopes are issued, and tokens last [`OAG_TOKEN_LIFETIME`] (see [`crate::oauth::oag`]).
+    Oag,
 }
 
 impl AuthzServer {
     /// The id its signing keys are kept under.
     pub fn key_ring_id(&self) -> &str {
         match self {
-            AuthzServer::Org => ORG_SERVER_ID,
+            AuthzServer::Org | AuthzServer::Oag => ORG_SERVER_ID,
             AuthzServer::Custom(s) => &s.server.id,
         }
     }
@@ -55,28 +64,33 @@ impl AuthzServer {
     /// Its issuer URL.
     pub fn issuer(&self, state: &AppState) -> String {
         match self {
-            AuthzServer::Org => state.issuer.clone(),
+            AuthzServer::Org | AuthzServer::Oag => state.issuer.clone(),
             AuthzServer::Custom(s) => format!("{}/oauth2/{}", state.issuer, s.server.id),
         }
     }
 
-    /// The base of its endpoints: `{org}/oauth2` or `{org}/oauth2/{id}`.
+    /// The base of its endpoints: `{org}/oauth2` or `{org}/oauth2/{id}` (`{org}/api/v2/oauth` for OAG).
     pub fn endpoint_base(&self, state: &AppState) -> String {
         match self {
             AuthzServer::Org => format!("{}/oauth2", state.issuer),
+            AuthzServer::Oag => format!("{}/api/v2/oauth", state.issuer),
             AuthzServer::Custom(s) => format!("{}/oauth2/{}", state.issuer, s.server.id),
         }
     }
 
-    /// The full URL of one of its `v1` endpoints (`token`, `introspect`, `revoke`, `keys`).
+    /// The full URL of one of its `v1` endpoints (`token`, `introspect`, `revoke`, `keys`); OAG's are
+    /// unversioned (`/api/v2/oauth/token`).
     pub fn endpoint(&self, state: &AppState, name: &str) -> String {
-        format!("{}/v1/{name}", self.endpoint_base(state))
+        match self {
+            AuthzServer::Oag => format!("{}/{name}", self.endpoint_base(state)),
+            _ => format!("{}/v1/{name}", self.endpoint_base(state)),
+        }
     }
 
     /// The `aud` of the access tokens it issues.
     pub fn audience(&self, state: &AppState) -> serde_json::Value {
         match self {
-            AuthzServer::Org => serde_json::Value::String(state.issuer.clone()),
+            AuthzServer::Org | AuthzServer::Oag => serde_json::Value::String(state.issuer.clone()),
             AuthzServer::Custom(s) => match s.server.audiences.as_slice() {
                 [one] => serde_json::Value::String(one.clone()),
                 many => serde_json::json!(many),
@@ -88,6 +102,7 @@ impl AuthzServer {
     pub fn token_lifetime(&self) -> i64 {
         match self {
             AuthzServer::Org => ORG_TOKEN_LIFETIME,
+            AuthzServer::Oag => OAG_TOKEN_LIFETIME,
             AuthzServer::Custom(s) => s.server.access_token_lifetime,
         }
     }

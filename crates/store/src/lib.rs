@@ -188,6 +188,13 @@ pub trait Store: Send + Sync + 'static {
     /// Records a client's assertion `jti` until `expires`. Returns `false` if it was already used.
     /// This is the one write on the token endpoint's path, and it is atomic across nodes.
     async fn use_jti(&self, client_id: &str, jti: &str, expires: i64) -> Result<bool>;
+    /// Records two `(client_id, jti, expires)` entries at once (a DPoP token request: the assertion's and
+    /// the proof's); returns for each whether it was fresh. Backends do it in one round trip.
+    async fn use_jti_pair(&self, first: (&str, &str, i64), second: (&str, &str, i64)) -> Result<(bool, bool)> {
+        let a = self.use_jti(first.0, first.1, first.2).await?;
+        let b = self.use_jti(second.0, second.1, second.2).await?;
+        Ok((a, b))
+    }
     async fn revoke_token(&self, jti: &str, expires: i64) -> Result<()>;
     async fn is_revoked(&self, jti: &str) -> Result<bool>;
     /// Deletes used `jti`s and revocations that have expired by `now`; returns how many rows went.

@@ -645,6 +645,23 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn use_jti_pair(&self, first: (&str, &str, i64), second: (&str, &str, i64)) -> Result<(bool, bool)> {
+        let inserted: Vec<(String, String)> = sqlx::query_as(
+            "INSERT INTO used_jti (client_id, jti, expires) VALUES ($1, $2, $3), ($4, $5, $6) \
+             ON CONFLICT (client_id, jti) DO NOTHING RETURNING client_id, jti",
+        )
+        .bind(first.0)
+        .bind(first.1)
+        .bind(first.2)
+        .bind(second.0)
+        .bind(second.1)
+        .bind(second.2)
+        .fetch_all(&self.pool)
+        .await?;
+        let fresh = |(client_id, jti, _): (&str, &str, i64)| inserted.iter().any(|(c, j)| c == client_id && j == jti);
+        Ok((fresh(first), fresh(second)))
+    }
+
     async fn revoke_token(&self, jti: &str, expires: i64) -> Result<()> {
         sqlx::query("INSERT INTO revoked_tokens (jti, expires) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
             .bind(jti)

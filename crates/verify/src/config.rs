@@ -24,6 +24,8 @@ pub struct VerifierConfig {
     pub max_key_age: Duration,
     /// Algorithms accepted in token headers (each key's own type and `alg` restrict further).
     pub algorithms: Vec<Algorithm>,
+    /// How many DPoP proof `jti`s are remembered against replay (see [`crate::replay`]).
+    pub dpop_replay_capacity: usize,
 }
 
 impl VerifierConfig {
@@ -47,6 +49,7 @@ impl VerifierConfig {
                 Algorithm::Es384,
                 Algorithm::Es512,
             ],
+            dpop_replay_capacity: crate::replay::DEFAULT_CAPACITY,
         }
     }
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
@@ -67,6 +70,10 @@ impl VerifierConfig {
     }
     pub fn min_refresh_interval(mut self, interval: Duration) -> Self {
         self.min_refresh_interval = interval;
+        self
+    }
+    pub fn dpop_replay_capacity(mut self, capacity: usize) -> Self {
+        self.dpop_replay_capacity = capacity;
         self
     }
     pub fn algorithms(mut self, algorithms: Vec<Algorithm>) -> Self {

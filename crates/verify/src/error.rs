@@ -39,6 +39,18 @@ pub enum VerifyError {
     /// The issuer's metadata or keys could not be fetched (our problem, not the token's).
     #[error("the issuer's keys are unavailable: {0}")]
     KeysUnavailable(String),
+    /// The DPoP proof was refused (RFC 9449 §7.1); `Display` of the inner error is Okta's text.
+    #[error("DPoP proof refused: {0}")]
+    DpopProof(tollgate_jose::dpop::DpopError),
+    /// `Authorization: DPoP` without a `DPoP` proof header.
+    #[error("the DPoP scheme was used without a DPoP proof")]
+    DpopProofRequired,
+    /// A DPoP-bound token (`cnf.jkt`) presented with the `Bearer` scheme.
+    #[error("a DPoP-bound token was sent as a bearer token")]
+    DpopBoundAsBearer,
+    /// The `DPoP` scheme with a token that is not bound.
+    #[error("the token is not DPoP-bound")]
+    NotDpopBound,
 }
 
 impl VerifyError {
@@ -48,6 +60,8 @@ impl VerifyError {
             VerifyError::MissingToken => None,
             VerifyError::InsufficientScope { .. } => Some("insufficient_scope"),
             VerifyError::KeysUnavailable(_) => Some("temporarily_unavailable"),
+            VerifyError::DpopProof(_) => Some("invalid_dpop_proof"),
+            VerifyError::DpopProofRequired | VerifyError::DpopBoundAsBearer => Some("invalid_request"),
             _ => Some("invalid_token"),
         }
     }
@@ -57,6 +71,8 @@ impl VerifyError {
         match self {
             VerifyError::InsufficientScope { .. } => http::StatusCode::FORBIDDEN,
             VerifyError::KeysUnavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+            // RFC 6750 §3.1: invalid_request is a 400 (Okta answers these two with 400 too).
+            VerifyError::DpopProofRequired | VerifyError::DpopBoundAsBearer => http::StatusCode::BAD_REQUEST,
             _ => http::StatusCode::UNAUTHORIZED,
         }
     }
@@ -79,7 +95,24 @@ impl VerifyError {
                 "The access token provided does not contain the required scopes.".into()
             }
             VerifyError::KeysUnavailable(_) => "The issuer's keys could not be fetched.".into(),
+            VerifyError::DpopProof(error) => error.to_string(),
+            VerifyError::DpopProofRequired => "The resource request requires a DPoP proof.".into(),
+            VerifyError::DpopBoundAsBearer => {
+                "The resource request must use the DPoP authentication scheme when using a DPoP bound token.".into()
+            }
+            VerifyError::NotDpopBound => "The presented access_token is not DPoP bound.".into(),
         }
+    }
+
+    /// Whether the refusal is about DPoP (its challenge then uses the `DPoP` scheme).
+    pub fn is_dpop(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::DpopProof(_)
+                | VerifyError::DpopProofRequired
+                | VerifyError::DpopBoundAsBearer
+                | VerifyError::NotDpopBound
+        )
     }
 }
 

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use tollgate_jose::{Algorithm, Claims, Validation};
 
 use crate::keys::KeyCache;
+use crate::replay::ReplayCache;
 use crate::scopes::{missing_scopes, token_scopes};
 use crate::{VerifierConfig, VerifyError};
+use tollgate_jose::dpop::{DpopError, Expected, FUTURE_LEEWAY_SECONDS, MAX_AGE_SECONDS, verify_proof};
 
 /// A token that passed every check.
 #[derive(Debug, Clone)]
@@ -16,6 +18,8 @@ pub struct VerifiedToken {
     pub kid: Option<String>,
     pub claims: Claims,
     pub scopes: Vec<String>,
+    /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to, if it is bound.
+    pub jkt: Option<String>,
 }
 
 impl VerifiedToken {
@@ -33,6 +37,19 @@ pub struct Verifier {
     config: VerifierConfig,
     keys: KeyCache,
     now: Now,
+    replay: ReplayCache,
+}
+
+/// What a `DPoP`-scheme request brings besides the token.
+#[derive(Debug, Clone, Copy)]
+pub struct DpopRequest<'a> {
+    /// The `DPoP` header values (exactly one is accepted).
+    pub proofs: &'a [&'a str],
+    /// The request method.
+    pub htm: &'a str,
+    /// The request's public URL (scheme, host, port, path; the query is ignored). Build it from
+    /// configuration, not from the `Host` header.
+    pub htu: &'a str,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -67,7 +84,8 @@ impl Verifier {
             config.min_refresh_interval,
             config.max_key_age,
         );
-        Verifier { config, keys, now: Arc::new(system_now) }
+        let replay = ReplayCache::new(config.dpop_replay_capacity);
+        Verifier { config, keys, now: Arc::new(system_now), replay }
     }
 
     /// Replaces the clock (seconds since the epoch); for tests.
@@ -84,8 +102,42 @@ impl Verifier {
         &self.keys
     }
 
-    /// Verifies `token` and the configured required scopes.
+    /// Verifies a bearer `token` and the configured required scopes. A DPoP-bound token (`cnf.jkt`) is
+    /// refused: without its proof it may be a stolen one (RFC 9449 §7.1).
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        let verified = self.verify_unbound(token).await?;
+        if verified.jkt.is_some() {
+            return Err(VerifyError::DpopBoundAsBearer);
+        }
+        Ok(verified)
+    }
+
+    /// Verifies a token sent with the `DPoP` scheme: the token as [`verify`](Self::verify) does, then that
+    /// it is bound, exactly one proof for this method and URL with `ath` of this token, signed by the bound
+    /// key, and not seen before (in-memory `jti` cache, see [`crate::replay`]).
+    pub async fn verify_dpop(&self, token: &str, request: &DpopRequest<'_>) -> Result<VerifiedToken, VerifyError> {
+        let proof = match request.proofs {
+            [] => return Err(VerifyError::DpopProofRequired),
+            [one] => *one,
+            _ => return Err(VerifyError::DpopProof(DpopError::Multiple)),
+        };
+        let verified = self.verify_unbound(token).await?;
+        let Some(jkt) = verified.jkt.as_deref() else { return Err(VerifyError::NotDpopBound) };
+        let now = (self.now)();
+        let expected = Expected { htm: request.htm, htu: request.htu, now, access_token: Some(token) };
+        let proof = verify_proof(proof, &expected).map_err(VerifyError::DpopProof)?;
+        if proof.jkt != jkt {
+            return Err(VerifyError::DpopProof(DpopError::NotBound));
+        }
+        let expires_at = proof.iat.saturating_add(MAX_AGE_SECONDS + FUTURE_LEEWAY_SECONDS);
+        if !self.replay.insert(format!("{}:{}", proof.jkt, proof.jti), expires_at, now) {
+            return Err(VerifyError::DpopProof(DpopError::Replayed));
+        }
+        Ok(verified)
+    }
+
+    /// Verifies `token` without looking at its binding (for tools that only inspect tokens).
+    pub async fn verify_unbound(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
         let jws = tollgate_jose::jws::decode(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
         let header = jws.header();
         let alg = header.alg;
@@ -107,7 +159,15 @@ impl Verifier {
         }
         rules.validate(&claims)?;
         let scopes = token_scopes(&claims);
-        let verified = VerifiedToken { alg, kid, claims, scopes };
+        let jkt = match claims.extra.get("cnf") {
+            None => None,
+            Some(cnf) => match cnf.get("jkt") {
+                Some(serde_json::Value::String(jkt)) if !jkt.is_empty() => Some(jkt.clone()),
+                // A confirmation we cannot check (mTLS `x5t#S256`, a malformed jkt) is not ignored.
+                _ => return Err(VerifyError::InvalidClaims("unsupported cnf confirmation".into())),
+            },
+        };
+        let verified = VerifiedToken { alg, kid, claims, scopes, jkt };
         verified.require_scopes(&self.config.required_scopes)?;
         Ok(verified)
     }

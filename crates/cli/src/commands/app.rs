@@ -24,7 +24,8 @@ pub enum AppCommand {
   tollgate app create --org https://dev-1.okta.com --api-token $API_KEY --name reporter \\
       --jwks jwks.json --scopes \"okta.users.read okta.apps.read\"
   tollgate app create --env                 # OKTA_URL, API_KEY, SCOPES, PRIVATE_KEY from .env; writes CLIENT_ID
-  tollgate app create --secret --name batch --output json   # client_secret_basic, for a custom server")]
+  tollgate app create --secret --name batch --output json   # client_secret_basic, for a custom server
+  tollgate app create --env --dpop          # tokens only with DPoP (then: tollgate token --env --dpop-key dpop.pem)")]
 pub struct CreateArgs {
     /// Okta org or tollgate server URL [env: TOLLGATE_ORG, then OKTA_URL]
     #[arg(long, value_name = "URL")]
@@ -58,6 +59,9 @@ pub struct CreateArgs {
     /// Write CLIENT_ID (and CLIENT_SECRET) into ./.env.
     #[arg(long)]
     pub env: bool,
+    /// Require DPoP-bound tokens (dpop_bound_access_tokens): `tollgate token` then needs --dpop or --dpop-key.
+    #[arg(long)]
+    pub dpop: bool,
 }
 
 pub async fn run(command: AppCommand, format: OutputFormat) -> anyhow::Result<()> {
@@ -78,7 +82,7 @@ pub async fn run(command: AppCommand, format: OutputFormat) -> anyhow::Result<()
     let scopes = args.scopes.scopes();
     let client = ManagementClient::new(&org, Secret::new(api_token)).map_err(|e| usage(e.to_string()))?;
 
-    let registration = client.register_service_app(&args.name, &credentials).await?;
+    let registration = client.register_app(&args.name, &credentials, args.dpop).await?;
     let client_id = registration.client_id.clone();
     let grant_issuer = match &args.auth_server {
         Some(id) => format!("{}/oauth2/{id}", client.org()),

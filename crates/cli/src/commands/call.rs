@@ -1,10 +1,14 @@
 //! `tollgate call METHOD PATH`: an API request with a token from the client-credentials flow, through
-//! `tollgate-client`'s `AuthorizedClient` (Bearer header, one retry with a new token on 401). The
+//! `tollgate-client`'s `AuthorizedClient` (Bearer header, one retry with a new token on 401; for a DPoP-bound
+//! token the DPoP scheme and a proof per request, chosen automatically when the app requires DPoP). The
 //! response body goes to stdout; a non-2xx answer is an error (exit 1) naming the status.
 use anyhow::Context;
 use clap::Args;
 use reqwest::Method;
-use tollgate_client::{AuthorizedClient, ClientError};
+use std::sync::Arc;
+
+use tollgate_client::{AuthorizedClient, ClientError, DpopKey, DpopRefusal, TokenSource};
+use tollgate_jose::dpop::DpopError;
 
 use crate::cli::OutputFormat;
 use crate::commands::token::ConnectionArgs;
@@ -15,7 +19,9 @@ use crate::output;
 #[command(after_help = "Examples:
   tollgate call GET /api/v1/users --scopes okta.users.read
   tollgate call --org https://dev-1.okta.com --client-id 0oa1 --private-key key.pem GET '/api/v1/users?limit=2'
-  tollgate call POST /api/v1/users --scopes okta.users.manage --data @user.json")]
+  tollgate call POST /api/v1/users --scopes okta.users.manage --data @user.json
+  tollgate call --flavor oag --org https://oag.example.com --scopes okta.oag.app.read GET /api/v2/apps
+  tollgate call --dpop-key dpop.pem GET /api/v1/users    # DPoP with a kept key (DPOP_KEY works too)")]
 pub struct CallArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -31,7 +37,7 @@ pub struct CallArgs {
 pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| usage(format!("invalid HTTP method {:?}", args.method)))?;
-    let source = args.connection.token_source().await?;
+    let source = dpop_aware_source(&args.connection).await?;
     let url = resolve_url(source.endpoint().issuer(), &args.path)?;
     let client = AuthorizedClient::new(source);
     let mut request =
@@ -51,8 +57,12 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     if !status.is_success() {
         let refused = ClientError::from_response("API request", status.as_u16(), &body);
         let mut reason = describe(&refused);
+        let refusal = refused.dpop_refusal().or_else(|| challenge.as_deref().and_then(DpopRefusal::from_challenge));
         if let Some(challenge) = challenge {
             reason = format!("{reason} (WWW-Authenticate: {challenge})");
+        }
+        if let Some(refusal) = refusal {
+            reason = format!("{reason} (hint: {})", crate::dpop::advice(&refusal));
         }
         anyhow::bail!("{method} {} answered {status}: {reason}", url.path());
     }
@@ -64,6 +74,31 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
             output::json(&value)
         }
     }
+}
+
+/// The token source for the call, with DPoP chosen automatically: the one asked for (`--dpop`,
+/// `--dpop-key`, `DPOP_KEY`), else plain, unless the token endpoint answers that the app requires DPoP,
+/// in which case a key for this call is generated and the token asked for again. The token is fetched
+/// here, so `AuthorizedClient` finds it cached and sends it with the scheme its `token_type` names.
+async fn dpop_aware_source(connection: &ConnectionArgs) -> anyhow::Result<Arc<TokenSource>> {
+    let source = connection.token_source().await?;
+    let error = match source.token().await {
+        Ok(token) => {
+            if source.dpop_key().is_none() && crate::dpop::is_bound(&token.token_type, &token.access_token) {
+                anyhow::bail!("the token is DPoP-bound (cnf.jkt) but no DPoP key was given to sign proofs with");
+            }
+            return Ok(source);
+        }
+        Err(error) => error,
+    };
+    let requires_dpop = matches!(error.dpop_refusal(), Some(DpopRefusal::InvalidProof(DpopError::Missing)));
+    if !requires_dpop || source.dpop_key().is_some() {
+        return Err(crate::dpop::with_advice(error));
+    }
+    tracing::info!("the app requires DPoP; asking again with a DPoP key for this call");
+    let source = connection.token_source_with(Some(DpopKey::generate()?)).await?;
+    source.token().await.map_err(crate::dpop::with_advice)?;
+    Ok(source)
 }
 
 /// The server's own words, without our context prefix.

@@ -1,10 +1,15 @@
 //! `tollgate explain`: runs a client assertion through every rule a token endpoint applies (Okta's, and
 //! tollgate's where they differ) and, for each, says pass or fail in plain words, how to fix it, and the
 //! exact `error_description` the server would answer. Nothing is sent anywhere.
+//!
+//! DPoP: a DPoP proof given instead of an assertion (`typ` `dpop+jwt`) is checked like the server checks
+//! it (against `--htm` and `--htu`), and `--error TEXT` explains a refusal a server already gave: an
+//! `error_description`, `error: description`, or a whole `WWW-Authenticate: DPoP …` value.
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tollgate_client::{Clock, SystemClock, TokenEndpoint};
+use tollgate_client::{Clock, DpopRefusal, SystemClock, TokenEndpoint};
+use tollgate_jose::dpop::{Expected, PROOF_TYP, verify_proof};
 use tollgate_jose::{Jwk, Jwks, PublicKey};
 
 use crate::cli::OutputFormat;
@@ -21,10 +26,23 @@ const SDK_LIFETIME: i64 = 3000;
 #[command(after_help = "Examples:
   tollgate explain \"$ASSERTION\" --org https://dev-1.okta.com --client-id 0oa1 --jwks jwks.json
   tollgate assertion | tollgate explain - --jwks jwks.json       # org and client from the environment
-  tollgate explain \"$ASSERTION\" --auth-server default --output json")]
+  tollgate explain \"$ASSERTION\" --auth-server default --output json
+  tollgate explain \"$DPOP_PROOF\" --htm GET --htu https://dev-1.okta.com/api/v1/users
+  tollgate explain --error \"invalid_dpop_proof: The DPoP proof JWT has already been used.\"")]
 pub struct ExplainArgs {
-    /// The client assertion (a JWT); `-` reads it from stdin.
-    pub assertion: String,
+    /// The client assertion (a JWT), or a DPoP proof; `-` reads it from stdin.
+    #[arg(required_unless_present = "error")]
+    pub assertion: Option<String>,
+    /// Explain a DPoP refusal instead: the server's error_description, `error: description`, or a
+    /// `WWW-Authenticate` challenge.
+    #[arg(long, value_name = "TEXT", conflicts_with = "assertion")]
+    pub error: Option<String>,
+    /// For a DPoP proof: the HTTP method it is for (default POST, the token endpoint).
+    #[arg(long, value_name = "METHOD")]
+    pub htm: Option<String>,
+    /// For a DPoP proof: the URL it is for (default: the token endpoint).
+    #[arg(long, value_name = "URL")]
+    pub htu: Option<String>,
     #[command(flatten)]
     pub org: OrgArgs,
     /// The client id the assertion should name [env: CLIENT_ID]; default: its own `iss`.
@@ -86,7 +104,13 @@ impl Check {
 }
 
 pub fn run(args: ExplainArgs, format: OutputFormat) -> anyhow::Result<()> {
-    let assertion = token_argument(&args.assertion)?;
+    if let Some(text) = &args.error {
+        return explain_error(text, format);
+    }
+    let assertion = token_argument(args.assertion.as_deref().unwrap_or("-"))?;
+    if is_dpop_proof(&assertion) {
+        return explain_proof(&assertion, &args, format);
+    }
     let endpoint = args.org.endpoint()?;
     let url = match args.endpoint {
         Endpoint::Token => endpoint.token_url().to_owned(),
@@ -109,6 +133,102 @@ pub fn run(args: ExplainArgs, format: OutputFormat) -> anyhow::Result<()> {
     }
     if failed > 0 {
         anyhow::bail!("the assertion fails {failed} of the token endpoint's rules");
+    }
+    Ok(())
+}
+
+/// Whether `jwt` is a DPoP proof (header `typ` `dpop+jwt`).
+fn is_dpop_proof(jwt: &str) -> bool {
+    decode_parts(jwt).is_ok_and(|parts| {
+        parts.header.get("typ").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(PROOF_TYP))
+    })
+}
+
+/// `--error`: what a DPoP refusal means and what to do.
+fn explain_error(text: &str, format: OutputFormat) -> anyhow::Result<()> {
+    let text = text.trim().trim_start_matches("WWW-Authenticate:").trim();
+    let refusal = DpopRefusal::from_challenge(text)
+        .or_else(|| {
+            let (error, description) = text.split_once(": ").unwrap_or(("", text));
+            DpopRefusal::classify(error.trim(), description)
+        })
+        .or_else(|| DpopRefusal::classify(text, ""));
+    let Some(refusal) = refusal else {
+        anyhow::bail!("not a DPoP refusal tollgate knows: {text:?} (for client assertion errors, pass the assertion)");
+    };
+    let (error, description) = describe_refusal(&refusal);
+    let advice = crate::dpop::advice(&refusal);
+    match format {
+        OutputFormat::Json => output::json(&json!({ "error": error, "error_description": description, "fix": advice })),
+        OutputFormat::Text => output::line(&format!("{error}: {description}\n  fix: {advice}")),
+    }
+}
+
+/// The `error` code and description of a refusal, as Okta sends them.
+fn describe_refusal(refusal: &DpopRefusal) -> (&'static str, String) {
+    use tollgate_client::dpop::{NOT_BOUND_TEXT, PROOF_REQUIRED_TEXT, SCHEME_REQUIRED_TEXT};
+    match refusal {
+        DpopRefusal::UseNonce => ("use_dpop_nonce", "Authorization server requires nonce in DPoP proof.".into()),
+        DpopRefusal::InvalidProof(error) => ("invalid_dpop_proof", error.to_string()),
+        DpopRefusal::InvalidProofOther(text) => ("invalid_dpop_proof", text.clone()),
+        DpopRefusal::ProofRequired => ("invalid_request", PROOF_REQUIRED_TEXT.into()),
+        DpopRefusal::SchemeRequired => ("invalid_request", SCHEME_REQUIRED_TEXT.into()),
+        DpopRefusal::NotBound => ("invalid_token", NOT_BOUND_TEXT.into()),
+    }
+}
+
+/// A DPoP proof: every check the server makes that needs no state (not the nonce, not replay).
+fn explain_proof(proof: &str, args: &ExplainArgs, format: OutputFormat) -> anyhow::Result<()> {
+    let htu = match &args.htu {
+        Some(htu) => htu.clone(),
+        None => args.org.endpoint()?.token_url().to_owned(),
+    };
+    let htm = args.htm.clone().unwrap_or_else(|| "POST".to_owned()).to_ascii_uppercase();
+    let expected = Expected { htm: &htm, htu: &htu, now: SystemClock.now(), access_token: None };
+    let parts = decode_parts(proof)?;
+    let result = verify_proof(proof, &expected);
+    let has_ath = parts.claims.get("ath").is_some();
+    let (ok, detail, fix, answer) = match &result {
+        Ok(verified) => (
+            true,
+            format!(
+                "a valid {} proof for {htm} {htu}, key thumbprint (cnf.jkt) {}{}",
+                verified.alg,
+                verified.jkt,
+                verified.nonce.as_deref().map(|n| format!(", nonce {n}")).unwrap_or_default()
+            ),
+            if has_ath {
+                None
+            } else {
+                Some("on resource calls, add ath = base64url(SHA-256(access token))".to_owned())
+            },
+            None,
+        ),
+        Err(error) => (
+            false,
+            error.to_string(),
+            Some(crate::dpop::advice(&DpopRefusal::InvalidProof(error.clone()))),
+            Some(format!("400 invalid_dpop_proof \"{error}\"")),
+        ),
+    };
+    match format {
+        OutputFormat::Json => output::json(&json!({
+            "dpop_proof": true, "htm": htm, "htu": htu, "ok": ok, "detail": detail, "fix": fix, "server_answer": answer,
+            "header": parts.header, "claims": parts.claims,
+        }))?,
+        OutputFormat::Text => {
+            let mut text = format!("DPoP proof for {htm} {htu}\n\n  {}  {detail}", if ok { "PASS" } else { "FAIL" });
+            if let Some(fix) = &fix {
+                text.push_str(&format!("\n        fix: {fix}"));
+            }
+            if let Some(answer) = &answer {
+                text.push_str(&format!("\n        the server answers: {answer}"));
+            }
+            output::line(&text)?
+        }
+    }
+    if !ok {
+        anyhow::bail!("the DPoP proof would be refused");
     }
     Ok(())
 }
@@ -183,7 +303,10 @@ pub fn explain(
             .fix("set sub to the same value as iss: the client id")
             .invalid_client("The subject claim for client_assertion is not a valid client_id."),
     });
-    checks.push(aud_check(claims.get("aud"), url, endpoint.issuer()));
+    // At the org server, aud = the org URL with a `scope` claim is an Access Gateway assertion.
+    let org_server = url.starts_with(&format!("{}/oauth2/v1/", endpoint.issuer()));
+    let gateway_shaped = org_server && claims.get("scope").is_some();
+    checks.push(aud_check(claims.get("aud"), url, endpoint.issuer(), gateway_shaped));
     checks.extend(time_checks(claims, now));
     checks.push(match claims.get("jti").and_then(Value::as_str) {
         Some(jti) if !jti.is_empty() => check(
@@ -227,13 +350,23 @@ fn alg_check(header: &Value) -> Check {
     }
 }
 
-fn aud_check(aud: Option<&Value>, url: &str, issuer: &str) -> Check {
+fn aud_check(aud: Option<&Value>, url: &str, issuer: &str, gateway_shaped: bool) -> Check {
     let answer = "The audience claim for client_assertion must be the endpoint invoked for the request.";
     let fix = format!("set aud to exactly \"{url}\"");
     match aud {
         Some(Value::String(aud)) if aud == url => {
             check("aud", Verdict::Pass, format!("\"{aud}\" is the endpoint invoked"))
         }
+        Some(Value::String(aud)) if aud == issuer && gateway_shaped => check(
+            "aud",
+            Verdict::Fail,
+            format!(
+                "\"{aud}\" is the org URL and the assertion has a scope claim: that is an Access Gateway \
+                 assertion (for /api/v2/oauth/token: tollgate token --flavor oag), refused here"
+            ),
+        )
+        .fix(fix.clone())
+        .invalid_client(answer),
         Some(Value::String(aud)) if aud == issuer => check(
             "aud",
             Verdict::Warn,

@@ -142,7 +142,7 @@ pub fn run(args: KeygenArgs, format: OutputFormat) -> anyhow::Result<()> {
 }
 
 /// Writes a new file; refuses to replace one unless `force`. Private files get mode 0600.
-fn write_new_file(path: &Path, text: &str, private: bool, force: bool) -> anyhow::Result<()> {
+pub(crate) fn write_new_file(path: &Path, text: &str, private: bool, force: bool) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     if force {

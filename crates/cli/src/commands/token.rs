@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use clap::Args;
-use tollgate_client::{TokenEndpoint, TokenSource};
+use tollgate_client::{ClientAuth, DpopKey, TokenEndpoint, TokenSource};
 
 use crate::cli::OutputFormat;
-use crate::inputs::{ClientArgs, OrgArgs, ScopeArgs, usage};
+use crate::dpop::DpopArgs;
+use crate::inputs::{ClientArgs, Flavor, OrgArgs, ScopeArgs, usage};
 use crate::{dotenv, output};
 
 #[derive(Debug, Args)]
@@ -14,7 +15,10 @@ use crate::{dotenv, output};
   tollgate token --org https://dev-1.okta.com --client-id 0oa1 --private-key key.pem --scopes okta.users.read
   tollgate token --env                                   # everything from .env; writes ACCESS_TOKEN back
   tollgate token --auth-server default --client-id 0oa2 --client-secret \"$SECRET\" --scopes api.read
-  tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery")]
+  tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery
+  tollgate token --flavor oag --org https://oag.example.com --client-id ID --private-key oag.pem \\
+                 --scopes \"okta.oag.app.read okta.oag.idp.read\"          # Okta Access Gateway API
+  tollgate token --env --dpop-key dpop.pem               # DPoP-bound; `tollgate call` then uses the same key")]
 pub struct TokenArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -35,32 +39,83 @@ pub struct ConnectionArgs {
     pub client: ClientArgs,
     #[command(flatten)]
     pub scopes: ScopeArgs,
+    /// Which token endpoint --org names: Okta's (`/oauth2/...`) or an Okta Access Gateway's
+    /// (`/api/v2/oauth/token`, assertion `aud` = the --org URL with a `scope` claim).
+    #[arg(long, value_enum, default_value_t = Flavor::Okta)]
+    pub flavor: Flavor,
+    #[command(flatten)]
+    pub dpop: DpopArgs,
 }
 
 impl ConnectionArgs {
     /// A token source for these arguments.
     pub async fn token_source(&self) -> anyhow::Result<Arc<TokenSource>> {
+        self.token_source_with(self.dpop.key()?).await
+    }
+
+    /// A token source for these arguments with this DPoP key (or none).
+    pub async fn token_source_with(&self, dpop: Option<DpopKey>) -> anyhow::Result<Arc<TokenSource>> {
         let auth = self.client.auth()?;
         let http = tollgate_client::source::default_http_client()?;
-        let endpoint = match &self.issuer {
-            Some(issuer) => TokenEndpoint::discover(&http, issuer).await?,
-            None => self.org.endpoint()?,
-        };
         let scopes = self.scopes.scopes();
+        let endpoint = match (self.flavor, &self.issuer) {
+            (Flavor::Oag, _) => {
+                if self.issuer.is_some() || self.org.auth_server.is_some() {
+                    return Err(usage(
+                        "--flavor oag takes the gateway's base URL as --org; --issuer and --auth-server do not apply",
+                    ));
+                }
+                if !matches!(auth, ClientAuth::PrivateKeyJwt(_)) {
+                    return Err(usage(
+                        "--flavor oag needs --private-key: the Access Gateway takes signed assertions only",
+                    ));
+                }
+                if dpop.is_some() {
+                    return Err(usage(
+                        "--flavor oag does not take --dpop: the Access Gateway issues Bearer tokens only",
+                    ));
+                }
+                if scopes.is_empty() {
+                    return Err(usage(
+                        "no scopes: pass --scopes \"okta.oag.app.read ...\" or set SCOPES (the Access Gateway requires them)",
+                    ));
+                }
+                TokenEndpoint::for_gateway(&self.org.org()?).map_err(|e| usage(e.to_string()))?
+            }
+            (Flavor::Okta, Some(issuer)) => TokenEndpoint::discover(&http, issuer).await?,
+            (Flavor::Okta, None) => self.org.endpoint()?,
+        };
         if scopes.is_empty() && self.org.auth_server.is_none() && self.issuer.is_none() {
             return Err(usage(
                 "no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)",
             ));
         }
-        Ok(Arc::new(TokenSource::builder(endpoint, auth).http_client(http).scopes(scopes).build()?))
+        let mut builder = TokenSource::builder(endpoint, auth).http_client(http).scopes(scopes);
+        if let Some(key) = dpop {
+            builder = builder.dpop(key);
+        }
+        Ok(Arc::new(builder.build()?))
     }
 }
 
 pub async fn run(args: TokenArgs, format: OutputFormat) -> anyhow::Result<()> {
     let source = args.connection.token_source().await?;
-    let token = source.fetch().await?;
+    let token = source.fetch().await.map_err(crate::dpop::with_advice)?;
+    let dpop_file = args.connection.dpop.key_file();
     if args.env {
-        dotenv::write_back(&dotenv::path(), &[("ACCESS_TOKEN", &token.access_token)])?;
+        let mut updates = vec![("ACCESS_TOKEN", token.access_token.clone())];
+        if let (true, Some(file)) = (token.is_dpop(), &dpop_file) {
+            updates.push(("DPOP_KEY", file.display().to_string()));
+        }
+        let updates: Vec<(&str, &str)> = updates.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        dotenv::write_back(&dotenv::path(), &updates)?;
+    }
+    if source.dpop_key().is_some() && !token.is_dpop() {
+        eprintln!("warning: DPoP was asked for, but the server issued a {} token", token.token_type);
+    } else if token.is_dpop() && dpop_file.is_none() {
+        eprintln!(
+            "note: this DPoP token is bound to a key that existed only in this command; pass --dpop-key FILE to keep it"
+        );
     }
     output::result(format, &token.access_token, &serde_json::to_value(&token)?)
 }

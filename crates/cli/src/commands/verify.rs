@@ -50,7 +50,8 @@ pub async fn run(args: VerifyArgs, format: OutputFormat) -> anyhow::Result<()> {
         output::note("note: no --audience given, so the token's aud was not checked");
     }
     let verifier = Arc::new(Verifier::new(config)?);
-    let verified = verifier.verify(&token).await.map_err(|e| anyhow::anyhow!("the token is not valid: {e}"))?;
+    // The token's binding is reported, not enforced: there is no request here to carry a DPoP proof.
+    let verified = verifier.verify_unbound(&token).await.map_err(|e| anyhow::anyhow!("the token is not valid: {e}"))?;
     let claims = &verified.claims;
     let text = format!(
         "valid: {} token for {} from {} (kid {}), scopes: {}",
@@ -60,11 +61,16 @@ pub async fn run(args: VerifyArgs, format: OutputFormat) -> anyhow::Result<()> {
         verified.kid.as_deref().unwrap_or("none"),
         if verified.scopes.is_empty() { "none".to_owned() } else { verified.scopes.join(" ") },
     );
+    let text = match &verified.jkt {
+        Some(jkt) => format!("{text}; DPoP-bound to key {jkt}"),
+        None => text,
+    };
     let doc = json!({
         "valid": true,
         "header": { "alg": verified.alg.as_str(), "kid": verified.kid },
         "claims": claims,
         "scopes": verified.scopes,
+        "dpop_jkt": verified.jkt,
     });
     output::result(format, &text, &doc)
 }

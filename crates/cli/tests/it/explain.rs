@@ -87,6 +87,15 @@ fn each_broken_rule_names_okta_answer() {
             "The audience claim for client_assertion must be the endpoint invoked for the request.",
         ),
         (
+            // An Access Gateway assertion (aud = the org URL, a scope claim) at the org server.
+            Claims {
+                extra: serde_json::json!({ "scope": "okta.oag.app.read" }).as_object().unwrap().clone(),
+                ..claims(ORG, now(), now() + 300)
+            },
+            "aud",
+            "The audience claim for client_assertion must be the endpoint invoked for the request.",
+        ),
+        (
             Claims { sub: Some("other".into()), ..claims(TOKEN_URL, now(), now() + 300) },
             "sub",
             "The subject claim for client_assertion is not a valid client_id.",
@@ -192,4 +201,63 @@ fn garbage_is_not_a_jwt() {
 fn ok_json_allow_failure(cmd: &mut assert_cmd::Command) -> serde_json::Value {
     let output = cmd.args(["--output", "json"]).output().unwrap();
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn dpop_refusals_are_explained_with_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok_json(tollgate(d).args(["explain", "--error", "The DPoP proof JWT header is missing."]));
+    assert_eq!(out["error"], "invalid_dpop_proof");
+    assert!(out["fix"].as_str().unwrap().contains("--dpop"), "{out}");
+    let challenge = "DPoP algs=\"RS256\", error=\"invalid_dpop_proof\", error_description=\"'htu' claim in the DPoP proof JWT is invalid.\"";
+    let out = ok_json(tollgate(d).args(["explain", "--error", challenge]));
+    assert_eq!(out["error_description"], "'htu' claim in the DPoP proof JWT is invalid.");
+    assert!(out["fix"].as_str().unwrap().contains("without query"), "{out}");
+    let out = ok_stdout(tollgate(d).args(["explain", "--error", "use_dpop_nonce"]));
+    assert!(out.contains("NEW client assertion"), "{out}");
+    let out = ok_json(tollgate(d).args([
+        "explain",
+        "--error",
+        "invalid_request: The resource request must use the DPoP authentication scheme when using a DPoP bound token.",
+    ]));
+    assert!(out["fix"].as_str().unwrap().contains("Authorization: DPoP"), "{out}");
+    let stderr = fails_with(
+        tollgate(d).args(["explain", "--error", "invalid_client: The client_assertion token is expired."]),
+        1,
+    );
+    assert!(stderr.contains("not a DPoP refusal"), "{stderr}");
+}
+
+#[test]
+fn a_dpop_proof_is_checked_against_htm_and_htu() {
+    use tollgate_jose::dpop::{ProofRequest, sign_proof};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = PrivateKey::generate(KeySpec::Ec(tollgate_jose::Curve::P256)).unwrap();
+    let proof =
+        sign_proof(&key, &ProofRequest { htm: "POST", htu: TOKEN_URL, iat: now(), nonce: None, access_token: None })
+            .unwrap();
+    let out = ok_stdout(tollgate(d).args(["explain", &proof, "--org", ORG]));
+    assert!(out.contains("PASS") && out.contains(&key.public_key().thumbprint()), "{out}");
+    let stderr = fails_with(
+        tollgate(d).args([
+            "explain",
+            &proof,
+            "--org",
+            ORG,
+            "--htm",
+            "GET",
+            "--htu",
+            "https://dev-1.okta.com/api/v1/users",
+        ]),
+        1,
+    );
+    assert!(stderr.contains("the DPoP proof would be refused"), "{stderr}");
+    let out = tollgate(d)
+        .args(["explain", &proof, "--htm", "GET", "--htu", "https://dev-1.okta.com/api/v1/users", "--output", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["server_answer"], "400 invalid_dpop_proof \"'htm' claim in the DPoP proof JWT is invalid.\"");
 }

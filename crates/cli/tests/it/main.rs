@@ -2,8 +2,10 @@
 //! offline commands first, then the client commands against a real `tollgate serve` started per test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 mod cluster;
+mod dpop;
 mod explain;
 mod harness;
+mod oag;
 mod offline;
 mod serve;
 mod server_flows;

@@ -15,6 +15,7 @@ const CLI_ENV: &[&str] = &[
     "PRIVATE_KEY",
     "KEY_ID",
     "RUST_LOG",
+    "DPOP_KEY",
 ];
 
 /// `tollgate` with `dir` as working directory and none of the CLI's variables set.

@@ -3,6 +3,7 @@
 //! tokens), so caching, single flight, retries and the 401 retry of `AuthorizedClient` are exercised
 //! through the network stack rather than mocks of our own code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
+mod dpop;
 mod token_endpoint;
 
 use std::sync::Arc;

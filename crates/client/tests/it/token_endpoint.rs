@@ -62,6 +62,16 @@ impl Reply {
             issued: None,
         }
     }
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+    pub fn dpop_token(access_token: &str) -> Self {
+        let mut reply = Reply::token(access_token, 3600);
+        reply.body =
+            serde_json::json!({"token_type": "DPoP", "expires_in": 3600, "access_token": access_token}).to_string();
+        reply
+    }
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self

@@ -160,22 +160,16 @@ fn status_filter(filter: Option<&String>) -> Result<Option<String>, ApiError> {
     Ok(Some(value.to_string()))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    admin: Admin,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
-    let (after, limit) = body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), 20, 200)?;
-    let status = status_filter(q.get("filter"))?;
-    let prefix = q.get("q").map(|p| p.to_lowercase()).filter(|p| !p.is_empty());
-    let wanted = |a: &App| {
-        status.as_ref().is_none_or(|s| &a.status == s)
-            && prefix.as_ref().is_none_or(|p| a.name.to_lowercase().starts_with(p.as_str()))
-    };
+/// Up to `limit` apps matching `wanted`, in id order after the cursor `after`, and whether more follow.
+pub async fn page_of_apps(
+    state: &AppState,
+    after: Option<&str>,
+    limit: u32,
+    wanted: impl Fn(&App) -> bool,
+) -> Result<(Vec<App>, bool), ApiError> {
     // Scan in id order from the cursor, keeping matches, until one more than a page is found.
     let mut page = Vec::new();
-    let mut cursor = after.clone();
+    let mut cursor = after.map(str::to_string);
     let mut more = false;
     loop {
         let batch = state.store.apps(cursor.as_deref(), 200).await?;
@@ -192,6 +186,23 @@ async fn list(
             break;
         }
     }
+    Ok((page, more))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    admin.require(&state, READ)?;
+    let (after, limit) = body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), 20, 200)?;
+    let status = status_filter(q.get("filter"))?;
+    let prefix = q.get("q").map(|p| p.to_lowercase()).filter(|p| !p.is_empty());
+    let wanted = |a: &App| {
+        status.as_ref().is_none_or(|s| &a.status == s)
+            && prefix.as_ref().is_none_or(|p| a.name.to_lowercase().starts_with(p.as_str()))
+    };
+    let (page, more) = page_of_apps(&state, after.as_deref(), limit, wanted).await?;
     let mut out = Vec::with_capacity(page.len());
     for app in &page {
         let keys = state.store.app_keys(&app.id).await?;

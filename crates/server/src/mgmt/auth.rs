@@ -1,5 +1,6 @@
 //! Who is calling the management API: an admin API token (`SSWS <token>`) or an org access token
-//! (`Bearer <token>`) whose `scp` must hold the operation's `okta.*` scope.
+//! (`Bearer <token>`, or `DPoP <token>` with a proof for a DPoP-bound one: see [`super::dpop_auth`]) whose
+//! `scp` must hold the operation's `okta.*` scope.
 //!
 //! Okta's answers are kept: no or unknown scheme → 403 E0000005; a bad SSWS token → 401 E0000011; a bad
 //! Bearer token → 401 with `WWW-Authenticate: Bearer ... error="invalid_token"` (Okta's SDKs re-authenticate
@@ -16,6 +17,8 @@ pub struct Admin {
     pub principal: Principal,
     /// The request path, for `resource=` in scope errors.
     path: String,
+    /// Whether the token came with the DPoP scheme (scope errors then carry a DPoP challenge).
+    dpop: bool,
 }
 
 /// The kind of caller.
@@ -34,14 +37,24 @@ impl Admin {
             Principal::ApiToken { .. } => Ok(()),
             Principal::Bearer { scopes: held, .. } if scopes.iter().any(|s| held.iter().any(|h| h == s)) => Ok(()),
             Principal::Bearer { .. } => {
-                let challenge = format!(
-                    "Bearer authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", scope=\"{scope}\", \
+                let scope = scopes.first().copied().unwrap_or("");
+                let challenge = if self.dpop {
+                    super::dpop_auth::challenge(
+                        state,
+                        &self.path,
+                        Some(scope),
+                        "insufficient_scope",
+                        "The access token provided does not contain the required scopes.",
+                    )
+                } else {
+                    format!(
+                        "Bearer authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", scope=\"{scope}\", \
                      error=\"insufficient_scope\", error_description=\"The access token provided does not contain \
                      the required scopes.\", resource=\"{path}\"",
-                    iss = state.issuer,
-                    scope = scopes.first().copied().unwrap_or(""),
-                    path = self.path,
-                );
+                        iss = state.issuer,
+                        path = self.path,
+                    )
+                };
                 let mut err = ApiError::forbidden();
                 err.empty_body = true;
                 if let Ok(v) = HeaderValue::from_str(&challenge) {
@@ -72,13 +85,17 @@ impl FromRequestParts<AppState> for Admin {
             if !state.hasher.matches(credential, &token.token_hash) {
                 return Err(ApiError::invalid_token());
             }
-            return Ok(Admin { principal: Principal::ApiToken { id: token.id }, path });
+            return Ok(Admin { principal: Principal::ApiToken { id: token.id }, path, dpop: false });
         }
         if scheme.eq_ignore_ascii_case("Bearer") {
             return match access_token::verify(state, &AuthzServer::Org, credential).await {
-                Ok(claims) => {
-                    Ok(Admin { principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp }, path })
-                }
+                // A DPoP-bound token is useless without its proof.
+                Ok(claims) if claims.cnf.is_some() => Err(super::dpop_auth::bearer_refused(state, &path)),
+                Ok(claims) => Ok(Admin {
+                    principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp },
+                    path,
+                    dpop: false,
+                }),
                 Err(rejection) => {
                     let mut err = ApiError::invalid_token();
                     let challenge = format!(
@@ -93,6 +110,14 @@ impl FromRequestParts<AppState> for Admin {
                     Err(err)
                 }
             };
+        }
+        if scheme.eq_ignore_ascii_case("DPoP") {
+            let claims = super::dpop_auth::authenticate(state, parts, credential).await?;
+            return Ok(Admin {
+                principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp },
+                path,
+                dpop: true,
+            });
         }
         Err(ApiError::invalid_session())
     }

@@ -1,4 +1,5 @@
-//! The `okta.*` scopes tollgate knows: what grants may name and the org server may mint.
+//! The `okta.*` scopes tollgate knows: what grants may name. The org server mints them all but the
+//! `okta.oag.*` ones, which only the Access Gateway endpoint (`oauth::oag`) mints.
 pub const OKTA_SCOPES: &[&str] = &[
     "okta.apps.manage",
     "okta.apps.read",
@@ -22,6 +23,9 @@ pub const OKTA_SCOPES: &[&str] = &[
     "okta.users.read",
     "okta.oag.app.manage",
     "okta.oag.app.read",
+    "okta.oag.app.secrets.manage",
+    "okta.oag.app.secrets.read",
+    "okta.oag.authenticationService.manage",
     "okta.oag.cert.read",
     "okta.oag.idp.manage",
     "okta.oag.idp.read",

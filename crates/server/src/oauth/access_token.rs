@@ -29,6 +29,17 @@ pub fn mint(
     client_id: &str,
     scopes: Vec<String>,
 ) -> Result<(String, AccessClaims), crate::errors::OAuthError> {
+    mint_bound(state, server, client_id, scopes, None)
+}
+
+/// [`mint`] with a confirmation claim (`cnf`), for DPoP-bound tokens.
+pub fn mint_bound(
+    state: &AppState,
+    server: &AuthzServer,
+    client_id: &str,
+    scopes: Vec<String>,
+    cnf: Option<serde_json::Value>,
+) -> Result<(String, AccessClaims), crate::errors::OAuthError> {
     let keys = server
         .keys(state)
         .ok_or_else(|| crate::errors::OAuthError::server_error("authorization server has no signing keys"))?;
@@ -43,7 +54,7 @@ pub fn mint(
         cid: client_id.to_string(),
         scp: scopes,
         sub: client_id.to_string(),
-        cnf: None,
+        cnf,
     };
     let header = Header::new(Algorithm::Rs256).with_kid(keys.active.kid());
     let token = jws::sign_json(&keys.active, &header, &claims).map_err(crate::errors::OAuthError::server_error)?;

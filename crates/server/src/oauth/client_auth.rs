@@ -4,7 +4,9 @@
 //! Order of checks for an assertion: its type; it parses (strict JWS); its `alg` is one we take; `iss`
 //! names a client and `sub` agrees; the client is active and has keys; a key is selected by `kid` (or, with
 //! no `kid`, every active key of the right type is tried); the signature verifies; only then are `aud` and
-//! the times checked and the `jti` consumed, so an unsigned token can never burn another client's `jti`.
+//! the times checked (and, at the Access Gateway, the `scope` claim) and the `jti` consumed, so an unsigned
+//! token can never burn another client's `jti`. One rule set serves every flavour; only the accepted `aud`
+//! differs (see `audience_accepted`).
 use super::form::Form;
 use crate::cache::{CachedClient, ClientKey};
 use crate::clock::now_secs;
@@ -43,6 +45,31 @@ impl AuthMethod {
 pub struct Authenticated {
     pub client: Arc<CachedClient>,
     pub method: AuthMethod,
+    /// The assertion `jti` still to consume, when [`authenticate_deferred`] was used.
+    pub pending_jti: Option<PendingJti>,
+}
+
+/// An assertion `jti` whose single use is yet to be recorded (see [`consume_jti`]).
+#[derive(Debug, Clone)]
+pub struct PendingJti {
+    pub client_id: String,
+    pub jti: String,
+    /// Unix milliseconds, as `used_jti` keeps it.
+    pub keep_until: i64,
+}
+
+/// Okta's answer to a replayed assertion.
+pub fn replayed_assertion() -> OAuthError {
+    OAuthError::invalid_client("The client_assertion token has already been used.")
+}
+
+/// Records a pending assertion `jti`; a replay is refused.
+pub async fn consume_jti(state: &AppState, pending: &PendingJti) -> Result<(), OAuthError> {
+    if state.store.use_jti(&pending.client_id, &pending.jti, pending.keep_until).await? {
+        Ok(())
+    } else {
+        Err(replayed_assertion())
+    }
 }
 
 enum Presented<'a> {
@@ -91,6 +118,23 @@ pub async fn authenticate(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Authenticated, OAuthError> {
+    let mut auth = authenticate_deferred(state, server, endpoint, headers, form).await?;
+    if let Some(pending) = auth.pending_jti.take() {
+        consume_jti(state, &pending).await?;
+    }
+    Ok(auth)
+}
+
+/// Like [`authenticate`], but leaves the assertion `jti` unconsumed in `pending_jti`, so that the token
+/// endpoint can record it together with a DPoP proof's `jti` in one store round trip. The caller must
+/// consume it (even when the request then fails, as Okta does).
+pub async fn authenticate_deferred(
+    state: &AppState,
+    server: &AuthzServer,
+    endpoint: &str,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Authenticated, OAuthError> {
     match presented(headers, form)? {
         Presented::Basic(creds) => {
             let (id, secret) = decode_basic(creds).ok_or_else(|| {
@@ -100,18 +144,18 @@ pub async fn authenticate(
                 return Err(OAuthError::invalid_client("Invalid value for 'client_id' parameter."));
             }
             let client = check_secret(state, &id, &secret).await?;
-            Ok(Authenticated { client, method: AuthMethod::ClientSecretBasic })
+            Ok(Authenticated { client, method: AuthMethod::ClientSecretBasic, pending_jti: None })
         }
         Presented::Post => {
             let id = form
                 .non_empty("client_id")
                 .ok_or_else(|| OAuthError::invalid_client("No client credentials found."))?;
             let client = check_secret(state, id, form.get("client_secret").unwrap_or("")).await?;
-            Ok(Authenticated { client, method: AuthMethod::ClientSecretPost })
+            Ok(Authenticated { client, method: AuthMethod::ClientSecretPost, pending_jti: None })
         }
         Presented::Assertion => {
-            let client = check_assertion(state, server, endpoint, form).await?;
-            Ok(Authenticated { client, method: AuthMethod::PrivateKeyJwt })
+            let (client, pending_jti) = check_assertion(state, server, endpoint, form).await?;
+            Ok(Authenticated { client, method: AuthMethod::PrivateKeyJwt, pending_jti })
         }
     }
 }
@@ -198,7 +242,7 @@ async fn check_assertion(
     server: &AuthzServer,
     endpoint: &str,
     form: &Form,
-) -> Result<Arc<CachedClient>, OAuthError> {
+) -> Result<(Arc<CachedClient>, Option<PendingJti>), OAuthError> {
     if form.get("client_assertion_type") != Some(JWT_BEARER) {
         return Err(OAuthError::invalid_request("The client_assertion_type is invalid."));
     }
@@ -257,28 +301,48 @@ async fn check_assertion(
     }
 
     let now = now_secs();
-    let endpoint_url = server.endpoint(state, endpoint);
-    let issuer = server.issuer(state);
-    let audience_ok = claims.aud.as_ref().is_some_and(|aud| aud.contains(&endpoint_url) || aud.contains(&issuer));
-    if !audience_ok {
-        return Err(OAuthError::invalid_client(
-            "The audience claim for client_assertion must be the endpoint invoked for the request.",
-        ));
+    if !audience_accepted(state, server, endpoint, &claims) {
+        return Err(match server {
+            AuthzServer::Oag => super::oag::wrong_audience(),
+            _ => OAuthError::invalid_client(
+                "The audience claim for client_assertion must be the endpoint invoked for the request.",
+            ),
+        });
     }
     let validation = Validation::new(now)
         .leeway(state.config.assertion_leeway_seconds)
         .require("exp")
         .max_lifetime(MAX_ASSERTION_LIFETIME);
     validation.validate(&claims).map_err(|e| claims_error(&e))?;
-
-    if let (Some(jti), Some(exp)) = (claims.jti.as_deref(), claims.exp) {
-        let keep_until = (exp + state.config.assertion_leeway_seconds as i64) * 1000;
-        let fresh = state.store.use_jti(client_id, jti, keep_until).await?;
-        if !fresh {
-            return Err(OAuthError::invalid_client("The client_assertion token has already been used."));
-        }
+    if matches!(server, AuthzServer::Oag) {
+        super::oag::check_scope_claim(&claims, form)?;
     }
-    Ok(client)
+
+    let pending = match (claims.jti, claims.exp) {
+        (Some(jti), Some(exp)) => Some(PendingJti {
+            client_id: client_id.to_owned(),
+            jti,
+            keep_until: (exp + state.config.assertion_leeway_seconds as i64) * 1000,
+        }),
+        _ => None,
+    };
+    Ok((client, pending))
+}
+
+/// Which `aud` an assertion may name. Custom servers: the invoked endpoint or the issuer (RFC 7523bis).
+/// The Access Gateway: its base URL (the org issuer) only, as OAG requires. The org server: the endpoint,
+/// or the issuer only when the assertion carries no `scope` claim — an assertion with `aud` = the bare
+/// org URL and a `scope` claim is the Access Gateway's, and must not be taken here.
+fn audience_accepted(state: &AppState, server: &AuthzServer, endpoint: &str, claims: &Claims) -> bool {
+    let Some(aud) = claims.aud.as_ref() else { return false };
+    let issuer = server.issuer(state);
+    match server {
+        // Exactly the base URL, alone: a list that also named the token URL would make one assertion good at
+        // both endpoints, and the two flavours must refuse each other's assertions.
+        AuthzServer::Oag => aud.values() == [issuer.as_str()],
+        AuthzServer::Org if claims.extra.contains_key("scope") => aud.contains(&server.endpoint(state, endpoint)),
+        _ => aud.contains(&server.endpoint(state, endpoint)) || aud.contains(&issuer),
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ pub async fn introspect(
     let token =
         form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
     let body = match super::access_token::verify(state, server, token).await {
-        Ok(c) => serde_json::json!({
+        Ok(c) => {
+            let mut body = serde_json::json!({
             "active": true,
             "token_type": if c.cnf.is_some() { "DPoP" } else { "Bearer" },
             "scope": c.scp.join(" "),
@@ -35,7 +36,13 @@ pub async fn introspect(
             "exp": c.exp,
             "iat": c.iat,
             "jti": c.jti,
-        }),
+            });
+            // RFC 9449 §6.2: a bound token's confirmation is part of its introspection.
+            if let (Some(cnf), Some(map)) = (c.cnf, body.as_object_mut()) {
+                map.insert("cnf".into(), cnf);
+            }
+            body
+        }
         Err(_) => serde_json::json!({ "active": false }),
     };
     Ok(no_store((StatusCode::OK, axum::Json(body)).into_response()))

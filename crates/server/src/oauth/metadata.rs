@@ -24,7 +24,7 @@ pub fn document(state: &AppState, server: &AuthzServer, kind: Kind) -> Value {
         ["openid", "profile", "email", "address", "phone", "offline_access", "groups"].map(String::from).to_vec();
     let mut grant_types = vec!["authorization_code", "implicit", "refresh_token", "password"];
     match server {
-        AuthzServer::Org => {}
+        AuthzServer::Org | AuthzServer::Oag => {}
         AuthzServer::Custom(s) => {
             grant_types.push("client_credentials");
             scopes.extend(s.scopes.iter().map(|s| s.name.clone()));

@@ -3,9 +3,11 @@
 //! one implementation per endpoint.
 pub mod access_token;
 pub mod client_auth;
+pub mod dpop;
 pub mod form;
 pub mod introspect;
 pub mod metadata;
+pub mod oag;
 pub mod remote_jwks;
 pub mod token;
 
@@ -115,4 +117,5 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/{id}/v1/token", custom_post(Endpoint::Token))
         .route("/oauth2/{id}/v1/introspect", custom_post(Endpoint::Introspect))
         .route("/oauth2/{id}/v1/revoke", custom_post(Endpoint::Revoke))
+        .merge(oag::routes())
 }

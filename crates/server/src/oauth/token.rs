@@ -1,4 +1,5 @@
-//! `POST /oauth2/v1/token` and `/oauth2/{id}/v1/token`: the client-credentials grant.
+//! `POST /oauth2/v1/token` and `/oauth2/{id}/v1/token` (and the Access Gateway's `/api/v2/oauth/token`,
+//! see [`super::oag`]): the client-credentials grant.
 //!
 //! Path of a request: parse the form → check `grant_type` → authenticate the client (the only database
 //! access is the atomic `jti` insert) → check the server-specific rules (org: service apps, private_key_jwt)
@@ -39,12 +40,17 @@ pub async fn handle(
             ));
         }
     }
-    if matches!(server, AuthzServer::Org) && client_auth::method_of(headers, form)? != AuthMethod::PrivateKeyJwt {
-        return Err(OAuthError::invalid_client(
-            "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
-        ));
+    if !matches!(server, AuthzServer::Custom(_)) && client_auth::method_of(headers, form)? != AuthMethod::PrivateKeyJwt
+    {
+        return Err(match server {
+            AuthzServer::Oag => super::oag::assertion_required(),
+            _ => OAuthError::invalid_client(
+                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
+            ),
+        });
     }
-    let auth = client_auth::authenticate(state, server, "token", headers, form).await?;
+    let mut auth = client_auth::authenticate_deferred(state, server, "token", headers, form).await?;
+    let binding = super::dpop::token_request(state, server, headers, &mut auth).await?;
     let client = &auth.client;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(
@@ -58,20 +64,21 @@ pub async fn handle(
     }
     let requested = requested_scopes(form.get("scope").unwrap_or(""));
     let scopes = match server {
-        AuthzServer::Org => {
+        AuthzServer::Org | AuthzServer::Oag => {
             if client.app.application_type != "service" {
                 return Err(OAuthError::invalid_client(
                     "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
                 ));
             }
-            org_scopes(client, &requested)?
+            org_scopes(server, client, &requested)?
         }
         AuthzServer::Custom(custom) => custom_scopes(custom, client, &requested)?,
     };
-    let (token, claims) = super::access_token::mint(state, server, &client.app.client_id, scopes)?;
+    let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
+    let (token, claims) = super::access_token::mint_bound(state, server, &client.app.client_id, scopes, cnf)?;
     tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %claims.scp.join(" "), "access token issued");
     let body = serde_json::json!({
-        "token_type": "Bearer",
+        "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": server.token_lifetime(),
         "access_token": token,
         "scope": claims.scp.join(" "),
@@ -79,6 +86,9 @@ pub async fn handle(
     let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(nonce) = binding.and_then(|b| b.next_nonce) {
+        resp.headers_mut().insert(super::dpop::DPOP_NONCE, nonce);
+    }
     Ok(resp)
 }
 
@@ -107,8 +117,9 @@ fn refuse_oidc(requested: &[String]) -> Result<(), OAuthError> {
     Ok(())
 }
 
-/// Org server: `okta.*` scopes only, narrowed to the app's grants ("silent downscoping").
-fn org_scopes(client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
+/// Org server and Access Gateway: `okta.*` scopes only (`okta.oag.*` at the gateway, any other at the org
+/// server), narrowed to the app's grants ("silent downscoping").
+fn org_scopes(server: &AuthzServer, client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
     if requested.is_empty() {
         return Err(OAuthError::invalid_scope("No scopes were requested."));
     }
@@ -123,6 +134,7 @@ fn org_scopes(client: &CachedClient, requested: &[String]) -> Result<Vec<String>
     if requested.iter().any(|s| !s.starts_with("okta.")) {
         return Err(OAuthError::invalid_scope("Custom scopes are not allowed for this request."));
     }
+    super::oag::check_scope_family(server, requested)?;
     let granted: Vec<String> = requested.iter().filter(|s| client.org_grants.contains(*s)).cloned().collect();
     if granted.is_empty() {
         return Err(OAuthError::new(

@@ -421,6 +421,15 @@ async fn replay_and_revocation(store: &dyn Store) {
     assert!(store.is_revoked("AT.2").await.unwrap());
     assert!(!store.use_jti("client-0", "jti-2", 300).await.unwrap(), "an unexpired jti is kept");
     assert!(store.use_jti("client-0", "jti-1", 400).await.unwrap(), "a pruned jti is forgotten");
+
+    // Two at once (a DPoP token request: the assertion's jti and the proof's).
+    let pair = store.use_jti_pair(("client-0", "jti-3", 500), ("dpop:k", "jti-3", 500)).await.unwrap();
+    assert_eq!(pair, (true, true), "both fresh");
+    let pair = store.use_jti_pair(("client-0", "jti-3", 500), ("dpop:k", "jti-4", 500)).await.unwrap();
+    assert_eq!(pair, (false, true), "first replayed, second fresh");
+    let pair = store.use_jti_pair(("client-0", "jti-5", 500), ("dpop:k", "jti-4", 500)).await.unwrap();
+    assert_eq!(pair, (true, false), "first fresh, second replayed");
+    assert!(!store.use_jti("client-0", "jti-5", 500).await.unwrap(), "recorded by the pair");
 }
 
 /// Many concurrent uses of one `jti`, split over two store handles: exactly one wins.

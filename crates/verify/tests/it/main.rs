@@ -254,3 +254,5 @@ async fn the_layer_answers_401_403_and_lets_good_tokens_through() {
     assert_eq!(status, 200);
     assert_eq!(body, "hello 0oa-client");
 }
+
+mod dpop;

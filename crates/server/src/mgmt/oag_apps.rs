@@ -1,0 +1,95 @@
+//! `GET /api/v2/apps` and `GET /api/v2/apps/{id}`: tollgate's apps in the Access Gateway admin API's
+//! camelCase shape, for clients written against OAG. Read-only; Bearer tokens with `okta.oag.app.read` or
+//! `okta.oag.app.manage` only (OAG has no API tokens, so an `SSWS` token is an unknown scheme here).
+//!
+//! Mapping from tollgate's app (the `/api/v1/apps` record): `id`, `label` and `status` as they are;
+//! `type` is `OAG_OIDC` (every tollgate app is an OIDC client); `oidc` carries the client's settings under
+//! OAG's names; `_embedded` is empty, as OAG sends it without `expand`.
+use super::auth::{Admin, Principal};
+use super::body;
+use crate::clock::iso8601;
+use crate::errors::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use tollgate_store::App;
+
+pub const READ: &[&str] = &["okta.oag.app.read", "okta.oag.app.manage"];
+
+/// A page holds every app unless there are more than this (OAG's list has no paging; ours does, with
+/// Okta's `after`/`limit` and `Link` headers).
+const DEFAULT_LIMIT: u32 = 200;
+
+/// One app in OAG's shape.
+pub fn oag_app_json(app: &App) -> Value {
+    let extra = |f: &str, d: Value| app.extra.get(f).cloned().unwrap_or(d);
+    let mut oidc = json!({
+        "applicationType": app.application_type,
+        "clientId": app.client_id,
+        "grantTypes": app.grant_types,
+        "responseTypes": extra("response_types", json!(["token"])),
+        "redirectUris": extra("redirect_uris", json!([])),
+        "tokenEndpointAuthMethod": app.auth_method,
+        "clientCredentialsEnabled": app.grant_types.iter().any(|g| g == "client_credentials"),
+        "pkceRequired": false,
+        "dpopBoundAccessTokens": app.dpop_bound,
+    });
+    if let (Some(uri), Some(map)) = (&app.jwks_uri, oidc.as_object_mut()) {
+        map.insert("jwksUri".into(), json!(uri));
+    }
+    json!({
+        "id": app.id,
+        "type": "OAG_OIDC",
+        "label": app.name,
+        "status": app.status,
+        "created": iso8601(app.created),
+        "lastUpdated": iso8601(app.last_updated),
+        "oidc": oidc,
+        "_embedded": {},
+    })
+}
+
+/// Bearer callers holding one of `scopes`; anything else is refused as the management API refuses it.
+fn allow(state: &AppState, admin: &Admin, scopes: &[&str]) -> Result<(), ApiError> {
+    if matches!(admin.principal, Principal::ApiToken { .. }) {
+        return Err(ApiError::invalid_session());
+    }
+    admin.require(state, scopes)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    allow(&state, &admin, READ)?;
+    let (after, limit) = body::page(
+        q.get("after").map(String::as_str),
+        q.get("limit").map(String::as_str),
+        DEFAULT_LIMIT,
+        DEFAULT_LIMIT,
+    )?;
+    let (page, more) = super::apps::page_of_apps(&state, after.as_deref(), limit, |_| true).await?;
+    let out: Vec<Value> = page.iter().map(oag_app_json).collect();
+    let next = if more { page.last().map(|a| a.id.as_str()) } else { None };
+    let mut resp = axum::Json(out).into_response();
+    for (k, v) in body::link_headers(&format!("{}/api/v2/apps", state.issuer), after.as_deref(), limit, next) {
+        resp.headers_mut().append(k, v);
+    }
+    Ok(resp)
+}
+
+async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
+    allow(&state, &admin, READ)?;
+    let app = super::apps::find_app(&state, &id).await?;
+    Ok(axum::Json(oag_app_json(&app)).into_response())
+}
+
+/// The Access Gateway's app routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v2/apps", get(list)).route("/api/v2/apps/{id}", get(get_one))
+}
