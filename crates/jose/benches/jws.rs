@@ -45,9 +45,22 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// What a DPoP proof costs a server beyond the raw ES256 verify: `dpop/verify_proof` is the whole stateless
+/// check (decode, the header's JWK parsed into a key, the signature, claims, the RFC 7638 thumbprint).
+fn bench_dpop(c: &mut Criterion) {
+    use tollgate_jose::dpop::{Expected, ProofRequest, sign_proof, verify_proof};
+    let key = PrivateKey::generate(KeySpec::Ec(Curve::P256)).expect("EC key");
+    let htu = "https://tollgate.example/oauth2/v1/token";
+    let request = ProofRequest { htm: "POST", htu, iat: 1_700_000_000, nonce: Some("bm9uY2U"), access_token: None };
+    let proof = sign_proof(&key, &request).expect("proof");
+    let expected = Expected { htm: "POST", htu, now: 1_700_000_000, access_token: None };
+    c.bench_function("dpop/sign_proof/ES256", |b| b.iter(|| sign_proof(&key, black_box(&request))));
+    c.bench_function("dpop/verify_proof/ES256", |b| b.iter(|| verify_proof(black_box(&proof), &expected)));
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(700)).measurement_time(Duration::from_secs(2)).sample_size(30);
-    targets = bench
+    targets = bench, bench_dpop
 }
 criterion_main!(benches);
