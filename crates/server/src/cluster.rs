@@ -62,8 +62,17 @@ pub async fn reload(state: &AppState, what: Reload) {
 }
 
 /// Reloads the signing keys of the org server and every custom server, and forgets deleted servers'.
+///
+/// Which servers exist is read from the store, not from the server cache: a server being created on this node
+/// has its keys (and their notification) before it is in the cache, and must not lose its ring meanwhile.
 async fn reload_keys(state: &AppState) {
-    let mut wanted: Vec<String> = state.servers.all().iter().map(|s| s.server.id.clone()).collect();
+    let mut wanted: Vec<String> = match state.store.auth_servers().await {
+        Ok(servers) => servers.into_iter().map(|s| s.id).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "signing key reload skipped: cannot list authorization servers");
+            return;
+        }
+    };
     wanted.push(ORG_SERVER_ID.to_string());
     for id in state.keys.loaded() {
         if !wanted.contains(&id) {
