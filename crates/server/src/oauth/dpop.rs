@@ -134,7 +134,8 @@ pub struct Binding {
 /// Consumes the assertion `jti` left pending by [`client_auth::authenticate_deferred`] in every case (Okta
 /// burns it even when the request then fails, which is why clients re-sign the assertion on a nonce retry).
 /// For an app that requires DPoP: checks the proof, then the nonce, then records the assertion's and the
-/// proof's `jti` in one store round trip. For any other app the `DPoP` header is ignored.
+/// proof's `jti` in one store round trip. For any other app the `DPoP` header is ignored, and so it is at
+/// the Access Gateway endpoint: the gateway has no DPoP and its `/api/v2` takes Bearer tokens only.
 pub async fn token_request(
     state: &AppState,
     server: &AuthzServer,
@@ -142,7 +143,7 @@ pub async fn token_request(
     auth: &mut Authenticated,
 ) -> Result<Option<Binding>, OAuthError> {
     let pending = auth.pending_jti.take();
-    if !auth.client.app.dpop_bound {
+    if !auth.client.app.dpop_bound || matches!(server, AuthzServer::Oag) {
         if let Some(pending) = &pending {
             client_auth::consume_jti(state, pending).await?;
         }

@@ -306,6 +306,34 @@ async fn apps_without_the_setting_ignore_the_dpop_header() {
 }
 
 #[tokio::test]
+async fn the_access_gateway_issues_bearer_tokens_to_dpop_bound_apps() {
+    // The gateway has no DPoP and its /api/v2 takes Bearer only: a DPoP-bound app still gets a usable token.
+    let server = TestServer::start().await;
+    let client_id = register_dpop_app(&server, &["okta.oag.app.read"]).await;
+    let mut claims = assertion_claims(&client_id, &server.issuer);
+    claims["scope"] = json!("okta.oag.app.read");
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("scope", "okta.oag.app.read"),
+    ];
+    let gateway_assertion = sign(rsa_key(), &claims);
+    let mut fields = form.to_vec();
+    fields.push(("client_assertion", &gateway_assertion));
+    let (status, body) = server.post_form("/api/v2/oauth/token", &fields).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    let token = body["access_token"].as_str().unwrap();
+    assert!(payload(token).get("cnf").is_none());
+    let (status, apps) = api_get(&server, "/api/v2/apps", "Bearer", token, &[]).await;
+    assert_eq!(status, 200, "{apps}");
+    // The same app at the org server still needs its proof.
+    let (status, _, body) = token_request(&server, &assertion(&server, &client_id), &[]).await;
+    assert_dpop_error(status, &body, "invalid_dpop_proof", "The DPoP proof JWT header is missing.");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_apps_api_round_trips_the_setting_and_the_token_endpoint_follows_it() {
     let server = TestServer::start().await;
     let mut app = jwt_app_body("dpop via apps", &[rsa_key()]);
