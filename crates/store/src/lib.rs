@@ -247,6 +247,23 @@ pub fn active_matches(active: &[&str], expected: Option<&str>) -> bool {
     }
 }
 
+/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets),
+/// shared by both backends' status and delete statements.
+#[derive(Clone, Copy)]
+pub(crate) enum AppChild {
+    Keys,
+    Secrets,
+}
+
+impl AppChild {
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            AppChild::Keys => "app_keys",
+            AppChild::Secrets => "app_secrets",
+        }
+    }
+}
+
 fn unsupported(method: &str) -> StoreError {
     StoreError::Unsupported(format!("{method} is not implemented by this backend"))
 }

@@ -6,8 +6,8 @@
 //! whichever node asks. The pool's `acquire_timeout` is short, so an unreachable database is an error
 //! (the server answers 503), never a hang.
 use crate::{
-    ApiToken, App, AppKey, AppSecret, AuthServer, Change, ChangeFeed, ClientRecord, Grant, Result, Scope, SigningKey,
-    Store, StoreError, User, key_status,
+    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Change, ChangeFeed, ClientRecord, Grant, Result, Scope,
+    SigningKey, Store, StoreError, User, key_status,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
@@ -825,22 +825,6 @@ async fn insert_signing_key<'e, E: sqlx::PgExecutor<'e>>(exec: E, k: &SigningKey
     .execute(exec)
     .await?;
     Ok(())
-}
-
-/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets).
-#[derive(Clone, Copy)]
-enum AppChild {
-    Keys,
-    Secrets,
-}
-
-impl AppChild {
-    fn table(self) -> &'static str {
-        match self {
-            AppChild::Keys => "app_keys",
-            AppChild::Secrets => "app_secrets",
-        }
-    }
 }
 
 /// Sets one child row's status; `false` when the app has no such row.

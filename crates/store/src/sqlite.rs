@@ -3,8 +3,8 @@
 //! WAL lets readers run beside the single writer; `synchronous = NORMAL` keeps commits durable across a
 //! process crash (the WAL is fsynced at checkpoints) while not fsyncing every `jti` insert.
 use crate::{
-    ApiToken, App, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, Scope, SigningKey, Store, StoreError,
-    User,
+    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, Scope, SigningKey, Store,
+    StoreError, User,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -715,22 +715,6 @@ async fn insert_signing_key<'e, E: sqlx::SqliteExecutor<'e>>(exec: E, k: &Signin
     .execute(exec)
     .await?;
     Ok(())
-}
-
-/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets).
-#[derive(Clone, Copy)]
-enum AppChild {
-    Keys,
-    Secrets,
-}
-
-impl AppChild {
-    fn table(self) -> &'static str {
-        match self {
-            AppChild::Keys => "app_keys",
-            AppChild::Secrets => "app_secrets",
-        }
-    }
 }
 
 /// Sets one child row's status; `false` when the app has no such row.
