@@ -14,7 +14,7 @@ mod shared;
 mod sqlite;
 
 pub use changes::{Change, ChangeFeed};
-pub use error::StoreError;
+pub use error::{StoreError, Unique};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -129,14 +129,15 @@ pub trait Store: Send + Sync + 'static {
     /// Updates an app and, when given, replaces its whole key set and/or secret set, in one transaction
     /// (an Apps-API PUT that switches to `jwks_uri` drops the saved keys; a switch to keys drops secrets).
     async fn save_app(&self, app: &App, keys: Option<&[AppKey]>, secrets: Option<&[AppSecret]>) -> Result<()>;
-    /// Adds one key to an app.
-    async fn insert_app_key(&self, key: &AppKey) -> Result<()>;
+    /// Adds one key to an app that has fewer than `max` ([`StoreError::LimitReached`] otherwise), counted in
+    /// the insert's transaction with the app row locked, so concurrent adds cannot pass `max` together.
+    async fn insert_app_key(&self, key: &AppKey, max: usize) -> Result<()>;
     /// Sets a key's status; `false` when the app has no such key.
     async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool>;
     /// Deletes a key; `false` when the app has no such key.
     async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool>;
-    /// Adds one client secret to an app.
-    async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()>;
+    /// Adds one client secret to an app that has fewer than `max`, as [`Store::insert_app_key`] does.
+    async fn insert_app_secret(&self, secret: &AppSecret, max: usize) -> Result<()>;
     /// Sets a secret's status; `false` when the app has no such secret.
     async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool>;
     /// Deletes a secret; `false` when the app has no such secret.
@@ -193,10 +194,10 @@ pub fn active_matches(active: &[&str], expected: Option<&str>) -> bool {
     }
 }
 
-/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets),
-/// shared by both backends' status and delete statements.
-#[derive(Clone, Copy)]
-pub(crate) enum AppChild {
+/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets), shared by
+/// both backends' status, delete and limit statements; also what a [`StoreError::LimitReached`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppChild {
     Keys,
     Secrets,
 }
@@ -207,5 +208,14 @@ impl AppChild {
             AppChild::Keys => "app_keys",
             AppChild::Secrets => "app_secrets",
         }
+    }
+}
+
+impl std::fmt::Display for AppChild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AppChild::Keys => "keys",
+            AppChild::Secrets => "client secrets",
+        })
     }
 }

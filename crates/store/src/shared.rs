@@ -249,6 +249,20 @@ macro_rules! store_impl {
             Ok(())
         }
 
+        /// Refuses one more child row for an app that has `max`. Inside a [`begin_write`] transaction, after
+        /// the app row is locked (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the one write lock),
+        /// so the count cannot change before the insert commits.
+        async fn check_limit(tx: &mut Tx, child: AppChild, app_id: &str, max: usize) -> Result<()> {
+            let lock = sqlx::query(concat!("SELECT id FROM apps WHERE id = $1", $row_lock));
+            lock.bind(app_id.to_string()).execute(&mut **tx).await?;
+            let sql = format!("SELECT COUNT(*) FROM {} WHERE app_id = $1", child.table());
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string()).fetch_one(&mut **tx).await?;
+            if usize::try_from(n).unwrap_or(usize::MAX) >= max {
+                return Err(StoreError::LimitReached { what: child, max });
+            }
+            Ok(())
+        }
+
         /// Sets one child row's status; `false` when the app has no such row.
         async fn set_child_status(
             exec: &sqlx::Pool<$db>,
@@ -537,8 +551,11 @@ macro_rules! store_impl {
                 Ok(query.bind(app_id).fetch_all(&self.pool).await?)
             }
 
-            async fn insert_app_key(&self, key: &AppKey) -> Result<()> {
-                insert_app_key(&self.pool, key).await
+            async fn insert_app_key(&self, key: &AppKey, max: usize) -> Result<()> {
+                let mut tx = begin_write(&self.pool).await?;
+                check_limit(&mut tx, AppChild::Keys, &key.app_id, max).await?;
+                insert_app_key(&mut *tx, key).await?;
+                Ok(tx.commit().await?)
             }
 
             async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
@@ -549,8 +566,11 @@ macro_rules! store_impl {
                 delete_child(&self.pool, AppChild::Keys, app_id, key_id).await
             }
 
-            async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()> {
-                insert_app_secret(&self.pool, secret).await
+            async fn insert_app_secret(&self, secret: &AppSecret, max: usize) -> Result<()> {
+                let mut tx = begin_write(&self.pool).await?;
+                check_limit(&mut tx, AppChild::Secrets, &secret.app_id, max).await?;
+                insert_app_secret(&mut *tx, secret).await?;
+                Ok(tx.commit().await?)
             }
 
             async fn set_app_secret_status(&self, app_id: &str, id: &str, status: &str, now: i64) -> Result<bool> {

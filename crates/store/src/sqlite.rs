@@ -30,7 +30,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let in_memory = url.contains(":memory:");
+        let file = options.get_filename().to_path_buf();
+        let in_memory = url.contains(":memory:") || file.as_os_str().is_empty();
+        if !in_memory {
+            owner_only(&file, true)?;
+        }
         let pool = SqlitePoolOptions::new()
             // An in-memory database exists per connection: keep exactly one.
             .max_connections(if in_memory { 1 } else { 8 })
@@ -38,8 +42,37 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        if !in_memory {
+            // SQLite creates `-wal` and `-shm` with the database file's mode; older installs may have
+            // left them (and the file) wider, so set them here whatever the umask.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = file.as_os_str().to_owned();
+                path.push(suffix);
+                owner_only(std::path::Path::new(&path), suffix.is_empty())?;
+            }
+        }
         Ok(SqliteStore { pool })
     }
+}
+
+/// Makes `path` readable and writable by its owner only (creating it so when `create` and it is missing):
+/// the database holds the HMAC key behind every stored secret and the sealed signing keys.
+fn owner_only(path: &std::path::Path, create: bool) -> crate::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if create {
+            // An existing file makes this fail, and a missing directory is reported by SQLite's own open.
+            let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        }
+        if path.exists() {
+            let owner = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(path, owner).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, create);
+    Ok(())
 }
 
 /// A transaction that reads and then writes on what it read. `BEGIN IMMEDIATE` takes the one write lock
