@@ -83,9 +83,7 @@ async fn add(
     }
     let existing = state.store.app_keys(&app.id).await?;
     if existing.len() >= MAX_APP_KEYS {
-        return Err(refused(
-            "You can't create a new key. You have reached the maximum number of keys allowed (50). To add another key, you must first delete an existing one.",
-        ));
+        return Err(ApiError::limit_reached(tollgate_store::AppChild::Keys, MAX_APP_KEYS));
     }
     match &jwk.kid {
         Some(kid) if existing.iter().any(|k| k.kid.as_deref() == Some(kid)) => {
@@ -108,7 +106,7 @@ async fn add(
         created: now,
         last_updated: now,
     };
-    state.store.insert_app_key(&key).await?;
+    state.store.insert_app_key(&key, MAX_APP_KEYS).await?;
     refresh(&state, &app.client_id).await?;
     Ok((StatusCode::CREATED, axum::Json(key_json(&state, &app, &key))).into_response())
 }

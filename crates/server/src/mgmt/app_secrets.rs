@@ -92,9 +92,7 @@ async fn create(
         Some(_) => return Err(refused("status: must be ACTIVE or INACTIVE")),
     };
     if state.store.app_secrets(&app.id).await?.len() >= MAX_SECRETS {
-        return Err(refused(
-            "You can't create a new secret. You have reached the maximum number of secrets allowed (2). To add another secret, you must first delete an existing one.",
-        ));
+        return Err(ApiError::limit_reached(tollgate_store::AppChild::Secrets, MAX_SECRETS));
     }
     let now = now_millis();
     let secret = AppSecret {
@@ -105,7 +103,7 @@ async fn create(
         created: now,
         last_updated: now,
     };
-    state.store.insert_app_secret(&secret).await?;
+    state.store.insert_app_secret(&secret, MAX_SECRETS).await?;
     refresh(&state, &app.client_id).await?;
     Ok((StatusCode::CREATED, axum::Json(secret_json(&state, &app, &secret, Some(&plain)))).into_response())
 }
