@@ -13,17 +13,19 @@ use axum::http::{HeaderValue, header, request::Parts};
 
 /// An authenticated management caller.
 #[derive(Debug, Clone)]
-pub struct Admin {
-    pub principal: Principal,
+pub(crate) struct Admin {
+    pub(crate) principal: Principal,
     /// The request path, for `resource=` in scope errors.
     path: String,
     /// Whether the token came with the DPoP scheme (scope errors then carry a DPoP challenge).
     dpop: bool,
 }
 
-/// The kind of caller.
+/// The kind of caller. Who it is (the token id, the app's client id) is not read yet: it is kept for
+/// per-app roles and for audit.
 #[derive(Debug, Clone)]
-pub enum Principal {
+#[allow(dead_code)]
+pub(crate) enum Principal {
     /// An admin API token: may do everything.
     ApiToken { id: String },
     /// A service app's access token: may do what its scopes allow.
@@ -32,7 +34,7 @@ pub enum Principal {
 
 impl Admin {
     /// Allows the call if the caller is an API token, or a Bearer token holding any of `scopes`.
-    pub fn require(&self, state: &AppState, scopes: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, state: &AppState, scopes: &[&str]) -> Result<(), ApiError> {
         match &self.principal {
             Principal::ApiToken { .. } => Ok(()),
             Principal::Bearer { scopes: held, .. } if scopes.iter().any(|s| held.iter().any(|h| h == s)) => Ok(()),
