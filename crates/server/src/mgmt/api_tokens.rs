@@ -2,7 +2,7 @@
 //! creation response only; the store keeps a keyed hash, so a lost token can only be replaced. Revoking
 //! (DELETE) works at once: every SSWS call looks the token up.
 use super::auth::Admin;
-use super::body::{self, JsonObject};
+use super::body::{self, JsonObject, no_store};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -41,7 +41,7 @@ async fn create(State(state): State<AppState>, admin: Admin, body: JsonObject) -
         ApiToken { id: crate::ids::new_id("00T"), name, token_hash: state.hasher.hash(&plain), created: now_millis() };
     state.store.insert_api_token(&token).await?;
     tracing::info!(token = %token.id, "API token created");
-    Ok((StatusCode::CREATED, axum::Json(token_json(&state, &token, Some(&plain)))).into_response())
+    Ok(no_store((StatusCode::CREATED, axum::Json(token_json(&state, &token, Some(&plain))))))
 }
 
 async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {

@@ -4,7 +4,7 @@
 //! (authentication, scopes, bodies, the store) are the management API's, so a handler's error is a
 //! [`DcrError`], one or the other.
 use super::auth::Admin;
-use super::body::JsonObject;
+use super::body::{JsonObject, no_store};
 use super::paging::Page;
 use crate::clock::now_millis;
 use crate::errors::{ApiError, OAuthError};
@@ -19,6 +19,10 @@ use std::collections::HashMap;
 use tollgate_store::{ACTIVE, App, AppKey, AppSecret};
 
 const AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+
+/// Why a service app may not register `token_endpoint_auth_method: none`.
+const SERVICE_NONE: &str = "token_endpoint_auth_method: 'none' can't be used by a service application, which must \
+     authenticate to get tokens; use private_key_jwt, client_secret_basic or client_secret_post";
 
 fn metadata_error(text: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", text.into())
@@ -68,6 +72,10 @@ fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAuthErr
             )));
         }
     };
+    // A service app gets tokens only by authenticating: with `none` it could never get one.
+    if service && auth_method == "none" {
+        return Err(metadata_error(SERVICE_NONE));
+    }
     let grant_types =
         str_list(map, "grant_types", if service { &["client_credentials"] } else { &["authorization_code"] })?;
     if service && grant_types.iter().any(|g| g != "client_credentials") {
@@ -225,7 +233,8 @@ async fn create(State(state): State<AppState>, admin: Admin, body: JsonObject) -
     state.store.insert_app(&reg.app, &reg.keys, &secrets).await?;
     state.clients.reload(state.store.as_ref(), &reg.app.client_id).await?;
     tracing::info!(client_id = %reg.app.client_id, method = %reg.app.auth_method, "client registered");
-    Ok((StatusCode::CREATED, axum::Json(client_json(&reg.app, &reg.keys, reg.secret.as_deref()))).into_response())
+    let answer = (StatusCode::CREATED, axum::Json(client_json(&reg.app, &reg.keys, reg.secret.as_deref())));
+    Ok(if reg.secret.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 async fn get_one(
@@ -318,7 +327,8 @@ async fn replace(
     state.store.save_app(&app, Some(&keys), secrets.as_deref()).await?;
     state.remote_jwks.forget(&app.client_id);
     state.clients.reload(state.store.as_ref(), &app.client_id).await?;
-    Ok(axum::Json(client_json(&app, &keys, shown.as_deref())).into_response())
+    let answer = axum::Json(client_json(&app, &keys, shown.as_deref()));
+    Ok(if shown.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 /// `POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret`: replaces the client's secrets with a new
@@ -350,7 +360,7 @@ async fn new_secret(
     state.clients.reload(state.store.as_ref(), &app.client_id).await?;
     let keys = state.store.app_keys(&app.id).await?;
     tracing::info!(client_id = %app.client_id, "client secret replaced");
-    Ok(axum::Json(client_json(&app, &keys, Some(&fresh))).into_response())
+    Ok(no_store(axum::Json(client_json(&app, &keys, Some(&fresh)))))
 }
 
 /// The DCR routes.

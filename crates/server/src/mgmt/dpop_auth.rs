@@ -81,6 +81,10 @@ pub(crate) async fn authenticate(state: &AppState, parts: &Parts, token: &str) -
     if verified.jkt != bound {
         return Err(bad_proof(state, path, &DpopError::NotBound));
     }
+    // The `jti` is stored as text, which cannot hold a NUL character on PostgreSQL.
+    if verified.jti.contains('\0') {
+        return Err(bad_proof(state, path, &DpopError::BadJti));
+    }
     let fresh =
         state.store.use_jti(&replay_scope(&verified.jkt), &verified.jti, keep_until(state, verified.iat)).await?;
     if !fresh {

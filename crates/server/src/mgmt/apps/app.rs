@@ -4,7 +4,7 @@ use super::{MANAGE, READ, find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
-use crate::mgmt::body::JsonObject;
+use crate::mgmt::body::{JsonObject, no_store};
 use crate::mgmt::paging::Page;
 use crate::state::AppState;
 use axum::Router;
@@ -118,7 +118,8 @@ async fn create(
     state.store.insert_app(&app, &input.keys, &secrets).await?;
     refresh(&state, &app.client_id).await?;
     tracing::info!(app = %app.id, client_id = %app.client_id, method = %app.auth_method, "app created");
-    Ok(axum::Json(app_json(&state, &app, &input.keys, secret.as_deref())).into_response())
+    let answer = axum::Json(app_json(&state, &app, &input.keys, secret.as_deref()));
+    Ok(if secret.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -215,7 +216,8 @@ async fn replace(
     app.last_updated = now;
     state.store.save_app(&app, Some(&keys), secrets.as_deref()).await?;
     refresh(&state, &app.client_id).await?;
-    Ok(axum::Json(app_json(&state, &app, &keys, shown_secret.as_deref())).into_response())
+    let answer = axum::Json(app_json(&state, &app, &keys, shown_secret.as_deref()));
+    Ok(if shown_secret.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 async fn set_status(state: &AppState, id: &str, status: &str) -> Result<Response, ApiError> {

@@ -119,6 +119,14 @@ pub(super) fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Res
             ));
         }
     };
+    // Every app here is a service app, which gets tokens only by authenticating.
+    if auth_method == "none" {
+        return Err(invalid(
+            "token_endpoint_auth_method",
+            "token_endpoint_auth_method: 'none' can't be used by a service application, which must authenticate to \
+             get tokens; use private_key_jwt, client_secret_basic or client_secret_post",
+        ));
+    }
     let client_id = opt_str(creds, "client_id")?.map(str::to_string);
     if let Some(id) = &client_id
         && !valid_client_id(id)

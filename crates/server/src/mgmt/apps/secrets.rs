@@ -6,7 +6,7 @@ use super::{MANAGE, READ, find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
-use crate::mgmt::body::JsonObject;
+use crate::mgmt::body::{JsonObject, no_store};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -99,7 +99,7 @@ async fn create(
     };
     state.store.insert_app_secret(&secret).await?;
     refresh(&state, &app.client_id).await?;
-    Ok((StatusCode::CREATED, axum::Json(secret_json(&state, &app, &secret, Some(&plain)))).into_response())
+    Ok(no_store((StatusCode::CREATED, axum::Json(secret_json(&state, &app, &secret, Some(&plain))))))
 }
 
 async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
