@@ -20,7 +20,8 @@ pub async fn introspect(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Response, OAuthError> {
-    client_auth::authenticate(state, server, "introspect", headers, form).await?;
+    let (_auth, pending_jti) = client_auth::authenticate(state, server, "introspect", headers, form).await?;
+    let _spent = pending_jti.consume(state).await?;
     let token =
         form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
     let body = match super::access_token::verify(state, server, token).await {
@@ -55,7 +56,8 @@ pub async fn revoke(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Response, OAuthError> {
-    let auth = client_auth::authenticate(state, server, "revoke", headers, form).await?;
+    let (auth, pending_jti) = client_auth::authenticate(state, server, "revoke", headers, form).await?;
+    let _spent = pending_jti.consume(state).await?;
     let token =
         form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
     if let Ok(claims) = super::access_token::verify(state, server, token).await
