@@ -457,7 +457,7 @@ fn key_checks(assertion: &str, header: &Value, jwks: Option<&Jwks>) -> Vec<Check
         return vec![
             match kid {
                 Some(kid) => check("kid", Verdict::Pass, format!("\"{kid}\" (not compared: pass --jwks to check it)")),
-                None => check("kid", Verdict::Warn, "missing: fine only while the app has exactly one key")
+                None => check("kid", Verdict::Warn, "missing: fine only while the app has exactly one key of its type")
                     .fix("put the key's kid in the header")
                     .refused(kid_answer),
             },
@@ -474,18 +474,25 @@ fn key_checks(assertion: &str, header: &Value, jwks: Option<&Jwks>) -> Vec<Check
     };
     let matching: Vec<&PublicKey> = match kid {
         Some(kid) => keys.iter().filter(|k| k.kid() == Some(kid) || (keys.len() == 1 && k.kid().is_none())).collect(),
-        None if keys.len() == 1 => keys.iter().collect(),
-        None => Vec::new(),
+        // No kid: the server takes the app's one key of the assertion's key type, if it has exactly one.
+        None => {
+            let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+            let kty = if alg.starts_with("ES") { "EC" } else { "RSA" };
+            let of_type: Vec<&PublicKey> = keys.iter().filter(|k| k.spec().kty() == kty).collect();
+            if of_type.len() == 1 { of_type } else { Vec::new() }
+        }
     };
     let kid_check = match (kid, matching.is_empty()) {
         (Some(kid), false) => check("kid", Verdict::Pass, format!("\"{kid}\" is in the JWKS")),
-        (None, false) => check("kid", Verdict::Pass, "absent, and the JWKS has a single key"),
+        (None, false) => check("kid", Verdict::Pass, "absent, and the JWKS has a single key of its type"),
         (Some(kid), true) => check("kid", Verdict::Fail, format!("\"{kid}\" is not in the JWKS ({})", kids(&keys)))
             .fix("sign with the key registered for the app, and put its kid in the header")
             .refused(kid_answer),
-        (None, true) => check("kid", Verdict::Fail, format!("missing, and the JWKS has {} keys", keys.len()))
-            .fix("put the signing key's kid in the header")
-            .refused(kid_answer),
+        (None, true) => {
+            check("kid", Verdict::Fail, format!("missing, and the JWKS has {} keys, not one of its type", keys.len()))
+                .fix("put the signing key's kid in the header")
+                .refused(kid_answer)
+        }
     };
     let signature_answer = Refusal::BadSignature;
     let signature_check = if matching.is_empty() {

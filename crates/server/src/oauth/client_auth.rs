@@ -3,12 +3,12 @@
 //! ([`tollgate_jose::assertion::Refusal`] for assertions).
 //!
 //! Order of checks for an assertion: its type; it parses (strict JWS); its `alg` is one we take; `iss`
-//! names a client and `sub` agrees; the client is active and has keys; a key is selected by `kid` (or, with
-//! no `kid`, every active key of the right type is tried); the signature verifies; only then are `aud`, the
+//! names a client and `sub` agrees; the client is active and has keys; a key is selected by `kid` (with no `kid`:
+//! the app's one key of the assertion's key type, if it has exactly one); the signature verifies; only then are `aud`, the
 //! times and (where the server's rules want one) the `scope` claim checked. The `jti` is not consumed here:
 //! it is handed back as a [`PendingJti`] for the caller to spend, so an unsigned token can never burn
 //! another client's `jti`, and the token endpoint can record it with a DPoP proof's in one statement.
-use super::form::Form;
+use super::form::{Form, storable};
 use super::jti::PendingJti;
 use super::remote_jwks::RemoteJwksError;
 use super::rules::{Audience, AuthMethod};
@@ -76,20 +76,26 @@ pub async fn authenticate(
 ) -> Result<(Authenticated, PendingJti), OAuthError> {
     match presented(headers, form)? {
         Presented::Basic(creds) => {
-            let (id, secret) = decode_basic(creds).ok_or_else(|| {
+            let basic = decode_basic(creds).ok_or_else(|| {
                 OAuthError::invalid_client("Found Authentication header but was not valid client credentials.")
             })?;
-            if form.non_empty("client_id").is_some_and(|f| f != id) {
+            if !storable(&basic.id) || form.non_empty("client_id").is_some_and(|f| f != basic.id) {
                 return Err(Refusal::BadClientId.into());
             }
-            let client = check_secret(state, &id, &secret).await?;
+            let client = match &basic.decoded_secret {
+                Some(decoded) => check_secret(state, &basic.id, &[&basic.secret, decoded]).await?,
+                None => check_secret(state, &basic.id, &[&basic.secret]).await?,
+            };
             Ok((Authenticated { client, method: AuthMethod::ClientSecretBasic }, PendingJti::nothing()))
         }
         Presented::Post => {
             let id = form
                 .non_empty("client_id")
                 .ok_or_else(|| OAuthError::invalid_client("No client credentials found."))?;
-            let client = check_secret(state, id, form.get("client_secret").unwrap_or("")).await?;
+            if !storable(id) {
+                return Err(Refusal::BadClientId.into());
+            }
+            let client = check_secret(state, id, &[form.get("client_secret").unwrap_or("")]).await?;
             Ok((Authenticated { client, method: AuthMethod::ClientSecretPost }, PendingJti::nothing()))
         }
         Presented::Assertion => {
@@ -99,8 +105,18 @@ pub async fn authenticate(
     }
 }
 
-/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
-fn decode_basic(creds: &str) -> Option<(String, String)> {
+/// What a `Basic` header carries.
+struct BasicCredentials {
+    id: String,
+    /// The secret as sent, and form-decoded when that differs: RFC 6749 §2.3.1 wants both parts
+    /// form-encoded, but curl `-u`, requests, authlib, httpx and ruby-oauth2 send them raw.
+    secret: String,
+    decoded_secret: Option<String>,
+}
+
+/// `Basic base64(id ":" secret)`, split on the first `:` (an encoded secret has none before it; a raw one
+/// may have some after it). The id is form-decoded (ids have nothing to encode, so both forms agree).
+fn decode_basic(creds: &str) -> Option<BasicCredentials> {
     use base64ct::Encoding;
     let raw = base64ct::Base64::decode_vec(creds).ok()?;
     let text = String::from_utf8(raw).ok()?;
@@ -109,18 +125,22 @@ fn decode_basic(creds: &str) -> Option<(String, String)> {
         |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|c| c.into_owned());
     let id = decode(id)?;
     (!id.is_empty()).then_some(())?;
-    Some((id, decode(secret)?))
+    let decoded_secret = decode(secret).filter(|d| d != secret);
+    Some(BasicCredentials { id, secret: secret.to_owned(), decoded_secret })
 }
 
-async fn check_secret(state: &AppState, client_id: &str, secret: &str) -> Result<Arc<CachedClient>, OAuthError> {
+async fn check_secret(state: &AppState, client_id: &str, candidates: &[&str]) -> Result<Arc<CachedClient>, OAuthError> {
     let client = state
         .clients
         .get_or_load(state.store.as_ref(), client_id)
         .await?
         .filter(|c| c.is_active())
-        .ok_or_else(|| OAuthError::invalid_client("Invalid value for 'client_id' parameter."))?;
-    // Compare against every active secret (constant time each), so timing does not say which matched.
-    let matched = client.secret_hashes.iter().fold(false, |acc, stored| state.hasher.matches(secret, stored) | acc);
+        .ok_or(Refusal::BadClientId)?;
+    // Every candidate against every active secret (constant time each), so timing says neither which
+    // secret nor which spelling matched.
+    let matched = candidates.iter().fold(false, |acc, secret| {
+        client.secret_hashes.iter().fold(acc, |acc, stored| state.hasher.matches(secret, stored) | acc)
+    });
     if !matched {
         return Err(OAuthError::invalid_client("The client secret supplied for a confidential client is invalid."));
     }
@@ -185,6 +205,9 @@ async fn check_assertion(
     }
     let claims: Claims = jws.claims().map_err(assertion_error)?;
     let client_id = claims.iss.as_deref().unwrap_or("");
+    if !storable(client_id) {
+        return Err(Refusal::BadIssuer.into());
+    }
     let client = state.clients.get_or_load(state.store.as_ref(), client_id).await?.ok_or(Refusal::BadIssuer)?;
     if claims.sub.as_deref() != Some(client_id) {
         return Err(Refusal::BadSubject.into());
@@ -203,7 +226,12 @@ async fn check_assertion(
             // A lone key without a kid matches any kid, as Okta lets a single-key JWKS omit it.
             if by_kid.is_empty() && keys.len() == 1 && keys[0].kid.is_none() { keys.iter().collect() } else { by_kid }
         }
-        None => keys.iter().collect(),
+        // No kid: only when the app has exactly one key of the assertion's key type (Okta's Python SDK with a
+        // PEM sends none); never a trial of every key, which would let garbage cost one verify per key.
+        None => {
+            let of_type: Vec<_> = keys.iter().filter(|k| k.key.spec().kty() == kty_of(alg)).collect();
+            if of_type.len() == 1 { of_type } else { Vec::new() }
+        }
     };
     if candidates.is_empty() {
         return Err(Refusal::BadKid.into());
@@ -233,12 +261,23 @@ async fn check_assertion(
     }
 
     let pending = match (claims.jti, claims.exp) {
+        // Signed by the client, but not a jti the replay store can keep.
+        (Some(jti), _) if !storable(&jti) => return Err(Refusal::Unparsable.into()),
         (Some(jti), Some(exp)) => {
             PendingJti::new(client_id.to_owned(), jti, (exp + state.config.assertion_leeway_seconds as i64) * 1000)
         }
         _ => PendingJti::nothing(),
     };
     Ok((client, pending))
+}
+
+/// The JWK `kty` of the keys that can verify `alg`.
+fn kty_of(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::EdDsa => "OKP",
+        a if a.is_rsa() => "RSA",
+        _ => "EC",
+    }
 }
 
 /// Whether the assertion's `aud` is one the server's rules accept (see [`Audience`]).
@@ -275,11 +314,18 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         use base64ct::Encoding;
-        let enc = base64ct::Base64::encode_string(b"my%20id:p%40ss+word");
-        assert_eq!(decode_basic(&enc), Some(("my id".into(), "p@ss word".into())));
-        assert_eq!(decode_basic("not base64!"), None);
-        let no_colon = base64ct::Base64::encode_string(b"justid");
-        assert_eq!(decode_basic(&no_colon), None);
+        let parts = |text: &[u8]| {
+            decode_basic(&base64ct::Base64::encode_string(text)).map(|b| (b.id, b.secret, b.decoded_secret))
+        };
+        assert_eq!(
+            parts(b"my%20id:p%40ss+word"),
+            Some(("my id".into(), "p%40ss+word".into(), Some("p@ss word".into())))
+        );
+        // Sent raw: split on the first colon, the rest is the secret.
+        assert_eq!(parts(b"id:a:b/c"), Some(("id".into(), "a:b/c".into(), None)));
+        assert_eq!(parts(b"id:%FF"), Some(("id".into(), "%FF".into(), None)), "not UTF-8 once decoded: raw only");
+        assert!(decode_basic("not base64!").is_none());
+        assert!(parts(b"justid").is_none());
     }
 
     fn form(scope: &str) -> Form {
