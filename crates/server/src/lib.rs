@@ -9,6 +9,7 @@
 
 pub mod bootstrap;
 pub mod cache;
+pub mod catalogue;
 pub mod clock;
 pub mod cluster;
 pub mod config;
@@ -144,7 +145,7 @@ fn spawn_background(state: &AppState) {
             tick.tick().await;
             let mut lifetimes: HashMap<String, i64> =
                 s.servers.all().iter().map(|c| (c.server.id.clone(), c.server.access_token_lifetime)).collect();
-            lifetimes.insert(tollgate_store::ORG_SERVER_ID.into(), state::ORG_TOKEN_LIFETIME);
+            lifetimes.insert(tollgate_store::ORG_SERVER_ID.into(), oauth::rules::ORG_TOKEN_LIFETIME);
             s.keys.rotate_due(&lifetimes).await;
             match s.store.prune_expired(clock::now_millis()).await {
                 Ok(n) if n > 0 => tracing::debug!(rows = n, "pruned expired jti and revocations"),

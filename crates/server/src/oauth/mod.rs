@@ -1,14 +1,22 @@
-//! The OAuth 2.0 endpoints of the org authorization server (`/oauth2/v1/...`) and of custom ones
-//! (`/oauth2/{id}/v1/...`), plus discovery. Handlers resolve which server a request is for, then share
-//! one implementation per endpoint.
+//! The OAuth 2.0 endpoints of the org authorization server (`/oauth2/v1/...`), of custom ones
+//! (`/oauth2/{id}/v1/...`) and of the Access Gateway flavour (`/api/v2/oauth/token`), plus discovery.
+//! Handlers resolve which server a request is for, then share one implementation per endpoint; what
+//! differs between the flavours is data, in [`rules`].
+//!
+//! Modules, from the bottom up (each uses only those above it): [`rules`], [`form`], [`nonce`],
+//! [`remote_jwks`] (leaves); [`jti`]; [`client_auth`]; [`dpop`]; [`scopes`]; [`access_token`]; [`token`],
+//! [`introspect`], [`metadata`].
 pub mod access_token;
 pub mod client_auth;
 pub mod dpop;
 pub mod form;
 pub mod introspect;
+pub mod jti;
 pub mod metadata;
-pub mod oag;
+pub mod nonce;
 pub mod remote_jwks;
+pub mod rules;
+pub mod scopes;
 pub mod token;
 
 use crate::errors::{ApiError, OAuthError};
@@ -54,12 +62,23 @@ async fn dispatch(
         }
     }
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    match result {
+        Ok(resp) => resp,
+        Err(mut err) => {
+            if let Some(status) = server.rules().client_error_status
+                && err.status.is_client_error()
+            {
+                err.status = status;
+            }
+            err.into_response()
+        }
+    }
 }
 
-fn org_post(endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
+/// A route of a server known from the path alone (the org server, the Access Gateway).
+fn fixed_post(server: AuthzServer, endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
     post(move |State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: Body| {
-        dispatch(state, AuthzServer::Org, endpoint, headers, uri, body)
+        dispatch(state, server.clone(), endpoint, headers, uri, body)
     })
 }
 
@@ -111,11 +130,11 @@ pub fn routes() -> Router<AppState> {
                 }
             }),
         )
-        .route("/oauth2/v1/token", org_post(Endpoint::Token))
-        .route("/oauth2/v1/introspect", org_post(Endpoint::Introspect))
-        .route("/oauth2/v1/revoke", org_post(Endpoint::Revoke))
+        .route("/oauth2/v1/token", fixed_post(AuthzServer::Org, Endpoint::Token))
+        .route("/oauth2/v1/introspect", fixed_post(AuthzServer::Org, Endpoint::Introspect))
+        .route("/oauth2/v1/revoke", fixed_post(AuthzServer::Org, Endpoint::Revoke))
         .route("/oauth2/{id}/v1/token", custom_post(Endpoint::Token))
         .route("/oauth2/{id}/v1/introspect", custom_post(Endpoint::Introspect))
         .route("/oauth2/{id}/v1/revoke", custom_post(Endpoint::Revoke))
-        .merge(oag::routes())
+        .route("/api/v2/oauth/token", fixed_post(AuthzServer::Oag, Endpoint::Token))
 }
