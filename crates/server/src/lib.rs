@@ -19,6 +19,7 @@ pub mod listener;
 pub mod master_key;
 pub mod mgmt;
 pub mod oauth;
+pub mod outbound;
 pub mod secrets;
 pub mod signing;
 pub mod state;

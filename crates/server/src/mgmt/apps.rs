@@ -106,7 +106,7 @@ async fn create(
     let map = body::read_object(body, state.config.max_body_bytes).await?;
     let id = crate::ids::new_id("0oa");
     let now = now_millis();
-    let input: AppInput = parse_app(&map, &id, now)?;
+    let input: AppInput = crate::outbound::checked_app(&state, parse_app(&map, &id, now)?)?;
     let client_id = input.client_id.clone().unwrap_or_else(|| id.clone());
     if state.store.app_by_client_id(&client_id).await?.is_some() {
         return Err(ApiError::validation(
@@ -234,7 +234,7 @@ async fn replace(
     let mut app = find_app(&state, &id).await?;
     let map = body::read_object(body, state.config.max_body_bytes).await?;
     let now = now_millis();
-    let input = parse_app(&map, &app.id, now)?;
+    let input = crate::outbound::checked_app(&state, parse_app(&map, &app.id, now)?)?;
     if input.client_id.as_ref().is_some_and(|c| c != &app.client_id) {
         return Err(ApiError::validation("client_id", vec!["client_id: The client_id cannot be changed.".into()]));
     }

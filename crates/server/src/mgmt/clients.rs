@@ -164,7 +164,7 @@ async fn create(State(state): State<AppState>, admin: Admin, body: Body) -> Resp
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let reg = match register(&map, now_millis()) {
+    let reg = match register(&map, now_millis()).and_then(|r| crate::outbound::checked_registration(&state, r)) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -272,7 +272,9 @@ async fn replace_inner(state: &AppState, admin: &Admin, client_id: &str, body: B
     let map = body::read_object(body, state.config.max_body_bytes).await.map_err(IntoResponse::into_response)?;
     let old = state.store.app_by_client_id(client_id).await.map_err(api)?.ok_or_else(unknown_client)?;
     let now = now_millis();
-    let reg = register(&map, now).map_err(IntoResponse::into_response)?;
+    let reg = register(&map, now)
+        .and_then(|r| crate::outbound::checked_registration(state, r))
+        .map_err(IntoResponse::into_response)?;
     if map.contains_key("application_type") && reg.app.application_type != old.application_type {
         return Err(metadata_error("application_type: The field cannot be changed after creation").into_response());
     }

@@ -8,6 +8,8 @@ mod dcr;
 mod dpop;
 mod harness;
 mod jwks_uri;
+mod outbound;
+mod slow_clients;
 mod mgmt;
 mod oag;
 mod resource;
