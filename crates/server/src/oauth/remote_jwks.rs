@@ -102,9 +102,11 @@ impl RemoteJwks {
     }
 
     async fn fetch(&self, uri: &str) -> Result<Vec<ClientKey>, RemoteJwksError> {
-        let recent = self.invalid.lock().ok().and_then(|m| {
-            m.get(uri).filter(|(at, _)| at.elapsed() < self.failure_ttl).map(|(_, why)| why.clone())
-        });
+        let recent = self
+            .invalid
+            .lock()
+            .ok()
+            .and_then(|m| m.get(uri).filter(|(at, _)| at.elapsed() < self.failure_ttl).map(|(_, why)| why.clone()));
         if let Some(why) = recent {
             return Err(RemoteJwksError::Invalid(why));
         }

@@ -86,7 +86,8 @@ async fn an_unknown_kid_refetches_once_the_interval_has_passed() {
     let server = TestServer::start_configured(|c| {
         c.jwks_uri_refetch_seconds = 0;
         c.allow_private_fetch = true;
-    }).await;
+    })
+    .await;
     let client_id = register_uri_app(&server, &jwks.url).await;
     let url = server.url("/oauth2/v1/token");
     let (status, _) = server.token_with(&sign(&first, &assertion_claims(&client_id, &url)), "okta.users.read").await;

@@ -159,7 +159,11 @@ async fn an_unusable_jwks_document_is_remembered_too() {
 #[tokio::test]
 async fn a_redirecting_jwks_uri_is_not_followed() {
     let up = upstream(
-        |base| axum::response::IntoResponse::into_response(axum::response::Redirect::temporary(&format!("{base}/target.json"))),
+        |base| {
+            axum::response::IntoResponse::into_response(axum::response::Redirect::temporary(&format!(
+                "{base}/target.json"
+            )))
+        },
         std::time::Duration::ZERO,
     )
     .await;
