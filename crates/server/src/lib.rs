@@ -16,6 +16,7 @@ pub mod config;
 pub mod dev;
 pub mod errors;
 pub mod ids;
+pub mod listener;
 pub mod master_key;
 mod mgmt;
 pub mod oauth;
@@ -51,6 +52,8 @@ pub enum ServeError {
     Dev(#[from] dev::DevError),
     #[error(transparent)]
     MasterKey(#[from] master_key::MasterKeyError),
+    #[error("outbound HTTP client: {0}")]
+    Fetch(String),
     #[error("signing keys: {0}")]
     Signing(#[from] signing::SigningError),
 }
@@ -76,6 +79,24 @@ fn normalize_issuer(issuer: &str) -> Result<String, ServeError> {
     Ok(trimmed.to_string())
 }
 
+/// The client for every URL the server fetches, under the outbound policy (see `tollgate-fetch`).
+fn outbound_fetcher(config: &Config) -> Result<tollgate_fetch::Fetcher, ServeError> {
+    if config.allow_private_fetch {
+        tracing::warn!(
+            "allow_private_fetch is on: outbound fetches (jwks_uri) may use http and reach loopback, private \
+             and link-local addresses; never use this in production"
+        );
+    }
+    let policy = tollgate_fetch::Policy { allow_private: config.allow_private_fetch };
+    let limits = tollgate_fetch::Limits {
+        max_body_bytes: oauth::remote_jwks::MAX_JWKS_BYTES,
+        max_concurrent: config.fetch_max_concurrent,
+        failure_ttl: Duration::from_secs(config.jwks_uri_failure_cache_seconds),
+        ..Default::default()
+    };
+    tollgate_fetch::Fetcher::new(policy, limits).map_err(|e| ServeError::Fetch(e.to_string()))
+}
+
 /// Builds the shared state: opens the store, bootstraps, fills the caches.
 pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bootstrap::Bootstrapped), ServeError> {
     let redacted = tollgate_store::redact_url(&config.database_url);
@@ -90,8 +111,12 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     clients.reload_all(store.as_ref()).await.map_err(|e| ServeError::Database(redacted.clone(), e))?;
     let servers = cache::ServerCache::default();
     servers.reload_all(store.as_ref()).await.map_err(|e| ServeError::Database(redacted, e))?;
-    let remote_jwks =
-        oauth::remote_jwks::RemoteJwks::new(config.jwks_uri_cache_seconds, config.jwks_uri_refetch_seconds);
+    let remote_jwks = oauth::remote_jwks::RemoteJwks::new(
+        outbound_fetcher(&config)?,
+        config.jwks_uri_cache_seconds,
+        config.jwks_uri_refetch_seconds,
+        config.jwks_uri_failure_cache_seconds,
+    );
     let dpop_nonces = bootstrap::dpop_nonces(store.as_ref(), config.dpop_nonce_period_seconds).await?;
     let state =
         AppState(Arc::new(Inner { config, issuer, store, keys, clients, servers, hasher, remote_jwks, dpop_nonces }));
@@ -131,6 +156,10 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .merge(mgmt::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Duration::from_secs(state.config.request_timeout_seconds.max(1)),
+            listener::request_timeout,
+        ))
         .layer(axum::middleware::from_fn(request_id))
         .layer(trace)
         .with_state(state)
@@ -176,6 +205,7 @@ pub async fn serve(
     };
     spawn_background(&state);
     on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    let limits = listener::Limits::from_config(&state.config);
+    listener::run(listener, router(state), limits, shutdown).await?;
     Ok(())
 }
