@@ -119,7 +119,6 @@ pub async fn run(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
         let (builder, app, limits, mut stop_rx, alive) =
             (builder.clone(), app.clone(), limits.clone(), stop_rx.clone(), alive_tx.clone());
         tokio::spawn(async move {
