@@ -71,8 +71,9 @@ impl Permission {
     }
 }
 
-/// Okta's standard admin role types tollgate knows.
+/// Okta's standard admin role types tollgate knows (the names mirror Okta's, `..._ADMIN` and all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::enum_variant_names)]
 pub(crate) enum Role {
     SuperAdmin,
     OrgAdmin,
