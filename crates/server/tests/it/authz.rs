@@ -298,9 +298,9 @@ async fn every_route_by_caller_scope_and_role() {
             for route in &routes {
                 let expect = if !route.scopes.contains(scope) {
                     Expect::NoScope
-                } else if role.is_some_and(|r| !role_allows(r, route.class)) {
-                    Expect::NoPermission
-                } else if route.super_only && role != Some("SUPER_ADMIN") {
+                } else if role.is_some_and(|r| !role_allows(r, route.class))
+                    || (route.super_only && role != Some("SUPER_ADMIN"))
+                {
                     Expect::NoPermission
                 } else {
                     Expect::Allowed(route.allowed)
