@@ -87,6 +87,7 @@ pub async fn run(
                         name: "TOLLGATE_ADMIN_TOKEN".into(),
                         token_hash: hash,
                         created: now,
+                        role: "SUPER_ADMIN".into(),
                     })
                     .await;
                 match inserted {
@@ -104,6 +105,7 @@ pub async fn run(
                     name: "bootstrap".into(),
                     token_hash: hasher.hash(&token),
                     created: now,
+                    role: "SUPER_ADMIN".into(),
                 })
                 .await?;
             out.generated_admin_token = Some(token);

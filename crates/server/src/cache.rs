@@ -1,4 +1,5 @@
-//! In-memory views of what the token endpoint reads: clients (with parsed keys, secret hashes and grants)
+//! In-memory views of what the token endpoint reads: clients (with parsed keys, secret hashes, grants and
+//! admin roles)
 //! and custom authorization servers (with scopes).
 //!
 //! The token endpoint must not read the database (its one write is the replay check), so every change
@@ -28,6 +29,9 @@ pub struct CachedClient {
     pub secret_hashes: Vec<Vec<u8>>,
     /// Scope ids granted on the org authorization server.
     pub org_grants: HashSet<String>,
+    /// Types of the app's ACTIVE admin roles (`SUPER_ADMIN`, ...): what bounds its tokens on the management
+    /// API, read here at every call so a removed role bites tokens already issued.
+    pub roles: Vec<String>,
 }
 
 impl CachedClient {
@@ -68,7 +72,8 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         .filter(|g| g.status == ACTIVE && normalize_issuer(&g.issuer) == org)
         .map(|g| g.scope_id.clone())
         .collect();
-    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants }
+    let roles = record.roles.iter().filter(|r| r.status == ACTIVE).map(|r| r.role_type.clone()).collect();
+    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants, roles }
 }
 
 /// Clients by `client_id`.

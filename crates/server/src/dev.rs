@@ -143,6 +143,7 @@ pub async fn seed(state: &AppState, dir: &Path) -> Result<DemoSeed, DevError> {
             name: "dev".into(),
             token_hash: state.hasher.hash(&admin_token),
             created: now,
+            role: "SUPER_ADMIN".into(),
         })
         .await?;
     Ok(DemoSeed { admin_token, client_id, private_key_file: key_file, scopes: vec!["okta.users.read".into()] })

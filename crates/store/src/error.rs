@@ -37,6 +37,8 @@ pub enum Unique {
     Grant,
     /// A scope name within one authorization server.
     ScopeName,
+    /// The same role type assigned twice to one app.
+    Role,
     /// A row id (or another key no caller chooses).
     Id,
 }
@@ -49,11 +51,12 @@ impl Unique {
             Some(constraint) => constraint.to_string(),
             None => db.message().rsplit(": ").next().unwrap_or_default().replace('.', "_"),
         };
-        const RULES: [(&str, Unique); 4] = [
+        const RULES: [(&str, Unique); 5] = [
             ("apps_client_id", Unique::ClientId),
             ("users_login", Unique::Login),
             ("grants_app_id", Unique::Grant),
             ("scopes_server_id", Unique::ScopeName),
+            ("app_roles_app_id", Unique::Role),
         ];
         RULES.iter().find(|(prefix, _)| name.starts_with(prefix)).map_or(Unique::Id, |(_, rule)| *rule)
     }
@@ -66,6 +69,7 @@ impl std::fmt::Display for Unique {
             Unique::Login => "login",
             Unique::Grant => "grant",
             Unique::ScopeName => "scope name",
+            Unique::Role => "role assignment",
             Unique::Id => "id",
         })
     }

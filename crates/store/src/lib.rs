@@ -114,6 +114,15 @@ pub trait Store: Send + Sync + 'static {
     async fn grant(&self, app_id: &str, grant_id: &str) -> Result<Option<Grant>>;
     async fn delete_grant(&self, app_id: &str, grant_id: &str) -> Result<bool>;
 
+    // --- admin roles of apps ----------------------------------------------------------------------
+    /// Assigns a role to an app. The same role type twice on one app is [`StoreError::Conflict`]
+    /// ([`Unique::Role`]).
+    async fn insert_role(&self, role: &RoleAssignment) -> Result<()>;
+    /// An app's role assignments, oldest first.
+    async fn roles(&self, app_id: &str) -> Result<Vec<RoleAssignment>>;
+    /// Removes a role assignment; `false` when the app has no such assignment.
+    async fn delete_role(&self, app_id: &str, role_id: &str) -> Result<bool>;
+
     // --- API tokens ------------------------------------------------------------------------------
     async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
     async fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>>;

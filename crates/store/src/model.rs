@@ -139,6 +139,20 @@ pub struct ClientRecord {
     pub keys: Vec<AppKey>,
     pub secrets: Vec<AppSecret>,
     pub grants: Vec<Grant>,
+    /// Admin roles assigned to the app: they bound what its access tokens may do on the management API.
+    pub roles: Vec<RoleAssignment>,
+}
+
+/// An admin role (Okta's standard role type, e.g. `SUPER_ADMIN`) assigned to a service app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RoleAssignment {
+    pub id: String,
+    pub app_id: String,
+    /// The role type as Okta names it; the server gives it meaning.
+    pub role_type: String,
+    pub status: String,
+    pub created: i64,
+    pub last_updated: i64,
 }
 
 /// An admin API token (`Authorization: SSWS ...`), stored only as a keyed hash.
@@ -148,11 +162,17 @@ pub struct ApiToken {
     pub name: String,
     pub token_hash: Vec<u8>,
     pub created: i64,
+    /// The admin role type the token acts with (`SUPER_ADMIN`, `READ_ONLY_ADMIN`, ...).
+    pub role: String,
 }
 
 impl std::fmt::Debug for ApiToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiToken").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("ApiToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 

@@ -37,11 +37,18 @@ pub(crate) fn assemble(
     keys: Vec<crate::AppKey>,
     secrets: Vec<crate::AppSecret>,
     grants: Vec<crate::Grant>,
+    roles: Vec<crate::RoleAssignment>,
 ) -> Vec<crate::ClientRecord> {
     let mut by_app: std::collections::HashMap<String, crate::ClientRecord> = apps
         .into_iter()
         .map(|app| {
-            let record = crate::ClientRecord { app, keys: Vec::new(), secrets: Vec::new(), grants: Vec::new() };
+            let record = crate::ClientRecord {
+                app,
+                keys: Vec::new(),
+                secrets: Vec::new(),
+                grants: Vec::new(),
+                roles: Vec::new(),
+            };
             (record.app.id.clone(), record)
         })
         .collect();
@@ -60,6 +67,11 @@ pub(crate) fn assemble(
             r.grants.push(g);
         }
     }
+    for role in roles {
+        if let Some(r) = by_app.get_mut(&role.app_id) {
+            r.roles.push(role);
+        }
+    }
     by_app.into_values().collect()
 }
 
@@ -69,8 +81,8 @@ macro_rules! store_impl {
     (store: $store:ty, db: $db:ty, row_lock: $row_lock:literal, specific: { $($specific:tt)* }) => {
         use $crate::shared::{APP_COLUMNS, json_map, json_vec};
         use $crate::{
-            ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, Scope,
-            SigningKey, Store, StoreError, User, key_status,
+            ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, RoleAssignment,
+            Scope, SigningKey, Store, StoreError, User, key_status,
         };
         use sqlx::Row;
 
@@ -595,8 +607,9 @@ macro_rules! store_impl {
                 let secrets =
                     sqlx::query_as("SELECT * FROM app_secrets ORDER BY created, id").fetch_all(&mut *tx).await?;
                 let grants = sqlx::query_as("SELECT * FROM grants ORDER BY created, id").fetch_all(&mut *tx).await?;
+                let roles = sqlx::query_as("SELECT * FROM app_roles ORDER BY created, id").fetch_all(&mut *tx).await?;
                 tx.commit().await?;
-                Ok($crate::shared::assemble(apps, keys, secrets, grants))
+                Ok($crate::shared::assemble(apps, keys, secrets, grants, roles))
             }
 
             async fn client_record(&self, client_id: &str) -> Result<Option<ClientRecord>> {
@@ -606,7 +619,8 @@ macro_rules! store_impl {
                 let keys = self.app_keys(&app.id).await?;
                 let secrets = self.app_secrets(&app.id).await?;
                 let grants = self.grants(&app.id).await?;
-                Ok(Some(ClientRecord { app, keys, secrets, grants }))
+                let roles = self.roles(&app.id).await?;
+                Ok(Some(ClientRecord { app, keys, secrets, grants, roles }))
             }
 
             async fn insert_grant(&self, g: &Grant) -> Result<()> {
@@ -642,14 +656,43 @@ macro_rules! store_impl {
                 affected(&self.pool, query.bind(app_id).bind(grant_id)).await
             }
 
+            async fn insert_role(&self, r: &RoleAssignment) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO app_roles (id, app_id, role_type, status, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&r.id)
+                .bind(&r.app_id)
+                .bind(&r.role_type)
+                .bind(&r.status)
+                .bind(r.created)
+                .bind(r.last_updated)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn roles(&self, app_id: &str) -> Result<Vec<RoleAssignment>> {
+                let query = sqlx::query_as("SELECT * FROM app_roles WHERE app_id = $1 ORDER BY created, id");
+                Ok(query.bind(app_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn delete_role(&self, app_id: &str, role_id: &str) -> Result<bool> {
+                let query = sqlx::query("DELETE FROM app_roles WHERE app_id = $1 AND id = $2");
+                affected(&self.pool, query.bind(app_id).bind(role_id)).await
+            }
+
             async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
-                sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created) VALUES ($1, $2, $3, $4)")
-                    .bind(&t.id)
-                    .bind(&t.name)
-                    .bind(&t.token_hash)
-                    .bind(t.created)
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, token_hash, created, role) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&t.id)
+                .bind(&t.name)
+                .bind(&t.token_hash)
+                .bind(t.created)
+                .bind(&t.role)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 

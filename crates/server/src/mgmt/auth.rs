@@ -1,15 +1,18 @@
 //! Who is calling the management API: an admin API token (`SSWS <token>`) or an org access token
 //! (`Bearer <token>`, or `DPoP <token>` with a proof for a DPoP-bound one: see [`super::dpop_auth`]) whose
-//! `scp` must hold the operation's `okta.*` scope.
+//! `scp` must hold the operation's `okta.*` scope, and whose app's admin roles, if any, must allow it
+//! (see [`super::authz`]).
 //!
 //! Okta's answers are kept: no or unknown scheme → 403 E0000005; a bad SSWS token → 401 E0000011; a bad
 //! Bearer token → 401 with `WWW-Authenticate: Bearer ... error="invalid_token"` (Okta's SDKs re-authenticate
 //! only on 401); a missing scope → 403 with `error="insufficient_scope"` in `WWW-Authenticate` and no body.
+use super::authz::{Permission, Role};
 use crate::errors::ApiError;
 use crate::oauth::access_token;
 use crate::state::{AppState, AuthzServer};
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderValue, header, request::Parts};
+use tollgate_store::App;
 
 /// An authenticated management caller.
 #[derive(Debug, Clone)]
@@ -21,51 +24,118 @@ pub(crate) struct Admin {
     dpop: bool,
 }
 
-/// The kind of caller. Who it is (the token id, the app's client id) is not read yet: it is kept for
-/// per-app roles and for audit.
+/// The kind of caller, with what bounds it.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) enum Principal {
-    /// An admin API token: may do everything.
-    ApiToken { id: String },
-    /// A service app's access token: may do what its scopes allow.
-    Bearer { client_id: String, scopes: Vec<String> },
+    /// An admin API token, acting with its role (`None`: a stored role tollgate does not know, which
+    /// allows nothing).
+    ApiToken { id: String, role: Option<Role> },
+    /// A service app's access token: its scopes, and its app's admin roles as they are now (`None`: the
+    /// app holds no role, so the scopes alone decide). The client id is kept for audit.
+    Bearer {
+        #[allow(dead_code)]
+        client_id: String,
+        scopes: Vec<String>,
+        roles: Option<Vec<Role>>,
+    },
 }
 
 impl Admin {
-    /// Allows the call if the caller is an API token, or a Bearer token holding any of `scopes`.
-    pub(crate) fn require(&self, state: &AppState, scopes: &[&str]) -> Result<(), ApiError> {
+    /// Allows the call if the caller holds `permission`: an API token by its role; a Bearer token by one
+    /// of the permission's scopes (else today's 403 insufficient_scope challenge) and, when its app holds
+    /// roles, by one of them (else 403 E0000006).
+    pub(crate) fn require(&self, state: &AppState, permission: Permission) -> Result<(), ApiError> {
         match &self.principal {
-            Principal::ApiToken { .. } => Ok(()),
-            Principal::Bearer { scopes: held, .. } if scopes.iter().any(|s| held.iter().any(|h| h == s)) => Ok(()),
-            Principal::Bearer { .. } => {
-                let scope = scopes.first().copied().unwrap_or("");
-                let challenge = if self.dpop {
-                    super::dpop_auth::challenge(
-                        state,
-                        &self.path,
-                        Some(scope),
-                        "insufficient_scope",
-                        "The access token provided does not contain the required scopes.",
-                    )
+            Principal::ApiToken { role, .. } => {
+                if role.is_some_and(|r| r.allows(permission)) {
+                    Ok(())
                 } else {
-                    format!(
-                        "Bearer authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", scope=\"{scope}\", \
-                     error=\"insufficient_scope\", error_description=\"The access token provided does not contain \
-                     the required scopes.\", resource=\"{path}\"",
-                        iss = state.issuer,
-                        path = self.path,
-                    )
-                };
-                let mut err = ApiError::forbidden();
-                err.empty_body = true;
-                if let Ok(v) = HeaderValue::from_str(&challenge) {
-                    err.headers.push((header::WWW_AUTHENTICATE, v));
+                    Err(ApiError::forbidden())
                 }
-                Err(err)
+            }
+            Principal::Bearer { scopes: held, roles, .. } => {
+                if !permission.scopes().iter().any(|s| held.iter().any(|h| h == s)) {
+                    return Err(self.insufficient_scope(state, permission.scopes().first().copied().unwrap_or("")));
+                }
+                match roles {
+                    Some(roles) if !roles.iter().any(|r| r.allows(permission)) => Err(ApiError::forbidden()),
+                    _ => Ok(()),
+                }
             }
         }
     }
+
+    /// Whether the caller is a super-admin credential: an API token with SUPER_ADMIN, or a Bearer token of
+    /// an app that holds SUPER_ADMIN now.
+    pub(crate) fn is_super_admin(&self) -> bool {
+        match &self.principal {
+            Principal::ApiToken { role, .. } => *role == Some(Role::SuperAdmin),
+            Principal::Bearer { roles, .. } => roles.as_ref().is_some_and(|r| r.contains(&Role::SuperAdmin)),
+        }
+    }
+
+    /// Refuses (403 E0000006) any caller but a super admin: for the operations only Okta's Super Admin may
+    /// do (granting `okta.*` scopes, assigning roles, creating API tokens).
+    pub(crate) fn require_super_admin(&self) -> Result<(), ApiError> {
+        if self.is_super_admin() { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    /// Refuses any caller but a super admin when `app` holds an `okta.*` grant: changing such an app's
+    /// credentials (keys, secrets, `jwks_uri`, auth method) would let the caller sign as it and get its
+    /// scopes. An app without such grants stays open to `okta.apps.manage`.
+    pub(crate) async fn require_super_admin_for_app(&self, state: &AppState, app: &App) -> Result<(), ApiError> {
+        if self.is_super_admin() {
+            return Ok(());
+        }
+        let grants = state.store.grants(&app.id).await?;
+        if grants.iter().any(|g| g.scope_id.starts_with("okta.")) { Err(ApiError::forbidden()) } else { Ok(()) }
+    }
+
+    /// The role the caller acts with, for what it may hand on (a new API token): an API token's own
+    /// role; for a Bearer token, SUPER_ADMIN if its app holds it (only a super admin creates tokens).
+    pub(crate) fn acting_role(&self) -> Option<Role> {
+        match &self.principal {
+            Principal::ApiToken { role, .. } => *role,
+            Principal::Bearer { .. } => self.is_super_admin().then_some(Role::SuperAdmin),
+        }
+    }
+
+    /// 403 with the insufficient_scope challenge (Bearer or DPoP) and no body, as Okta answers.
+    fn insufficient_scope(&self, state: &AppState, scope: &str) -> ApiError {
+        let challenge = if self.dpop {
+            super::dpop_auth::challenge(
+                state,
+                &self.path,
+                Some(scope),
+                "insufficient_scope",
+                "The access token provided does not contain the required scopes.",
+            )
+        } else {
+            format!(
+                "Bearer authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", scope=\"{scope}\", \
+                 error=\"insufficient_scope\", error_description=\"The access token provided does not contain \
+                 the required scopes.\", resource=\"{path}\"",
+                iss = state.issuer,
+                path = self.path,
+            )
+        };
+        let mut err = ApiError::forbidden();
+        err.empty_body = true;
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            err.headers.push((header::WWW_AUTHENTICATE, v));
+        }
+        err
+    }
+}
+
+/// The app's admin roles as the client cache has them now; `None` when it holds none (or is gone).
+async fn app_roles(state: &AppState, client_id: &str) -> Result<Option<Vec<Role>>, ApiError> {
+    let Some(client) = state.clients.get_or_load(state.store.as_ref(), client_id).await? else { return Ok(None) };
+    if client.roles.is_empty() {
+        return Ok(None);
+    }
+    // A stored role tollgate does not know allows nothing, but still makes the app role-bound.
+    Ok(Some(client.roles.iter().filter_map(|r| Role::parse(r)).collect()))
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -113,16 +183,20 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Admin, ApiError
             if !state.hasher.matches(credential, &token.token_hash) {
                 return Err(ApiError::invalid_token());
             }
-            Ok(Admin { principal: Principal::ApiToken { id: token.id }, path, dpop: false })
+            let role = Role::parse(&token.role);
+            Ok(Admin { principal: Principal::ApiToken { id: token.id, role }, path, dpop: false })
         }
         Scheme::Bearer => match access_token::verify(state, &AuthzServer::Org, credential).await {
             // A DPoP-bound token is useless without its proof.
             Ok(claims) if claims.cnf.is_some() => Err(super::dpop_auth::bearer_refused(state, &path)),
-            Ok(claims) => Ok(Admin {
-                principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp },
-                path,
-                dpop: false,
-            }),
+            Ok(claims) => {
+                let roles = app_roles(state, &claims.cid).await?;
+                Ok(Admin {
+                    principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp, roles },
+                    path,
+                    dpop: false,
+                })
+            }
             Err(rejection) => {
                 let mut err = ApiError::invalid_token();
                 let challenge = format!(
@@ -139,7 +213,12 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Admin, ApiError
         },
         Scheme::Dpop => {
             let claims = super::dpop_auth::authenticate(state, parts, credential).await?;
-            Ok(Admin { principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp }, path, dpop: true })
+            let roles = app_roles(state, &claims.cid).await?;
+            Ok(Admin {
+                principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp, roles },
+                path,
+                dpop: true,
+            })
         }
     }
 }

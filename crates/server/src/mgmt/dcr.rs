@@ -4,6 +4,7 @@
 //! (authentication, scopes, bodies, the store) are the management API's, so a handler's error is a
 //! [`DcrError`], one or the other.
 use super::auth::Admin;
+use super::authz::Permission;
 use super::body::{JsonObject, no_store};
 use super::paging::Page;
 use crate::clock::now_millis;
@@ -204,9 +205,6 @@ impl IntoResponse for DcrError {
     }
 }
 
-const READ: &[&str] = &["okta.clients.read", "okta.clients.manage"];
-const MANAGE: &[&str] = &["okta.clients.manage"];
-
 fn secret_row(state: &AppState, app_id: &str, plain: &str, now: i64) -> AppSecret {
     AppSecret {
         id: crate::ids::new_id("ocs"),
@@ -225,7 +223,7 @@ async fn find_client(state: &AppState, client_id: &str) -> Result<App, DcrError>
 }
 
 async fn create(State(state): State<AppState>, admin: Admin, body: JsonObject) -> Result<Response, DcrError> {
-    admin.require(&state, &["okta.clients.manage", "okta.clients.register"])?;
+    admin.require(&state, Permission::ClientsRegister)?;
     let map = body.object()?;
     let reg = checked(&state, register(&map, now_millis())?)?;
     let secrets: Vec<AppSecret> =
@@ -242,7 +240,7 @@ async fn get_one(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Result<Response, DcrError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ClientsRead)?;
     let app = find_client(&state, &client_id).await?;
     let keys = state.store.app_keys(&app.id).await?;
     Ok(axum::Json(client_json(&app, &keys, None)).into_response())
@@ -253,7 +251,7 @@ async fn list(
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, DcrError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ClientsRead)?;
     let page = Page::from_query(&q, 20, 200)?;
     let apps = page.fill(state.store.as_ref(), |_: &App| true).await?;
     let mut out = Vec::with_capacity(apps.items.len());
@@ -269,7 +267,7 @@ async fn delete(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Result<Response, DcrError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ClientsManage)?;
     let app = find_client(&state, &client_id).await?;
     state.store.delete_app(&app.id).await?;
     state.remote_jwks.forget(&client_id);
@@ -285,7 +283,7 @@ async fn replace(
     Path(client_id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, DcrError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ClientsManage)?;
     let map = body.object()?;
     let old = find_client(&state, &client_id).await?;
     let now = now_millis();
@@ -315,6 +313,14 @@ async fn replace(
     } else {
         None
     };
+    // As for the Apps API's PUT: new credentials on an app with okta.* grants are the Super Admin's.
+    let credentials_change = keys != existing_keys
+        || old.jwks_uri != reg.app.jwks_uri
+        || old.auth_method != reg.app.auth_method
+        || secrets.as_ref().is_some_and(|s| !(s.is_empty() && existing_secrets.is_empty()));
+    if credentials_change {
+        admin.require_super_admin_for_app(&state, &old).await?;
+    }
     let app = App {
         id: old.id.clone(),
         client_id: old.client_id.clone(),
@@ -338,12 +344,13 @@ async fn new_secret(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ClientsManage)?;
     let mut app = state
         .store
         .app_by_client_id(&client_id)
         .await?
         .ok_or_else(|| ApiError::not_found(&client_id, "PublicClientApp"))?;
+    admin.require_super_admin_for_app(&state, &app).await?;
     if !app.auth_method.starts_with("client_secret") {
         return Err(ApiError::validation(
             "client_secret",

@@ -5,11 +5,13 @@
 //! * [`servers`]: custom authorization servers (the server, scopes, policy, key rotation).
 //! * [`users`]: the example protected resource. [`api_tokens`]: admin API tokens.
 //! * [`dcr`]: Dynamic Client Registration (`/oauth2/v1/clients`), the same records as [`apps`].
-//! * Shared: [`auth`] and [`dpop_auth`] (who is calling), [`body`] (JSON bodies), [`paging`] (Okta's
+//! * [`roles`]: admin roles assigned to service apps (`/oauth2/v1/clients/{clientId}/roles`).
+//! * Shared: [`auth`] and [`dpop_auth`] (who is calling), [`authz`] (permissions and roles), [`body`] (JSON bodies), [`paging`] (Okta's
 //!   cursor pages), [`jwks`] (registered public keys), [`catalogue`] (the `okta.*` scopes).
 mod api_tokens;
 mod apps;
 mod auth;
+mod authz;
 mod body;
 pub(crate) mod catalogue;
 mod dcr;
@@ -17,6 +19,7 @@ mod dpop_auth;
 mod jwks;
 mod outbound;
 mod paging;
+mod roles;
 mod servers;
 mod users;
 
@@ -29,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(api_tokens::routes())
         .merge(apps::routes())
         .merge(dcr::routes())
+        .merge(roles::routes())
         .merge(servers::routes())
         .merge(users::routes())
 }

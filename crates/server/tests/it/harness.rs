@@ -335,6 +335,8 @@ pub fn payload(token: &str) -> Value {
 #[derive(Clone, Copy)]
 pub enum Auth<'a> {
     Ssws,
+    /// SSWS with another API token than the bootstrap one.
+    SswsToken(&'a str),
     Bearer(&'a str),
 }
 
@@ -351,6 +353,7 @@ impl TestServer {
         let mut req = self.http.request(method, url);
         req = match auth {
             Auth::Ssws => req.header("authorization", format!("SSWS {ADMIN}")),
+            Auth::SswsToken(t) => req.header("authorization", format!("SSWS {t}")),
             Auth::Bearer(t) => req.bearer_auth(t),
         };
         if let Some(b) = body {

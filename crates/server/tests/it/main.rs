@@ -4,6 +4,7 @@ mod api_tokens;
 mod app_keys;
 mod apps;
 mod auth_servers;
+mod authz;
 mod dcr;
 mod dpop;
 mod fuzz;

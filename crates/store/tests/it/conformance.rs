@@ -1,8 +1,8 @@
 //! The checks every backend must pass, written against `dyn Store` only.
 use std::sync::Arc;
 use tollgate_store::{
-    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, Scope, SigningKey, Store, StoreError, Unique, User,
-    key_status,
+    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
+    StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -213,6 +213,8 @@ async fn grants_and_snapshot(store: &dyn Store) {
     assert_eq!(ids(record.grants), ["g5"]);
     assert!(store.client_record("nope").await.unwrap().is_none());
 
+    roles(store).await;
+
     // Deleting an app takes its keys, secrets and grants with it.
     assert!(store.delete_app("0oaB").await.unwrap());
     assert!(!store.delete_app("0oaB").await.unwrap());
@@ -330,15 +332,67 @@ async fn users(store: &dyn Store) {
     assert_eq!(page(store.users(Some("00ub"), 2).await.unwrap()), Vec::<String>::new());
 }
 
+fn role(id: &str, app_id: &str, role_type: &str, created: i64) -> RoleAssignment {
+    RoleAssignment {
+        id: id.into(),
+        app_id: app_id.into(),
+        role_type: role_type.into(),
+        status: "ACTIVE".into(),
+        created,
+        last_updated: created,
+    }
+}
+
+/// Admin roles of apps: one per type per app, under their app only, in the snapshot and the record, gone
+/// with their app.
+async fn roles(store: &dyn Store) {
+    store.insert_role(&role("r1", "0oaB", "APP_ADMIN", 10)).await.unwrap();
+    store.insert_role(&role("r2", "0oaB", "USER_ADMIN", 11)).await.unwrap();
+    store.insert_role(&role("r3", "0oaC", "APP_ADMIN", 12)).await.unwrap();
+    assert_conflict(store.insert_role(&role("r4", "0oaB", "APP_ADMIN", 13)).await, Unique::Role, "same role twice");
+    assert_eq!(
+        store.roles("0oaB").await.unwrap(),
+        vec![role("r1", "0oaB", "APP_ADMIN", 10), role("r2", "0oaB", "USER_ADMIN", 11)]
+    );
+    assert!(!store.delete_role("0oaC", "r2").await.unwrap(), "a role is found only under its app");
+    assert!(store.delete_role("0oaB", "r2").await.unwrap());
+    assert!(!store.delete_role("0oaB", "r2").await.unwrap());
+
+    let snapshot = store.client_snapshot().await.unwrap();
+    let of = |id: &str| snapshot.iter().find(|r| r.app.id == id).map(|r| r.roles.clone()).unwrap_or_default();
+    assert_eq!(of("0oaB"), vec![role("r1", "0oaB", "APP_ADMIN", 10)]);
+    assert_eq!(of("0oaC"), vec![role("r3", "0oaC", "APP_ADMIN", 12)]);
+    assert!(of("0oaa").is_empty());
+    let record = store.client_record("client-2").await.unwrap().unwrap();
+    assert_eq!(record.roles, vec![role("r3", "0oaC", "APP_ADMIN", 12)]);
+
+    // An app's roles go with it.
+    let mut gone = app("0oaR", "client-roles");
+    gone.created = 5;
+    store.insert_app(&gone, &[], &[]).await.unwrap();
+    store.insert_role(&role("r5", "0oaR", "SUPER_ADMIN", 14)).await.unwrap();
+    assert!(store.delete_app("0oaR").await.unwrap());
+    assert!(store.roles("0oaR").await.unwrap().is_empty());
+    assert!(store.insert_role(&role("r6", "0oaR", "SUPER_ADMIN", 15)).await.is_err(), "no role for a missing app");
+}
+
 async fn api_tokens(store: &dyn Store) {
     assert_eq!(store.api_token_count().await.unwrap(), 0);
-    let token = ApiToken { id: "t1".into(), name: "admin".into(), token_hash: vec![9, 0, 9, 255], created: 7 };
-    store.insert_api_token(&token).await.unwrap();
-    let other = ApiToken { id: "t2".into(), name: "ci".into(), token_hash: vec![1, 2, 3], created: 8 };
+    let token = |id: &str, hash: Vec<u8>, created: i64, role: &str| ApiToken {
+        id: id.into(),
+        name: format!("token {id}"),
+        token_hash: hash,
+        created,
+        role: role.into(),
+    };
+    let token_1 = token("t1", vec![9, 0, 9, 255], 7, "SUPER_ADMIN");
+    store.insert_api_token(&token_1).await.unwrap();
+    let other = token("t2", vec![1, 2, 3], 8, "READ_ONLY_ADMIN");
     store.insert_api_token(&other).await.unwrap();
-    let same_hash = ApiToken { id: "t3".into(), name: "dup".into(), token_hash: vec![9, 0, 9, 255], created: 9 };
+    let same_hash = token("t3", vec![9, 0, 9, 255], 9, "SUPER_ADMIN");
     assert_conflict(store.insert_api_token(&same_hash).await, Unique::Id, "duplicate token hash");
-    assert_eq!(store.api_token_by_hash(&[9, 0, 9, 255]).await.unwrap(), Some(token));
+    assert_eq!(store.api_token_by_hash(&[9, 0, 9, 255]).await.unwrap(), Some(token_1));
+    // The role is kept as given.
     assert_eq!(store.api_token_by_hash(&[1, 2, 3]).await.unwrap(), Some(other));
     assert_eq!(store.api_token_by_hash(&[9, 0, 9]).await.unwrap(), None);
     assert_eq!(store.api_token_count().await.unwrap(), 2);

@@ -142,18 +142,41 @@ async fn postgres_an_older_schema_migrates_in_place_and_changes_are_notified() {
     old.migrations = std::borrow::Cow::Owned(all.iter().filter(|m| m.version == 1).cloned().collect());
     old.run(&pool).await.unwrap();
     sqlx::query("INSERT INTO settings (key, value) VALUES ('kept', 'yes')").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created) VALUES ('t0', 'old', '\\x0102', 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
 
     // Two newer nodes open it at once: sqlx's migration lock makes one migrate, both come up.
     let (a, b) = tokio::join!(PostgresStore::open(&db.url), PostgresStore::open(&db.url));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.setting("kept").await.unwrap().as_deref(), Some("yes"));
+    // A token made before roles existed could do everything: it keeps that as SUPER_ADMIN.
+    let old = a.api_token_by_hash(&[1, 2]).await.unwrap().expect("the old token is kept");
+    assert_eq!(old.role, "SUPER_ADMIN");
 
     let mut feed = b.subscribe_changes().await.unwrap().expect("PostgreSQL has a change feed");
     let server = conformance_server("feed");
     a.insert_auth_server(&server).await.unwrap();
     let change = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.unwrap();
     assert_eq!(change, Some(Change::Servers));
+    // Role assignments are part of the client cache.
+    let app = conformance_app("feed-app");
+    a.insert_app(&app, &[], &[]).await.unwrap();
+    let change = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.unwrap();
+    assert_eq!(change, Some(Change::Clients));
+    let assignment = tollgate_store::RoleAssignment {
+        id: "irb-feed".into(),
+        app_id: app.id.clone(),
+        role_type: "APP_ADMIN".into(),
+        status: "ACTIVE".into(),
+        created: 1,
+        last_updated: 1,
+    };
+    a.insert_role(&assignment).await.unwrap();
+    let change = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.unwrap();
+    assert_eq!(change, Some(Change::Clients), "a role change reloads the client cache");
     // The hot path's write notifies nobody.
     a.use_jti("c", "j", i64::MAX).await.unwrap();
     a.set_setting("x", "y").await.unwrap();
@@ -205,6 +228,23 @@ fn conformance_server(id: &str) -> tollgate_store::AuthServer {
         access_token_lifetime: 3600,
         policy_clients: vec!["ALL_CLIENTS".into()],
         status: "ACTIVE".into(),
+        created: 1,
+        last_updated: 1,
+    }
+}
+
+fn conformance_app(id: &str) -> tollgate_store::App {
+    tollgate_store::App {
+        id: id.into(),
+        client_id: id.into(),
+        name: id.into(),
+        status: "ACTIVE".into(),
+        application_type: "service".into(),
+        auth_method: "private_key_jwt".into(),
+        grant_types: vec!["client_credentials".into()],
+        jwks_uri: None,
+        dpop_bound: false,
+        extra: serde_json::Map::new(),
         created: 1,
         last_updated: 1,
     }

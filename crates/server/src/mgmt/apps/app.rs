@@ -1,9 +1,10 @@
 //! `/api/v1/apps` and `/api/v1/apps/{id}`: OIDC service apps in Okta's Apps-API shape (see [`super`]).
 use super::input::{AppInput, parse_app};
-use super::{MANAGE, READ, find_app, refresh};
+use super::{find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::{JsonObject, no_store};
 use crate::mgmt::paging::Page;
 use crate::state::AppState;
@@ -85,7 +86,7 @@ async fn create(
     Query(q): Query<HashMap<String, String>>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let map = body.object()?;
     let id = crate::ids::new_id("0oa");
     let now = now_millis();
@@ -123,7 +124,7 @@ async fn create(
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::AppsRead)?;
     let app = find_app(&state, &id).await?;
     let keys = state.store.app_keys(&app.id).await?;
     Ok(axum::Json(app_json(&state, &app, &keys, None)).into_response())
@@ -149,7 +150,7 @@ async fn list(
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::AppsRead)?;
     let page = Page::from_query(&q, 20, 200)?;
     let status = status_filter(q.get("filter"))?;
     let prefix = q.get("q").map(|p| p.to_lowercase()).filter(|p| !p.is_empty());
@@ -180,7 +181,7 @@ async fn replace(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let mut app = find_app(&state, &id).await?;
     let map = body.object()?;
     let now = now_millis();
@@ -207,6 +208,15 @@ async fn replace(
     } else {
         None
     };
+    // Changing the credentials of an app with okta.* grants is the Super Admin's (else the caller could
+    // sign as it and get its scopes); the rest of a PUT stays open to okta.apps.manage.
+    let credentials_change = keys != existing_keys
+        || app.jwks_uri != input.jwks_uri
+        || app.auth_method != input.auth_method
+        || secrets.as_ref().is_some_and(|s| !(s.is_empty() && existing_secrets.is_empty()));
+    if credentials_change {
+        admin.require_super_admin_for_app(&state, &app).await?;
+    }
     app.name = input.label;
     app.auth_method = input.auth_method;
     app.grant_types = input.grant_types;
@@ -233,17 +243,17 @@ async fn set_status(state: &AppState, id: &str, status: &str) -> Result<Response
 }
 
 async fn activate(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     set_status(&state, &id, ACTIVE).await
 }
 
 async fn deactivate(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     set_status(&state, &id, INACTIVE).await
 }
 
 async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let app = find_app(&state, &id).await?;
     if app.status == ACTIVE {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000056", "Delete application forbidden.")

@@ -1,9 +1,11 @@
 //! `/api/v1/apps/{appId}/grants`: which `okta.*` scopes a service app may be issued by the org server.
+//! Granting or revoking an `okta.*` scope needs a super-admin credential, whatever the caller's scopes.
 use super::find_app;
 use crate::cache::normalize_issuer;
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::{self, JsonObject};
 use crate::state::AppState;
 use axum::Router;
@@ -41,10 +43,14 @@ async fn create(
     Path(app_id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, &["okta.appGrants.manage"])?;
+    admin.require(&state, Permission::GrantsManage)?;
     let map = body.object()?;
     let scope_id = body::required_str(&map, "OAuth2ScopeConsentGrant", "scopeId")?.to_string();
     let issuer = body::required_str(&map, "OAuth2ScopeConsentGrant", "issuer")?.to_string();
+    // "Only the Super Admin role has permissions to grant scopes to an app" (Okta's service-app guide).
+    if scope_id.starts_with("okta.") {
+        admin.require_super_admin()?;
+    }
     let app = find_app(&state, &app_id).await?;
     if !crate::mgmt::catalogue::is_known(&scope_id) {
         return Err(ApiError::validation(
@@ -85,7 +91,7 @@ async fn create(
 }
 
 async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, &["okta.appGrants.read", "okta.appGrants.manage"])?;
+    admin.require(&state, Permission::GrantsRead)?;
     let app = find_app(&state, &app_id).await?;
     let grants = state.store.grants(&app.id).await?;
     Ok(axum::Json(grants.iter().map(|g| grant_json(&state, &app, g)).collect::<Vec<_>>()).into_response())
@@ -96,7 +102,7 @@ async fn get_one(
     admin: Admin,
     Path((app_id, grant_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, &["okta.appGrants.read", "okta.appGrants.manage"])?;
+    admin.require(&state, Permission::GrantsRead)?;
     let app = find_app(&state, &app_id).await?;
     let grant = state
         .store
@@ -111,8 +117,13 @@ async fn delete(
     admin: Admin,
     Path((app_id, grant_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, &["okta.appGrants.manage"])?;
+    admin.require(&state, Permission::GrantsManage)?;
     let app = find_app(&state, &app_id).await?;
+    let grant = state.store.grant(&app.id, &grant_id).await?;
+    // Revoking an okta.* scope is the Super Admin's too (it changes what the app may do as an admin).
+    if grant.as_ref().is_none_or(|g| g.scope_id.starts_with("okta.")) {
+        admin.require_super_admin()?;
+    }
     if !state.store.delete_grant(&app.id, &grant_id).await? {
         return Err(ApiError::not_found(&grant_id, "OAuth2ScopeConsentGrant"));
     }

@@ -2,10 +2,11 @@
 //! causes (unique `kid`, RSA ≥ 2048, at most 50 keys, never deactivate the last active key of a
 //! private_key_jwt app, delete only inactive keys). Each change reloads the client cache at once, so a
 //! deactivated key stops signing assertions on the very next token request.
-use super::{MANAGE, READ, find_app, refresh};
+use super::{find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::JsonObject;
 use crate::mgmt::jwks::{MAX_APP_KEYS, check_public_jwk};
 use crate::state::AppState;
@@ -64,8 +65,9 @@ async fn add(
     Path(app_id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let app = find_app(&state, &app_id).await?;
+    admin.require_super_admin_for_app(&state, &app).await?;
     let mut map = body.object()?;
     let status = match map.remove("status") {
         None | Some(Value::Null) => ACTIVE.to_string(),
@@ -111,7 +113,7 @@ async fn add(
 }
 
 async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::AppsRead)?;
     let app = find_app(&state, &app_id).await?;
     let keys = state.store.app_keys(&app.id).await?;
     let keys: Vec<Value> = keys.iter().map(|k| key_json(&state, &app, k)).collect();
@@ -123,14 +125,21 @@ async fn get_one(
     admin: Admin,
     Path((app_id, key_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::AppsRead)?;
     let app = find_app(&state, &app_id).await?;
     let key = find_key(&state, &app, &key_id).await?;
     Ok(axum::Json(key_json(&state, &app, &key)).into_response())
 }
 
-async fn set_status(state: &AppState, app_id: &str, key_id: &str, status: &str) -> Result<Response, ApiError> {
+async fn set_status(
+    state: &AppState,
+    admin: &Admin,
+    app_id: &str,
+    key_id: &str,
+    status: &str,
+) -> Result<Response, ApiError> {
     let app = find_app(state, app_id).await?;
+    admin.require_super_admin_for_app(state, &app).await?;
     let mut key = find_key(state, &app, key_id).await?;
     if status == INACTIVE && key.status == ACTIVE && app.auth_method == "private_key_jwt" && app.jwks_uri.is_none() {
         let active = state.store.app_keys(&app.id).await?.iter().filter(|k| k.status == ACTIVE).count();
@@ -153,8 +162,8 @@ async fn activate(
     admin: Admin,
     Path((app_id, key_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
-    set_status(&state, &app_id, &key_id, ACTIVE).await
+    admin.require(&state, Permission::AppsManage)?;
+    set_status(&state, &admin, &app_id, &key_id, ACTIVE).await
 }
 
 async fn deactivate(
@@ -162,8 +171,8 @@ async fn deactivate(
     admin: Admin,
     Path((app_id, key_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
-    set_status(&state, &app_id, &key_id, INACTIVE).await
+    admin.require(&state, Permission::AppsManage)?;
+    set_status(&state, &admin, &app_id, &key_id, INACTIVE).await
 }
 
 async fn delete(
@@ -171,8 +180,9 @@ async fn delete(
     admin: Admin,
     Path((app_id, key_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let app = find_app(&state, &app_id).await?;
+    admin.require_super_admin_for_app(&state, &app).await?;
     let key = find_key(&state, &app, &key_id).await?;
     if key.status == ACTIVE {
         return Err(refused("You can't delete an active JSON Web key. Deactivate the key before deleting it."));

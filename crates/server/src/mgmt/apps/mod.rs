@@ -16,9 +16,6 @@ use crate::state::AppState;
 use axum::Router;
 use tollgate_store::App;
 
-const READ: &[&str] = &["okta.apps.read", "okta.apps.manage"];
-const MANAGE: &[&str] = &["okta.apps.manage"];
-
 /// The app with this id, or 404 E0000007 (App).
 async fn find_app(state: &AppState, id: &str) -> Result<App, ApiError> {
     state.store.app(id).await?.ok_or_else(|| ApiError::not_found(id, "App"))

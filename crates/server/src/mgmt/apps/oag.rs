@@ -8,6 +8,7 @@
 use crate::clock::iso8601;
 use crate::errors::ApiError;
 use crate::mgmt::auth::{Admin, Principal};
+use crate::mgmt::authz::Permission;
 use crate::mgmt::paging::Page;
 use crate::state::AppState;
 use axum::Router;
@@ -17,8 +18,6 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use tollgate_store::App;
-
-const READ: &[&str] = &["okta.oag.app.read", "okta.oag.app.manage"];
 
 /// A page holds every app unless there are more than this (OAG's list has no paging; ours does, with
 /// Okta's `after`/`limit` and `Link` headers).
@@ -54,11 +53,11 @@ fn oag_app_json(app: &App) -> Value {
 }
 
 /// Bearer callers holding one of `scopes`; anything else is refused as the management API refuses it.
-fn allow(state: &AppState, admin: &Admin, scopes: &[&str]) -> Result<(), ApiError> {
+fn allow(state: &AppState, admin: &Admin) -> Result<(), ApiError> {
     if matches!(admin.principal, Principal::ApiToken { .. }) {
         return Err(ApiError::invalid_session());
     }
-    admin.require(state, scopes)
+    admin.require(state, Permission::OagRead)
 }
 
 async fn list(
@@ -66,7 +65,7 @@ async fn list(
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    allow(&state, &admin, READ)?;
+    allow(&state, &admin)?;
     let page = Page::from_query(&q, DEFAULT_LIMIT, DEFAULT_LIMIT)?;
     let apps = page.fill(state.store.as_ref(), |_: &App| true).await?;
     let out: Vec<Value> = apps.items.iter().map(oag_app_json).collect();
@@ -74,7 +73,7 @@ async fn list(
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    allow(&state, &admin, READ)?;
+    allow(&state, &admin)?;
     let app = super::find_app(&state, &id).await?;
     Ok(axum::Json(oag_app_json(&app)).into_response())
 }

@@ -2,10 +2,11 @@
 //! (add a second secret, move clients over, deactivate and delete the first). A new secret's plain text
 //! is in the creation response only; afterwards only its keyed hash exists. Each change reloads the
 //! client cache, so a deactivated secret is refused on the very next token request.
-use super::{MANAGE, READ, find_app, refresh};
+use super::{find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::{JsonObject, no_store};
 use crate::state::AppState;
 use axum::Router;
@@ -60,8 +61,9 @@ async fn create(
     Path(app_id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let app = find_app(&state, &app_id).await?;
+    admin.require_super_admin_for_app(&state, &app).await?;
     // An empty body is fine: everything is optional.
     let map = body.object_or_empty()?;
     if !app.auth_method.starts_with("client_secret") {
@@ -101,7 +103,7 @@ async fn create(
 }
 
 async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::AppsRead)?;
     let app = find_app(&state, &app_id).await?;
     let all = state.store.app_secrets(&app.id).await?;
     Ok(axum::Json(all.iter().map(|s| secret_json(&state, &app, s, None)).collect::<Vec<_>>()).into_response())
@@ -112,14 +114,21 @@ async fn get_one(
     admin: Admin,
     Path((app_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::AppsRead)?;
     let app = find_app(&state, &app_id).await?;
     let s = find_secret(&state, &app, &id).await?;
     Ok(axum::Json(secret_json(&state, &app, &s, None)).into_response())
 }
 
-async fn set_status(state: &AppState, app_id: &str, id: &str, status: &str) -> Result<Response, ApiError> {
+async fn set_status(
+    state: &AppState,
+    admin: &Admin,
+    app_id: &str,
+    id: &str,
+    status: &str,
+) -> Result<Response, ApiError> {
     let app = find_app(state, app_id).await?;
+    admin.require_super_admin_for_app(state, &app).await?;
     let mut s = find_secret(state, &app, id).await?;
     if status == INACTIVE && s.status == ACTIVE && app.auth_method.starts_with("client_secret") {
         let active = state.store.app_secrets(&app.id).await?.iter().filter(|x| x.status == ACTIVE).count();
@@ -140,8 +149,8 @@ async fn activate(
     admin: Admin,
     Path((app_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
-    set_status(&state, &app_id, &id, ACTIVE).await
+    admin.require(&state, Permission::AppsManage)?;
+    set_status(&state, &admin, &app_id, &id, ACTIVE).await
 }
 
 async fn deactivate(
@@ -149,8 +158,8 @@ async fn deactivate(
     admin: Admin,
     Path((app_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
-    set_status(&state, &app_id, &id, INACTIVE).await
+    admin.require(&state, Permission::AppsManage)?;
+    set_status(&state, &admin, &app_id, &id, INACTIVE).await
 }
 
 async fn delete(
@@ -158,8 +167,9 @@ async fn delete(
     admin: Admin,
     Path((app_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::AppsManage)?;
     let app = find_app(&state, &app_id).await?;
+    admin.require_super_admin_for_app(&state, &app).await?;
     let s = find_secret(&state, &app, &id).await?;
     if s.status == ACTIVE {
         return Err(refused("You can't delete an active client secret. Deactivate the secret before deleting it."));

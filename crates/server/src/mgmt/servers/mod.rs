@@ -14,9 +14,6 @@ use axum::Router;
 use axum::routing::{delete, get, post};
 use std::sync::Arc;
 
-const READ: &[&str] = &["okta.authorizationServers.read", "okta.authorizationServers.manage"];
-const MANAGE: &[&str] = &["okta.authorizationServers.manage"];
-
 /// The server with this id, or 404 E0000007 (AuthorizationServer).
 fn find(state: &AppState, id: &str) -> Result<Arc<CachedServer>, ApiError> {
     state.servers.get(id).ok_or_else(|| ApiError::not_found(id, "AuthorizationServer"))

@@ -3,11 +3,12 @@
 //! tollgate keeps one policy per server: the list of client ids allowed to get tokens from it
 //! (`ALL_CLIENTS` for everyone, the default). It is shown in Okta's policy shape with
 //! `conditions.clients.include`, so Okta tooling reads it naturally.
+use super::find;
 use super::server::{ALL_CLIENTS, string_list};
-use super::{MANAGE, READ, find};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::JsonObject;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -41,7 +42,7 @@ pub(super) async fn list(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ServersRead)?;
     let server = find(&state, &id)?;
     Ok(axum::Json(json!([policy_json(&state, &server.server)])).into_response())
 }
@@ -51,7 +52,7 @@ pub(super) async fn get_one(
     admin: Admin,
     Path((id, pid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ServersRead)?;
     let server = find(&state, &id)?;
     if pid != policy_id(&id) {
         return Err(ApiError::not_found(&pid, "AuthorizationServerPolicy"));
@@ -66,7 +67,7 @@ pub(super) async fn replace(
     Path((id, pid)): Path<(String, String)>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ServersManage)?;
     let current = find(&state, &id)?;
     if pid != policy_id(&id) {
         return Err(ApiError::not_found(&pid, "AuthorizationServerPolicy"));

@@ -1,8 +1,9 @@
 //! `/api/v1/authorizationServers/{id}/scopes`: a custom server's scopes.
-use super::{MANAGE, READ, find};
+use super::find;
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::{self, JsonObject};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -41,7 +42,7 @@ pub(super) async fn create(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ServersManage)?;
     let server = find(&state, &id)?;
     let map = body.object()?;
     let name = body::required_str(&map, "OAuth2Scope", "name")?.to_string();
@@ -79,7 +80,7 @@ pub(super) async fn list(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ServersRead)?;
     let server = find(&state, &id)?;
     Ok(axum::Json(server.scopes.iter().map(scope_json).collect::<Vec<_>>()).into_response())
 }
@@ -89,7 +90,7 @@ pub(super) async fn delete(
     admin: Admin,
     Path((id, scope_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ServersManage)?;
     find(&state, &id)?;
     if !state.store.delete_scope(&id, &scope_id).await? {
         return Err(ApiError::not_found(&scope_id, "OAuth2Scope"));

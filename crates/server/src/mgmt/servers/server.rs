@@ -1,11 +1,12 @@
 //! `/api/v1/authorizationServers[/{id}]`: listing, reading, creating (id `aus…`, its signing keys made at
 //! once), replacing and deleting custom authorization servers. Token lifetime (Okta sets it on policy
 //! rules, 5–1440 minutes) is the server's `accessTokenLifetimeSeconds`, 300–86400.
-use super::{MANAGE, READ, find};
+use super::find;
 use crate::cache::CachedServer;
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::{self, JsonObject};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -71,7 +72,7 @@ pub(super) async fn create(
     admin: Admin,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ServersManage)?;
     let map = body.object()?;
     let input = parse_server(&map)?;
     let now = now_millis();
@@ -105,7 +106,7 @@ pub(super) async fn replace(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ServersManage)?;
     let current = find(&state, &id)?;
     let map = body.object()?;
     let input = parse_server(&map)?;
@@ -128,7 +129,7 @@ pub(super) async fn delete(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::ServersManage)?;
     find(&state, &id)?;
     // One transaction: the server, its scopes (cascade) and its signing keys.
     state.store.delete_auth_server(&id).await?;
@@ -161,7 +162,7 @@ fn server_json(state: &AppState, s: &CachedServer) -> Value {
 }
 
 pub(super) async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ServersRead)?;
     let mut servers = state.servers.all();
     servers.sort_by(|a, b| (a.server.created, &a.server.id).cmp(&(b.server.created, &b.server.id)));
     Ok(axum::Json(servers.iter().map(|s| server_json(&state, s)).collect::<Vec<_>>()).into_response())
@@ -172,7 +173,7 @@ pub(super) async fn get_one(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::ServersRead)?;
     let server = find(&state, &id)?;
     Ok(axum::Json(server_json(&state, &server)).into_response())
 }

@@ -6,6 +6,7 @@ mod search;
 use crate::clock::{iso8601, iso8601_opt, now_millis};
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
+use crate::mgmt::authz::Permission;
 use crate::mgmt::body::{self, JsonObject};
 use crate::mgmt::paging::Page;
 use crate::state::AppState;
@@ -17,9 +18,6 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use tollgate_store::User;
-
-const READ: &[&str] = &["okta.users.read", "okta.users.manage"];
-const MANAGE: &[&str] = &["okta.users.manage"];
 
 /// Okta's user object.
 fn user_json(state: &AppState, u: &User) -> Value {
@@ -49,7 +47,7 @@ async fn list(
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::UsersRead)?;
     let query = search::UserQuery::from_params(&q)?;
     let default_limit = if query.is_q() { 10 } else { 200 };
     let page = Page::from_query(&q, default_limit, 200)?;
@@ -59,7 +57,7 @@ async fn list(
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
+    admin.require(&state, Permission::UsersRead)?;
     let user = state.store.user(&id).await?.ok_or_else(|| ApiError::not_found(&id, "User"))?;
     Ok(axum::Json(user_json(&state, &user)).into_response())
 }
@@ -74,7 +72,7 @@ async fn create(
     Query(q): Query<HashMap<String, String>>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::UsersManage)?;
     let map = body.object()?;
     let profile: Map<String, Value> = match map.get("profile") {
         Some(Value::Object(p)) => p.clone(),
@@ -164,7 +162,7 @@ async fn partial_update(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::UsersManage)?;
     update(&state, &id, body, true).await
 }
 
@@ -174,7 +172,7 @@ async fn full_update(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::UsersManage)?;
     update(&state, &id, body, false).await
 }
 
@@ -184,7 +182,7 @@ async fn lifecycle(
     admin: Admin,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::UsersManage)?;
     let mut user = find_user(&state, &id).await?;
     let now = now_millis();
     let not_allowed = |text: &str| ApiError::validation("User", vec![text.to_string()]);
@@ -219,7 +217,7 @@ async fn lifecycle(
 /// Okta deletes only DEPROVISIONED users; deleting any other user deactivates it first (a second
 /// delete then removes it).
 async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
+    admin.require(&state, Permission::UsersManage)?;
     let mut user = find_user(&state, &id).await?;
     if user.status == "DEPROVISIONED" {
         state.store.delete_user(&user.id).await?;
