@@ -64,7 +64,7 @@ pub async fn run(
             last_updated: now,
         };
         match store.insert_auth_server(&default).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Ok(()) | Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -88,7 +88,7 @@ pub async fn run(
                     .await;
                 match inserted {
                     // Another node starting at the same moment stored it first.
-                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Ok(()) | Err(StoreError::Conflict { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -164,14 +164,41 @@ impl ApiError {
 }
 
 impl From<tollgate_store::StoreError> for ApiError {
+    /// A broken rule becomes Okta's E0000001 with a cause in Okta's words; anything else is a 503 whose
+    /// detail (the database's own message) goes to the log only.
     fn from(err: tollgate_store::StoreError) -> Self {
+        use tollgate_store::{StoreError, Unique};
+        const TAKEN: &str = "An object with this field already exists in the current organization";
         match err {
-            tollgate_store::StoreError::Conflict(what) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "E0000001", "Api validation failed: conflict")
-                    .with_causes(vec![what])
+            StoreError::Conflict { what } => {
+                let (what, cause) = match what {
+                    Unique::ClientId => ("client_id", format!("client_id: {TAKEN}")),
+                    Unique::Login => ("login", format!("login: {TAKEN}")),
+                    Unique::Grant => {
+                        ("OAuth2ScopeConsentGrant", "scopeId: The scope is already granted to this app.".into())
+                    }
+                    Unique::ScopeName => ("OAuth2Scope", "name: A scope with this name already exists.".into()),
+                    _ => ("conflict", format!("id: {TAKEN}")),
+                };
+                ApiError::validation(what, vec![cause])
             }
+            StoreError::LimitReached { what, max } => ApiError::limit_reached(what, max),
             other => ApiError::unavailable(other),
         }
+    }
+}
+
+impl ApiError {
+    /// 400 E0000001: the app already has as many keys or client secrets as allowed.
+    pub fn limit_reached(what: tollgate_store::AppChild, max: usize) -> Self {
+        let (object, noun) = match what {
+            tollgate_store::AppChild::Keys => ("JsonWebKey", "key"),
+            tollgate_store::AppChild::Secrets => ("OAuth2ClientSecret", "secret"),
+        };
+        let cause = format!(
+            "You can't create a new {noun}. You have reached the maximum number of {noun}s allowed ({max}). To add another {noun}, you must first delete an existing one."
+        );
+        ApiError::validation(object, vec![cause])
     }
 }
 
@@ -212,5 +239,38 @@ impl IntoResponse for ApiError {
             resp.headers_mut().insert(name, value);
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollgate_store::{AppChild, StoreError, Unique};
+
+    /// A store refusal becomes Okta's E0000001 in Okta's words; nothing of the database's text is shown.
+    #[test]
+    fn store_refusals_become_validation_errors() {
+        let e = ApiError::from(StoreError::Conflict { what: Unique::ClientId });
+        assert_eq!(
+            (e.status, e.code, e.summary.as_str()),
+            (StatusCode::BAD_REQUEST, "E0000001", "Api validation failed: client_id")
+        );
+        assert_eq!(e.causes, ["client_id: An object with this field already exists in the current organization"]);
+        let e = ApiError::from(StoreError::Conflict { what: Unique::Login });
+        assert_eq!(e.causes, ["login: An object with this field already exists in the current organization"]);
+        let e = ApiError::from(StoreError::LimitReached { what: AppChild::Secrets, max: 2 });
+        assert_eq!(e.summary, "Api validation failed: OAuth2ClientSecret");
+        assert_eq!(
+            e.causes,
+            [
+                "You can't create a new secret. You have reached the maximum number of secrets allowed (2). To add another secret, you must first delete an existing one."
+            ]
+        );
+        let e = ApiError::from(StoreError::Corrupt("apps.extra: not JSON".into()));
+        assert_eq!(
+            (e.status, e.summary.as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, "Service is temporarily unavailable.")
+        );
+        assert!(e.causes.is_empty());
     }
 }

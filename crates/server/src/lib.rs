@@ -1,7 +1,7 @@
 //! `tollgate-server`: a self-hosted, Okta-compatible OAuth 2.0 authorization server for service apps.
 //!
 //! * [`oauth`]: token, keys, discovery, introspection, revocation — the org server and custom servers.
-//! * [`mgmt`]: the management API (client registration, grants, authorization servers, users).
+//! * `mgmt` (private): the management API, by resource (apps, authorization servers, users, DCR).
 //! * [`cache`] and [`signing`]: what the token endpoint reads without touching the database.
 //! * [`errors`]: Okta's two error shapes, in one place.
 //!
@@ -16,7 +16,7 @@ pub mod dev;
 pub mod errors;
 pub mod ids;
 pub mod master_key;
-pub mod mgmt;
+mod mgmt;
 pub mod oauth;
 pub mod secrets;
 pub mod signing;

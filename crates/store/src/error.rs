@@ -1,12 +1,16 @@
-//! Store errors: the caller needs to tell "already exists" apart from everything else.
+//! Store errors: the caller needs to tell "already exists" and "limit reached" apart from everything else,
+//! and the database's own messages (table and column names) must never reach an API response.
 
 /// What a store operation can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// A uniqueness rule was broken (client id, grant, scope name, login, ...).
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// A uniqueness rule was broken; `what` says which, never in the database's words.
+    #[error("conflict: {what} is already taken")]
+    Conflict { what: Unique },
+    /// The app already has `max` rows of `what`; nothing was written. Checked in the insert's transaction.
+    #[error("an app may have at most {max} {what}")]
+    LimitReached { what: crate::AppChild, max: usize },
     /// The database could not be reached or answered with an error.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
@@ -21,12 +25,58 @@ pub enum StoreError {
     Unsupported(String),
 }
 
+/// The uniqueness rule a [`StoreError::Conflict`] broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unique {
+    /// An app's `client_id`.
+    ClientId,
+    /// A user's login.
+    Login,
+    /// A grant of the same scope and issuer to the same app.
+    Grant,
+    /// A scope name within one authorization server.
+    ScopeName,
+    /// A row id (or another key no caller chooses).
+    Id,
+}
+
+impl Unique {
+    /// Which rule a unique violation broke. PostgreSQL names the constraint (`apps_client_id_key`); SQLite
+    /// names the columns in its message (`UNIQUE constraint failed: apps.client_id`).
+    fn of(db: &dyn sqlx::error::DatabaseError) -> Unique {
+        let name = match db.constraint() {
+            Some(constraint) => constraint.to_string(),
+            None => db.message().rsplit(": ").next().unwrap_or_default().replace('.', "_"),
+        };
+        const RULES: [(&str, Unique); 4] = [
+            ("apps_client_id", Unique::ClientId),
+            ("users_login", Unique::Login),
+            ("grants_app_id", Unique::Grant),
+            ("scopes_server_id", Unique::ScopeName),
+        ];
+        RULES.iter().find(|(prefix, _)| name.starts_with(prefix)).map_or(Unique::Id, |(_, rule)| *rule)
+    }
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unique::ClientId => "client_id",
+            Unique::Login => "login",
+            Unique::Grant => "grant",
+            Unique::ScopeName => "scope name",
+            Unique::Id => "id",
+        })
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err
             && db.is_unique_violation()
         {
-            return StoreError::Conflict(db.message().to_string());
+            return StoreError::Conflict { what: Unique::of(db.as_ref()) };
         }
         StoreError::Database(err)
     }

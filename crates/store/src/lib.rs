@@ -10,10 +10,11 @@ mod changes;
 mod error;
 mod model;
 mod postgres;
+mod shared;
 mod sqlite;
 
 pub use changes::{Change, ChangeFeed};
-pub use error::StoreError;
+pub use error::{StoreError, Unique};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -124,65 +125,31 @@ pub trait Store: Send + Sync + 'static {
     /// Users ordered by id, after the cursor `after` (exclusive), at most `limit`.
     async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<User>>;
 
-    // --- management API changes ----------------------------------------------------------------------
-    // These have default bodies so that a backend which does not yet implement them keeps compiling;
-    // calling one there answers `StoreError::Unsupported`.
-
+    // --- management API changes ----------------------------------------------------------------
     /// Updates an app and, when given, replaces its whole key set and/or secret set, in one transaction
     /// (an Apps-API PUT that switches to `jwks_uri` drops the saved keys; a switch to keys drops secrets).
-    async fn save_app(&self, app: &App, keys: Option<&[AppKey]>, secrets: Option<&[AppSecret]>) -> Result<()> {
-        let _ = (app, keys, secrets);
-        Err(unsupported("save_app"))
-    }
-    /// Adds one key to an app.
-    async fn insert_app_key(&self, key: &AppKey) -> Result<()> {
-        let _ = key;
-        Err(unsupported("insert_app_key"))
-    }
+    async fn save_app(&self, app: &App, keys: Option<&[AppKey]>, secrets: Option<&[AppSecret]>) -> Result<()>;
+    /// Adds one key to an app that has fewer than `max` ([`StoreError::LimitReached`] otherwise), counted in
+    /// the insert's transaction with the app row locked, so concurrent adds cannot pass `max` together.
+    async fn insert_app_key(&self, key: &AppKey, max: usize) -> Result<()>;
     /// Sets a key's status; `false` when the app has no such key.
-    async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
-        let _ = (app_id, key_id, status, now);
-        Err(unsupported("set_app_key_status"))
-    }
+    async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool>;
     /// Deletes a key; `false` when the app has no such key.
-    async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool> {
-        let _ = (app_id, key_id);
-        Err(unsupported("delete_app_key"))
-    }
-    /// Adds one client secret to an app.
-    async fn insert_app_secret(&self, secret: &AppSecret) -> Result<()> {
-        let _ = secret;
-        Err(unsupported("insert_app_secret"))
-    }
+    async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool>;
+    /// Adds one client secret to an app that has fewer than `max`, as [`Store::insert_app_key`] does.
+    async fn insert_app_secret(&self, secret: &AppSecret, max: usize) -> Result<()>;
     /// Sets a secret's status; `false` when the app has no such secret.
-    async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool> {
-        let _ = (app_id, secret_id, status, now);
-        Err(unsupported("set_app_secret_status"))
-    }
+    async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool>;
     /// Deletes a secret; `false` when the app has no such secret.
-    async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool> {
-        let _ = (app_id, secret_id);
-        Err(unsupported("delete_app_secret"))
-    }
+    async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool>;
     /// Every API token, oldest first.
-    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
-        Err(unsupported("api_tokens"))
-    }
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
     /// Deletes (revokes) an API token; `false` when there is none with that id.
-    async fn delete_api_token(&self, id: &str) -> Result<bool> {
-        let _ = id;
-        Err(unsupported("delete_api_token"))
-    }
+    async fn delete_api_token(&self, id: &str) -> Result<bool>;
     /// Replaces a user's login, status, profile and times (by id). A taken login is [`StoreError::Conflict`].
-    async fn update_user(&self, user: &User) -> Result<()> {
-        let _ = user;
-        Err(unsupported("update_user"))
-    }
+    async fn update_user(&self, user: &User) -> Result<()>;
     /// Deletes a user; `false` when there is none with that id.
-    async fn delete_user(&self, id: &str) -> Result<bool> {
-        let _ = id;
-        Err(unsupported("delete_user"))
-    }
+    async fn delete_user(&self, id: &str) -> Result<bool>;
 
     // --- replay and revocation -------------------------------------------------------------------
     /// Records a client's assertion `jti` until `expires`. Returns `false` if it was already used.
@@ -190,11 +157,7 @@ pub trait Store: Send + Sync + 'static {
     async fn use_jti(&self, client_id: &str, jti: &str, expires: i64) -> Result<bool>;
     /// Records two `(client_id, jti, expires)` entries at once (a DPoP token request: the assertion's and
     /// the proof's); returns for each whether it was fresh. Backends do it in one round trip.
-    async fn use_jti_pair(&self, first: (&str, &str, i64), second: (&str, &str, i64)) -> Result<(bool, bool)> {
-        let a = self.use_jti(first.0, first.1, first.2).await?;
-        let b = self.use_jti(second.0, second.1, second.2).await?;
-        Ok((a, b))
-    }
+    async fn use_jti_pair(&self, first: (&str, &str, i64), second: (&str, &str, i64)) -> Result<(bool, bool)>;
     async fn revoke_token(&self, jti: &str, expires: i64) -> Result<()>;
     async fn is_revoked(&self, jti: &str) -> Result<bool>;
     /// Deletes used `jti`s and revocations that have expired by `now`; returns how many rows went.
@@ -203,9 +166,7 @@ pub trait Store: Send + Sync + 'static {
     // --- several nodes ---------------------------------------------------------------------------
     /// A feed of changes committed by any node (PostgreSQL: `LISTEN tollgate_changes`), so each node can
     /// drop what it caches. `None` when the backend has no other nodes to hear from (SQLite).
-    async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>> {
-        Ok(None)
-    }
+    async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>>;
     /// Rotation once per cluster: applies like [`Store::rotate_signing_keys`], but only if `server_id`'s
     /// ACTIVE key is still `expected_active` (`None`: it has no ACTIVE key yet) and no other node is changing
     /// its keys at the same moment (PostgreSQL: a transaction-scoped advisory lock). `false` when nothing
@@ -217,26 +178,12 @@ pub trait Store: Send + Sync + 'static {
         updates: &[SigningKey],
         new_keys: &[SigningKey],
         delete_kids: &[String],
-    ) -> Result<bool> {
-        let current = self.signing_keys(server_id).await?;
-        let active: Vec<&str> =
-            current.iter().filter(|k| k.status == key_status::ACTIVE).map(|k| k.kid.as_str()).collect();
-        if !active_matches(&active, expected_active) {
-            return Ok(false);
-        }
-        self.rotate_signing_keys(updates, new_keys, delete_kids).await?;
-        Ok(true)
-    }
+    ) -> Result<bool>;
     /// Every signing key of every server (for re-encrypting them under a new master key).
-    async fn all_signing_keys(&self) -> Result<Vec<SigningKey>> {
-        Err(unsupported("all_signing_keys"))
-    }
+    async fn all_signing_keys(&self) -> Result<Vec<SigningKey>>;
     /// Replaces a signing key's stored (sealed) private key material, if it is still `expected`, so two
     /// nodes re-sealing at once cannot undo each other. `false` when the row changed or is gone.
-    async fn replace_signing_key_material(&self, kid: &str, expected: &[u8], sealed: &[u8]) -> Result<bool> {
-        let _ = (kid, expected, sealed);
-        Err(unsupported("replace_signing_key_material"))
-    }
+    async fn replace_signing_key_material(&self, kid: &str, expected: &[u8], sealed: &[u8]) -> Result<bool>;
 }
 
 /// Whether the ACTIVE kids found are what a conditional rotation expects.
@@ -247,10 +194,10 @@ pub fn active_matches(active: &[&str], expected: Option<&str>) -> bool {
     }
 }
 
-/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets),
-/// shared by both backends' status and delete statements.
-#[derive(Clone, Copy)]
-pub(crate) enum AppChild {
+/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets), shared by
+/// both backends' status, delete and limit statements; also what a [`StoreError::LimitReached`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppChild {
     Keys,
     Secrets,
 }
@@ -264,6 +211,11 @@ impl AppChild {
     }
 }
 
-fn unsupported(method: &str) -> StoreError {
-    StoreError::Unsupported(format!("{method} is not implemented by this backend"))
+impl std::fmt::Display for AppChild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AppChild::Keys => "keys",
+            AppChild::Secrets => "client secrets",
+        })
+    }
 }

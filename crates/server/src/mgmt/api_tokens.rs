@@ -2,12 +2,11 @@
 //! creation response only; the store keeps a keyed hash, so a lost token can only be replaced. Revoking
 //! (DELETE) works at once: every SSWS call looks the token up.
 use super::auth::Admin;
-use super::body;
+use super::body::{self, JsonObject, no_store};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -33,16 +32,16 @@ fn token_json(state: &AppState, t: &ApiToken, plain: Option<&str>) -> Value {
     v
 }
 
-async fn create(State(state): State<AppState>, admin: Admin, body: Body) -> Result<Response, ApiError> {
+async fn create(State(state): State<AppState>, admin: Admin, body: JsonObject) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let name = body::required_str(&map, "ApiToken", "name")?.to_string();
     let plain = crate::secrets::new_api_token();
     let token =
         ApiToken { id: crate::ids::new_id("00T"), name, token_hash: state.hasher.hash(&plain), created: now_millis() };
     state.store.insert_api_token(&token).await?;
     tracing::info!(token = %token.id, "API token created");
-    Ok((StatusCode::CREATED, axum::Json(token_json(&state, &token, Some(&plain)))).into_response())
+    Ok(no_store((StatusCode::CREATED, axum::Json(token_json(&state, &token, Some(&plain))))))
 }
 
 async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
@@ -68,7 +67,7 @@ async fn revoke(State(state): State<AppState>, admin: Admin, Path(id): Path<Stri
 }
 
 /// The API token routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/api-tokens", get(list).post(create))
         .route("/api/v1/api-tokens/{id}", get(get_one).delete(revoke))

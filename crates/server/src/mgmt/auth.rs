@@ -13,17 +13,19 @@ use axum::http::{HeaderValue, header, request::Parts};
 
 /// An authenticated management caller.
 #[derive(Debug, Clone)]
-pub struct Admin {
-    pub principal: Principal,
+pub(crate) struct Admin {
+    pub(crate) principal: Principal,
     /// The request path, for `resource=` in scope errors.
     path: String,
     /// Whether the token came with the DPoP scheme (scope errors then carry a DPoP challenge).
     dpop: bool,
 }
 
-/// The kind of caller.
+/// The kind of caller. Who it is (the token id, the app's client id) is not read yet: it is kept for
+/// per-app roles and for audit.
 #[derive(Debug, Clone)]
-pub enum Principal {
+#[allow(dead_code)]
+pub(crate) enum Principal {
     /// An admin API token: may do everything.
     ApiToken { id: String },
     /// A service app's access token: may do what its scopes allow.
@@ -32,7 +34,7 @@ pub enum Principal {
 
 impl Admin {
     /// Allows the call if the caller is an API token, or a Bearer token holding any of `scopes`.
-    pub fn require(&self, state: &AppState, scopes: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, state: &AppState, scopes: &[&str]) -> Result<(), ApiError> {
         match &self.principal {
             Principal::ApiToken { .. } => Ok(()),
             Principal::Bearer { scopes: held, .. } if scopes.iter().any(|s| held.iter().any(|h| h == s)) => Ok(()),
@@ -70,55 +72,140 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path().to_string();
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(ApiError::invalid_session)?;
-        let (scheme, credential) = value.split_once(' ').ok_or_else(ApiError::invalid_session)?;
-        let credential = credential.trim();
-        if scheme.eq_ignore_ascii_case("SSWS") {
+        let admin = authenticate(parts, state).await?;
+        refuse_nul(&parts.uri)?;
+        Ok(admin)
+    }
+}
+
+/// Ids in the path and query values reach the store as text, which cannot hold a NUL character on
+/// PostgreSQL: refused here, for every management route, once the caller is known. A NUL id never exists
+/// (404 E0000007, as for an unknown route); a NUL query value is 400 E0000001 naming the parameter.
+fn refuse_nul(uri: &axum::http::Uri) -> Result<(), ApiError> {
+    // A URI can only carry a NUL percent-encoded.
+    if uri.path().contains("%00") {
+        return Err(ApiError::not_found(uri.path(), "Resource"));
+    }
+    let query = uri.query().unwrap_or("");
+    if let Some((name, _)) =
+        url::form_urlencoded::parse(query.as_bytes()).find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        let name = name.replace('\0', "\\u0000");
+        return Err(ApiError::validation(
+            &name,
+            vec![format!("{name}: The value must not contain the NUL character (U+0000).")],
+        ));
+    }
+    Ok(())
+}
+
+/// Who the caller is, from the `Authorization` header.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Admin, ApiError> {
+    let path = parts.uri.path().to_string();
+    let value =
+        parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::invalid_session)?;
+    let (scheme, credential) = parse_authorization(value).ok_or_else(ApiError::invalid_session)?;
+    match scheme {
+        Scheme::Ssws => {
             let hash = state.hasher.hash(credential);
             let token = state.store.api_token_by_hash(&hash).await?.ok_or_else(ApiError::invalid_token)?;
             // The lookup was by keyed hash; compare once more in constant time for good measure.
             if !state.hasher.matches(credential, &token.token_hash) {
                 return Err(ApiError::invalid_token());
             }
-            return Ok(Admin { principal: Principal::ApiToken { id: token.id }, path, dpop: false });
+            Ok(Admin { principal: Principal::ApiToken { id: token.id }, path, dpop: false })
         }
-        if scheme.eq_ignore_ascii_case("Bearer") {
-            return match access_token::verify(state, &AuthzServer::Org, credential).await {
-                // A DPoP-bound token is useless without its proof.
-                Ok(claims) if claims.cnf.is_some() => Err(super::dpop_auth::bearer_refused(state, &path)),
-                Ok(claims) => Ok(Admin {
-                    principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp },
-                    path,
-                    dpop: false,
-                }),
-                Err(rejection) => {
-                    let mut err = ApiError::invalid_token();
-                    let challenge = format!(
-                        "Bearer authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", \
-                         error=\"invalid_token\", error_description=\"{desc}\", resource=\"{path}\"",
-                        iss = state.issuer,
-                        desc = rejection.description(),
-                    );
-                    if let Ok(v) = HeaderValue::from_str(&challenge) {
-                        err.headers.push((header::WWW_AUTHENTICATE, v));
-                    }
-                    Err(err)
-                }
-            };
-        }
-        if scheme.eq_ignore_ascii_case("DPoP") {
-            let claims = super::dpop_auth::authenticate(state, parts, credential).await?;
-            return Ok(Admin {
+        Scheme::Bearer => match access_token::verify(state, &AuthzServer::Org, credential).await {
+            // A DPoP-bound token is useless without its proof.
+            Ok(claims) if claims.cnf.is_some() => Err(super::dpop_auth::bearer_refused(state, &path)),
+            Ok(claims) => Ok(Admin {
                 principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp },
                 path,
-                dpop: true,
-            });
+                dpop: false,
+            }),
+            Err(rejection) => {
+                let mut err = ApiError::invalid_token();
+                let challenge = format!(
+                    "Bearer authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", \
+                     error=\"invalid_token\", error_description=\"{desc}\", resource=\"{path}\"",
+                    iss = state.issuer,
+                    desc = rejection.description(),
+                );
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    err.headers.push((header::WWW_AUTHENTICATE, v));
+                }
+                Err(err)
+            }
+        },
+        Scheme::Dpop => {
+            let claims = super::dpop_auth::authenticate(state, parts, credential).await?;
+            Ok(Admin { principal: Principal::Bearer { client_id: claims.cid, scopes: claims.scp }, path, dpop: true })
         }
-        Err(ApiError::invalid_session())
+    }
+}
+
+/// The `Authorization` schemes the management API takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Ssws,
+    Bearer,
+    Dpop,
+}
+
+/// Splits an `Authorization` value into scheme and credential the way clients send them: the scheme in
+/// any case, then one or more spaces or tabs (RFC 7235 §2.1 with RFC 9110's whitespace), then the
+/// credential, surrounding whitespace dropped. `SSWS` may also be followed directly by the token: the Okta
+/// Python SDK 3.4.6 sends `SSWS<token>`. `None` for any other scheme, or a scheme alone; an empty
+/// credential after a separator is returned as such, so it is refused as a bad token, not a bad scheme.
+pub(crate) fn parse_authorization(value: &str) -> Option<(Scheme, &str)> {
+    const WS: [char; 2] = [' ', '\t'];
+    let value = value.trim_start_matches(WS);
+    let (scheme, rest) = value.split_at(value.find(WS).unwrap_or(value.len()));
+    let credential = rest.trim_matches(WS);
+    let known = if scheme.eq_ignore_ascii_case("SSWS") {
+        Scheme::Ssws
+    } else if scheme.eq_ignore_ascii_case("Bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("DPoP") {
+        Scheme::Dpop
+    } else {
+        // `SSWS<token>`: the token runs on from the scheme.
+        return value
+            .get(..4)
+            .filter(|prefix| prefix.eq_ignore_ascii_case("SSWS"))
+            .and_then(|_| value.get(4..))
+            .map(|token| (Scheme::Ssws, token.trim_end_matches(WS)));
+    };
+    (!rest.is_empty()).then_some((known, credential))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Scheme, parse_authorization};
+
+    #[test]
+    fn schemes_as_clients_send_them() {
+        for (value, expected) in [
+            ("SSWS abc", Some((Scheme::Ssws, "abc"))),
+            ("SSWSabc", Some((Scheme::Ssws, "abc"))),
+            ("SSWS  abc ", Some((Scheme::Ssws, "abc"))),
+            ("ssws\tabc", Some((Scheme::Ssws, "abc"))),
+            ("Bearer a.b.c", Some((Scheme::Bearer, "a.b.c"))),
+            ("bearer  a.b.c", Some((Scheme::Bearer, "a.b.c"))),
+            ("BEARER\ta.b.c", Some((Scheme::Bearer, "a.b.c"))),
+            ("dpop a.b.c", Some((Scheme::Dpop, "a.b.c"))),
+            ("DPoP \t a.b.c", Some((Scheme::Dpop, "a.b.c"))),
+            ("SSWS ", Some((Scheme::Ssws, ""))),
+            ("Bearer ", Some((Scheme::Bearer, ""))),
+            ("SSWS", None),
+            ("Bearer", None),
+            ("Bearera.b.c", None),
+            ("DPoPa.b.c", None),
+            ("Basic dXNlcjpwYXNz", None),
+            ("", None),
+            ("SSW\u{e9}x", None),
+        ] {
+            assert_eq!(parse_authorization(value), expected, "{value:?}");
+        }
     }
 }

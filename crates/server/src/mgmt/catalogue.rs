@@ -1,6 +1,6 @@
 //! The `okta.*` scopes tollgate knows: what grants may name. The org server mints them all but the
 //! `okta.oag.*` ones, which only the Access Gateway endpoint (`oauth::oag`) mints.
-pub const OKTA_SCOPES: &[&str] = &[
+pub(crate) const OKTA_SCOPES: &[&str] = &[
     "okta.apps.manage",
     "okta.apps.read",
     "okta.appGrants.manage",
@@ -32,6 +32,6 @@ pub const OKTA_SCOPES: &[&str] = &[
 ];
 
 /// Whether `scope` is a known Okta API scope.
-pub fn is_known(scope: &str) -> bool {
+pub(crate) fn is_known(scope: &str) -> bool {
     OKTA_SCOPES.contains(&scope)
 }

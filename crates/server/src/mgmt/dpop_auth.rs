@@ -12,10 +12,10 @@ use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use tollgate_jose::dpop::{DpopError, Expected, verify_proof};
 
 /// The proof algorithms advertised in the challenge, as Okta lists them.
-pub const ALGS: &str = "RS256 RS384 RS512 ES256 ES384 ES512";
+pub(crate) const ALGS: &str = "RS256 RS384 RS512 ES256 ES384 ES512";
 
 /// The `WWW-Authenticate: DPoP …` value for a refusal on `path`.
-pub fn challenge(state: &AppState, path: &str, scope: Option<&str>, error: &str, description: &str) -> String {
+pub(crate) fn challenge(state: &AppState, path: &str, scope: Option<&str>, error: &str, description: &str) -> String {
     let scope = scope.map(|s| format!("scope=\"{s}\", ")).unwrap_or_default();
     format!(
         "DPoP algs=\"{ALGS}\", authorization_uri=\"{iss}/oauth2/v1/authorize\", realm=\"{iss}\", {scope}\
@@ -25,7 +25,7 @@ pub fn challenge(state: &AppState, path: &str, scope: Option<&str>, error: &str,
 }
 
 /// A refusal: status, Okta's error object (the description as its cause) and the DPoP challenge.
-pub fn refusal(state: &AppState, path: &str, status: StatusCode, error: &str, description: &str) -> ApiError {
+pub(crate) fn refusal(state: &AppState, path: &str, status: StatusCode, error: &str, description: &str) -> ApiError {
     let mut err = ApiError::invalid_token().with_causes(vec![description.to_owned()]);
     err.status = status;
     if let Ok(value) = HeaderValue::from_str(&challenge(state, path, None, error, description)) {
@@ -39,7 +39,7 @@ fn bad_proof(state: &AppState, path: &str, err: &DpopError) -> ApiError {
 }
 
 /// A bound token presented as `Bearer`.
-pub fn bearer_refused(state: &AppState, path: &str) -> ApiError {
+pub(crate) fn bearer_refused(state: &AppState, path: &str) -> ApiError {
     refusal(
         state,
         path,
@@ -50,7 +50,7 @@ pub fn bearer_refused(state: &AppState, path: &str) -> ApiError {
 }
 
 /// Checks a `DPoP`-scheme request carrying `token`; returns the token's claims.
-pub async fn authenticate(state: &AppState, parts: &Parts, token: &str) -> Result<AccessClaims, ApiError> {
+pub(crate) async fn authenticate(state: &AppState, parts: &Parts, token: &str) -> Result<AccessClaims, ApiError> {
     let path = parts.uri.path();
     let claims = access_token::verify(state, &AuthzServer::Org, token).await.map_err(|rejection| {
         refusal(state, path, StatusCode::UNAUTHORIZED, "invalid_token", rejection.description())
@@ -80,6 +80,10 @@ pub async fn authenticate(state: &AppState, parts: &Parts, token: &str) -> Resul
     let verified = verify_proof(proof, &expected).map_err(|err| bad_proof(state, path, &err))?;
     if verified.jkt != bound {
         return Err(bad_proof(state, path, &DpopError::NotBound));
+    }
+    // The `jti` is stored as text, which cannot hold a NUL character on PostgreSQL.
+    if verified.jti.contains('\0') {
+        return Err(bad_proof(state, path, &DpopError::BadJti));
     }
     let fresh =
         state.store.use_jti(&replay_scope(&verified.jkt), &verified.jti, keep_until(state, verified.iat)).await?;

@@ -3,10 +3,10 @@ use tollgate_jose::{JoseError, Jwk, PublicKey};
 use tollgate_store::{ACTIVE, AppKey};
 
 /// Most keys an app may hold (Okta's limit).
-pub const MAX_APP_KEYS: usize = 50;
+pub(crate) const MAX_APP_KEYS: usize = 50;
 
 /// Checks a JWKS value and turns it into key rows for `app_id`. The error is the cause to report.
-pub fn app_keys_from_jwks(value: &serde_json::Value, app_id: &str, now: i64) -> Result<Vec<AppKey>, String> {
+pub(crate) fn app_keys_from_jwks(value: &serde_json::Value, app_id: &str, now: i64) -> Result<Vec<AppKey>, String> {
     let keys = value
         .get("keys")
         .and_then(|k| k.as_array())
@@ -46,7 +46,7 @@ pub fn app_keys_from_jwks(value: &serde_json::Value, app_id: &str, now: i64) -> 
 }
 
 /// Parses one public JWK, refusing private material, symmetric keys and weak RSA keys.
-pub fn check_public_jwk(raw: &serde_json::Value, index: usize) -> Result<Jwk, String> {
+pub(crate) fn check_public_jwk(raw: &serde_json::Value, index: usize) -> Result<Jwk, String> {
     let jwk: Jwk = serde_json::from_value(raw.clone()).map_err(|e| format!("jwks.keys[{index}]: {e}"))?;
     PublicKey::from_jwk(&jwk).map_err(|e| match e {
         JoseError::KeyTooSmall(_) => {
@@ -61,7 +61,7 @@ pub fn check_public_jwk(raw: &serde_json::Value, index: usize) -> Result<Jwk, St
 }
 
 /// A stored key as DCR echoes it: the JWK with `use` shown as `null` when it was not given.
-pub fn echo_jwk(key: &AppKey) -> serde_json::Value {
+pub(crate) fn echo_jwk(key: &AppKey) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(&key.jwk).unwrap_or(serde_json::Value::Null);
     if let Some(map) = v.as_object_mut() {
         map.entry("use").or_insert(serde_json::Value::Null);

@@ -1,36 +1,33 @@
 //! The management API (`/api/v1/...`, `/oauth2/v1/clients`, and the Access Gateway's read-only
-//! `/api/v2/apps`), authenticated by [`auth::Admin`].
-pub mod api_tokens;
-pub mod app_body;
-pub mod app_keys;
-pub mod app_secrets;
-pub mod apps;
-pub mod auth;
-pub mod body;
-pub mod catalogue;
-pub mod clients;
-pub mod dpop_auth;
-pub mod grants;
-pub mod jwks;
-pub mod oag_apps;
-pub mod server_admin;
-pub mod servers;
-pub mod user_search;
-pub mod users;
+//! `/api/v2/apps`), by resource, authenticated by [`auth::Admin`].
+//!
+//! * [`apps`]: service apps and what hangs off them (keys, secrets, grants), and their OAG view.
+//! * [`servers`]: custom authorization servers (the server, scopes, policy, key rotation).
+//! * [`users`]: the example protected resource. [`api_tokens`]: admin API tokens.
+//! * [`dcr`]: Dynamic Client Registration (`/oauth2/v1/clients`), the same records as [`apps`].
+//! * Shared: [`auth`] and [`dpop_auth`] (who is calling), [`body`] (JSON bodies), [`paging`] (Okta's
+//!   cursor pages), [`jwks`] (registered public keys), [`catalogue`] (the `okta.*` scopes).
+mod api_tokens;
+mod apps;
+mod auth;
+mod body;
+pub(crate) mod catalogue;
+mod dcr;
+mod dpop_auth;
+mod jwks;
+mod paging;
+mod servers;
+mod users;
 
 use crate::state::AppState;
 use axum::Router;
 
 /// All management routes.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .merge(api_tokens::routes())
         .merge(apps::routes())
-        .merge(app_keys::routes())
-        .merge(app_secrets::routes())
-        .merge(clients::routes())
-        .merge(grants::routes())
-        .merge(oag_apps::routes())
+        .merge(dcr::routes())
         .merge(servers::routes())
         .merge(users::routes())
 }

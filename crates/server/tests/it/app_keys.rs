@@ -142,3 +142,38 @@ async fn bad_keys_are_refused_with_okta_causes() {
     assert_eq!((status, key["status"].as_str().unwrap()), (200, "INACTIVE"));
     server.stop().await;
 }
+
+/// Adds racing past the handler's count: the store's count in the insert's transaction keeps the app at
+/// 50 keys, and the losers get the same cause as a sequential add over the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_adds_stop_at_fifty_keys() {
+    let server = std::sync::Arc::new(TestServer::start().await);
+    let (_, app) = server.admin_post("/api/v1/apps", &jwt_app_body("many", &[rsa_key()])).await;
+    let base = format!("/api/v1/apps/{}/credentials/jwks", app["id"].as_str().unwrap());
+    for _ in 1..48 {
+        let (status, body) = server.admin_post(&base, &public_jwk(&ec_key(tollgate_jose::Curve::P256))).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (server, base) = (server.clone(), base.clone());
+        let jwk = public_jwk(&ec_key(tollgate_jose::Curve::P256));
+        tasks.spawn(async move { server.admin_post(&base, &jwk).await });
+    }
+    let mut added = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (status, reply) = done.unwrap();
+        if status == 201 {
+            added += 1;
+            continue;
+        }
+        assert_eq!((status, reply["errorSummary"].as_str().unwrap()), (400, "Api validation failed: JsonWebKey"));
+        assert!(
+            cause(&reply)
+                .starts_with("You can't create a new key. You have reached the maximum number of keys allowed (50).")
+        );
+    }
+    assert_eq!(added, 2);
+    let (_, list) = server.admin_get(&base).await;
+    assert_eq!(list["jwks"]["keys"].as_array().unwrap().len(), 50);
+}

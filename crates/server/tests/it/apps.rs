@@ -364,3 +364,35 @@ async fn bearer_scopes_and_restart() {
     );
     server.stop().await;
 }
+
+/// Creates racing for one client id (each passes the handler's look-up before any commits): one wins,
+/// the others get Okta's E0000001 with the usual cause, never the database's own message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_client_id_race_is_okta_validation_not_a_database_message() {
+    let server = std::sync::Arc::new(TestServer::start().await);
+    let mut body = jwt_app_body("racer", &[rsa_key()]);
+    body["credentials"]["oauthClient"]["client_id"] = json!("racing-client");
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (server, body) = (server.clone(), body.clone());
+        tasks.spawn(async move { server.admin_post("/api/v1/apps", &body).await });
+    }
+    let mut created = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (status, reply) = done.unwrap();
+        if status == 200 {
+            created += 1;
+            continue;
+        }
+        assert_eq!(status, 400, "{reply}");
+        assert_eq!(reply["errorCode"], "E0000001", "{reply}");
+        assert_eq!(reply["errorSummary"], "Api validation failed: client_id", "{reply}");
+        assert_eq!(
+            reply["errorCauses"][0]["errorSummary"],
+            "client_id: An object with this field already exists in the current organization"
+        );
+        let text = reply.to_string().to_lowercase();
+        assert!(!text.contains("unique") && !text.contains("constraint"), "{reply}");
+    }
+    assert_eq!(created, 1, "exactly one app holds the client id");
+}

@@ -6,6 +6,7 @@ mod apps;
 mod auth_servers;
 mod dcr;
 mod dpop;
+mod hardening;
 mod harness;
 mod jwks_uri;
 mod mgmt;

@@ -1,7 +1,8 @@
 //! The checks every backend must pass, written against `dyn Store` only.
 use std::sync::Arc;
 use tollgate_store::{
-    ApiToken, App, AppKey, AppSecret, AuthServer, Grant, Scope, SigningKey, Store, StoreError, User, key_status,
+    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, Scope, SigningKey, Store, StoreError, Unique, User,
+    key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -89,9 +90,9 @@ fn user(id: &str, login: &str) -> User {
     }
 }
 
-fn assert_conflict<T: std::fmt::Debug>(result: tollgate_store::Result<T>, what: &str) {
+fn assert_conflict<T: std::fmt::Debug>(result: tollgate_store::Result<T>, rule: Unique, what: &str) {
     match result {
-        Err(StoreError::Conflict(_)) => {}
+        Err(StoreError::Conflict { what: broken }) => assert_eq!(broken, rule, "{what}"),
         other => panic!("{what}: expected Conflict, got {other:?}"),
     }
 }
@@ -129,6 +130,7 @@ async fn apps(store: &dyn Store) {
     // A taken client id is a Conflict, and nothing of the refused app is written.
     assert_conflict(
         store.insert_app(&app("0oaX", "client-0"), &[key("0oaX-k", "0oaX", 1)], &[]).await,
+        Unique::ClientId,
         "duplicate client_id",
     );
     assert_eq!(store.app("0oaX").await.unwrap(), None);
@@ -174,7 +176,11 @@ async fn apps(store: &dyn Store) {
 async fn grants_and_snapshot(store: &dyn Store) {
     store.insert_grant(&grant("g1", "0oaB", "okta.users.read")).await.unwrap();
     store.insert_grant(&grant("g2", "0oaB", "okta.apps.read")).await.unwrap();
-    assert_conflict(store.insert_grant(&grant("g3", "0oaB", "okta.users.read")).await, "duplicate grant");
+    assert_conflict(
+        store.insert_grant(&grant("g3", "0oaB", "okta.users.read")).await,
+        Unique::Grant,
+        "duplicate grant",
+    );
     // The same scope on another issuer, or for another app, is a different grant.
     let mut other_issuer = grant("g4", "0oaB", "okta.users.read");
     other_issuer.issuer = "https://other.example".into();
@@ -232,7 +238,7 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
         last_updated: 1,
     };
     store.insert_auth_server(&server).await.unwrap();
-    assert_conflict(store.insert_auth_server(&server).await, "duplicate server id");
+    assert_conflict(store.insert_auth_server(&server).await, Unique::Id, "duplicate server id");
     let mut second = server.clone();
     second.id = "aus0".into();
     second.created = 2;
@@ -261,7 +267,7 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     };
     store.insert_scope(&scope("scp1", "read", true)).await.unwrap();
     store.insert_scope(&scope("scp2", "Write", false)).await.unwrap();
-    assert_conflict(store.insert_scope(&scope("scp3", "read", false)).await, "duplicate scope name");
+    assert_conflict(store.insert_scope(&scope("scp3", "read", false)).await, Unique::ScopeName, "duplicate scope name");
     assert_eq!(store.scopes("aus1").await.unwrap(), vec![scope("scp2", "Write", false), scope("scp1", "read", true)]);
     assert!(store.delete_scope("aus1", "scp2").await.unwrap());
     assert!(!store.delete_scope("aus1", "scp2").await.unwrap());
@@ -291,6 +297,7 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     let clash = signing_key("k-org", "aus1", key_status::NEXT, 3);
     assert_conflict(
         store.rotate_signing_keys(&[expired.clone(), active.clone()], &[clash], &[]).await,
+        Unique::Id,
         "rotation with a taken kid",
     );
     assert_eq!(store.signing_keys("aus1").await.unwrap(), before, "the failed rotation was rolled back");
@@ -312,8 +319,8 @@ async fn users(store: &dyn Store) {
     for (id, login) in [("00ub", "b@example.com"), ("00uA", "a@example.com"), ("00ua", "c@example.com")] {
         store.insert_user(&user(id, login)).await.unwrap();
     }
-    assert_conflict(store.insert_user(&user("00uz", "a@example.com")).await, "duplicate login");
-    assert_conflict(store.insert_user(&user("00ua", "z@example.com")).await, "duplicate user id");
+    assert_conflict(store.insert_user(&user("00uz", "a@example.com")).await, Unique::Login, "duplicate login");
+    assert_conflict(store.insert_user(&user("00ua", "z@example.com")).await, Unique::Id, "duplicate user id");
     assert_eq!(store.user("00uA").await.unwrap(), Some(user("00uA", "a@example.com")));
     assert_eq!(store.user("c@example.com").await.unwrap(), Some(user("00ua", "c@example.com")));
     assert_eq!(store.user("nobody").await.unwrap(), None);
@@ -330,7 +337,7 @@ async fn api_tokens(store: &dyn Store) {
     let other = ApiToken { id: "t2".into(), name: "ci".into(), token_hash: vec![1, 2, 3], created: 8 };
     store.insert_api_token(&other).await.unwrap();
     let same_hash = ApiToken { id: "t3".into(), name: "dup".into(), token_hash: vec![9, 0, 9, 255], created: 9 };
-    assert_conflict(store.insert_api_token(&same_hash).await, "duplicate token hash");
+    assert_conflict(store.insert_api_token(&same_hash).await, Unique::Id, "duplicate token hash");
     assert_eq!(store.api_token_by_hash(&[9, 0, 9, 255]).await.unwrap(), Some(token));
     assert_eq!(store.api_token_by_hash(&[1, 2, 3]).await.unwrap(), Some(other));
     assert_eq!(store.api_token_by_hash(&[9, 0, 9]).await.unwrap(), None);
@@ -354,12 +361,12 @@ async fn management(store: &dyn Store) {
     assert!(store.app_secrets("0oaD").await.unwrap().is_empty());
     // A save that fails part-way (a key id taken by another app) changes nothing.
     saved.name = "not saved".into();
-    assert_conflict(store.save_app(&saved, Some(&[key("0oaC-k1", "0oaD", 1)]), None).await, "taken key id");
+    assert_conflict(store.save_app(&saved, Some(&[key("0oaC-k1", "0oaD", 1)]), None).await, Unique::Id, "taken key id");
     assert_eq!(store.app("0oaD").await.unwrap().unwrap().name, "saved");
 
     // One key at a time.
-    store.insert_app_key(&key("0oaD-k2", "0oaD", 2)).await.unwrap();
-    assert_conflict(store.insert_app_key(&key("0oaD-k2", "0oaD", 2)).await, "duplicate key id");
+    store.insert_app_key(&key("0oaD-k2", "0oaD", 2), 50).await.unwrap();
+    assert_conflict(store.insert_app_key(&key("0oaD-k2", "0oaD", 2), 50).await, Unique::Id, "duplicate key id");
     assert!(store.set_app_key_status("0oaD", "0oaD-k2", "INACTIVE", 77).await.unwrap());
     assert!(!store.set_app_key_status("0oaC", "0oaD-k2", "INACTIVE", 77).await.unwrap(), "another app's key");
     let k = &store.app_keys("0oaD").await.unwrap()[0];
@@ -369,7 +376,7 @@ async fn management(store: &dyn Store) {
     assert!(!store.delete_app_key("0oaD", "0oaD-k2").await.unwrap());
 
     // One secret at a time.
-    store.insert_app_secret(&secret("0oaD-s2", "0oaD")).await.unwrap();
+    store.insert_app_secret(&secret("0oaD-s2", "0oaD"), 2).await.unwrap();
     assert!(store.set_app_secret_status("0oaD", "0oaD-s2", "INACTIVE", 88).await.unwrap());
     assert!(!store.set_app_secret_status("0oaC", "0oaD-s2", "INACTIVE", 88).await.unwrap());
     let s = &store.app_secrets("0oaD").await.unwrap()[0];
@@ -395,7 +402,7 @@ async fn management(store: &dyn Store) {
     assert_eq!(store.user("renamed@example.com").await.unwrap(), Some(u.clone()));
     assert_eq!(store.user("a@example.com").await.unwrap(), None);
     u.login = "b@example.com".into();
-    assert_conflict(store.update_user(&u).await, "taken login");
+    assert_conflict(store.update_user(&u).await, Unique::Login, "taken login");
     assert!(store.delete_user("00uA").await.unwrap());
     assert!(!store.delete_user("00uA").await.unwrap());
     assert_eq!(store.user("00uA").await.unwrap(), None);
@@ -446,4 +453,40 @@ pub async fn jti_race(a: Arc<dyn Store>, b: Arc<dyn Store>) {
         }
     }
     assert_eq!(wins, 1, "exactly one use of a jti may succeed");
+}
+
+/// Concurrent adds, split over two store handles (two nodes on PostgreSQL), to an app near its limits:
+/// the limits hold exactly, since each add counts inside its own insert's transaction.
+pub async fn limit_race(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    a.insert_app(&app("0oaL", "client-limits"), &[], &[]).await.unwrap();
+    let near_full: Vec<AppKey> = (0..48).map(|i| key(&format!("0oaL-k{i}"), "0oaL", i)).collect();
+    a.replace_app_keys("0oaL", &near_full).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(
+            async move { store.insert_app_key(&key(&format!("0oaL-n{i}"), "0oaL", 100), 50).await },
+        ));
+    }
+    for i in 0..8 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(
+            async move { store.insert_app_secret(&secret(&format!("0oaL-s{i}"), "0oaL"), 2).await },
+        ));
+    }
+    let (mut added, mut refused) = (0, Vec::new());
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => added += 1,
+            Err(StoreError::LimitReached { what, max }) => refused.push((what, max)),
+            Err(other) => panic!("a concurrent add failed otherwise: {other:?}"),
+        }
+    }
+    assert_eq!(added, 2 + 2, "two keys and two secrets fit");
+    assert_eq!(refused.iter().filter(|r| **r == (AppChild::Keys, 50)).count(), 62);
+    assert_eq!(refused.iter().filter(|r| **r == (AppChild::Secrets, 2)).count(), 6);
+    assert_eq!(a.app_keys("0oaL").await.unwrap().len(), 50);
+    assert_eq!(a.app_secrets("0oaL").await.unwrap().len(), 2);
+    let err = a.insert_app_key(&key("0oaL-late", "0oaL", 101), 50).await.unwrap_err();
+    assert_eq!(err.to_string(), "an app may have at most 50 keys");
 }

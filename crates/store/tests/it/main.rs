@@ -33,6 +33,46 @@ async fn sqlite_use_jti_is_atomic_under_concurrency() {
     conformance::jti_race(store.clone(), store).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_limits_hold_under_concurrent_adds() {
+    let (_dir, store) = sqlite().await;
+    conformance::limit_race(store.clone(), store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_limits_hold_under_concurrent_adds_across_nodes() {
+    let Some(db) = pg::TestDb::create().await else { return };
+    let a = PostgresStore::open(&db.url).await.unwrap();
+    let b = PostgresStore::open(&db.url).await.unwrap();
+    conformance::limit_race(Arc::new(a.clone()), Arc::new(b.clone())).await;
+    a.close().await;
+    b.close().await;
+}
+
+/// The database and its WAL files hold every secret's HMAC key: owner-only, whatever the umask, and an
+/// older install's wider file is narrowed on open.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mode = |suffix: &str| {
+        let file = format!("{}{suffix}", path.display());
+        std::fs::metadata(&file).unwrap_or_else(|e| panic!("{file}: {e}")).permissions().mode() & 0o777
+    };
+    let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    store.set_setting("k", "v").await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        assert_eq!(mode(suffix), 0o600, "store.db{suffix}");
+    }
+    drop(store);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let reopened = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    assert_eq!(reopened.setting("k").await.unwrap().as_deref(), Some("v"));
+    assert_eq!(mode(""), 0o600, "narrowed on open");
+}
+
 /// Two pools on one database stand for two nodes: exactly one of them may accept a `jti`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_use_jti_is_atomic_across_nodes() {

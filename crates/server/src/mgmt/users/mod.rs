@@ -1,13 +1,15 @@
 //! `/api/v1/users`: the example protected resource, in Okta's user shape. Reading needs
 //! `okta.users.read` (or `.manage`); changing needs `okta.users.manage`. Lists scan in id order and
-//! filter in memory (see [`super::user_search`]); fine for the example resource's sizes.
-use super::auth::Admin;
-use super::body;
+//! filter in memory (see [`search`]); fine for the example resource's sizes.
+mod search;
+
 use crate::clock::{iso8601, iso8601_opt, now_millis};
 use crate::errors::ApiError;
+use crate::mgmt::auth::Admin;
+use crate::mgmt::body::{self, JsonObject};
+use crate::mgmt::paging::Page;
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,7 +22,7 @@ const READ: &[&str] = &["okta.users.read", "okta.users.manage"];
 const MANAGE: &[&str] = &["okta.users.manage"];
 
 /// Okta's user object.
-pub fn user_json(state: &AppState, u: &User) -> Value {
+fn user_json(state: &AppState, u: &User) -> Value {
     let mut profile = u.profile.clone();
     for field in ["firstName", "lastName", "mobilePhone", "secondEmail", "email"] {
         profile.entry(field).or_insert(Value::Null);
@@ -48,35 +50,12 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     admin.require(&state, READ)?;
-    let query = super::user_search::UserQuery::from_params(&q)?;
+    let query = search::UserQuery::from_params(&q)?;
     let default_limit = if query.is_q() { 10 } else { 200 };
-    let (after, limit) =
-        body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), default_limit, 200)?;
-    // Scan in id order from the cursor, keeping matches, until one more than a page is found.
-    let mut page = Vec::new();
-    let mut cursor = after.clone();
-    let mut more = false;
-    loop {
-        let batch = state.store.users(cursor.as_deref(), 200).await?;
-        let done = batch.len() < 200;
-        cursor = batch.last().map(|u| u.id.clone());
-        for user in batch.into_iter().filter(|u| query.matches(u)) {
-            if page.len() == limit as usize {
-                more = true;
-                break;
-            }
-            page.push(user);
-        }
-        if more || done {
-            break;
-        }
-    }
-    let next = if more { page.last().map(|u| u.id.as_str()) } else { None };
-    let mut resp = axum::Json(page.iter().map(|u| user_json(&state, u)).collect::<Vec<_>>()).into_response();
-    for (k, v) in body::link_headers(&format!("{}/api/v1/users", state.issuer), after.as_deref(), limit, next) {
-        resp.headers_mut().append(k, v);
-    }
-    Ok(resp)
+    let page = Page::from_query(&q, default_limit, 200)?;
+    let users = page.fill(state.store.as_ref(), |u| query.matches(u)).await?;
+    let body: Vec<Value> = users.items.iter().map(|u| user_json(&state, u)).collect();
+    Ok(page.respond(&format!("{}/api/v1/users", state.issuer), body, users.next.as_deref()))
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -93,10 +72,10 @@ async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let profile: Map<String, Value> = match map.get("profile") {
         Some(Value::Object(p)) => p.clone(),
         _ => return Err(ApiError::validation("User", vec!["profile: The field cannot be left blank".into()])),
@@ -156,9 +135,9 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
 }
 
 /// `POST /api/v1/users/{id}` merges the given profile members; `PUT` replaces the profile.
-async fn update(state: &AppState, id: &str, body: Body, merge: bool) -> Result<Response, ApiError> {
+async fn update(state: &AppState, id: &str, body: JsonObject, merge: bool) -> Result<Response, ApiError> {
     let mut user = find_user(state, id).await?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let given: Map<String, Value> = match map.get("profile") {
         Some(Value::Object(p)) => p.clone(),
         None if merge => Map::new(),
@@ -183,7 +162,7 @@ async fn partial_update(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     update(&state, &id, body, true).await
@@ -193,7 +172,7 @@ async fn full_update(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     update(&state, &id, body, false).await
@@ -255,7 +234,7 @@ async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<Stri
 }
 
 /// The users routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", get(list).post(create))
         .route("/api/v1/users/{id}", get(get_one).post(partial_update).put(full_update).delete(delete))

@@ -1,15 +1,13 @@
-//! `/api/v1/apps`: OIDC service apps in Okta's Apps-API shape. An app and its DCR client are one record
-//! (the app `id` doubles as `client_id` unless one is given), so everything here shows up on
-//! `/oauth2/v1/clients` too, and every change reloads the client cache so the token endpoint sees it on
-//! the very next request.
-use super::app_body::{AppInput, parse_app};
-use super::auth::Admin;
-use super::body;
+//! `/api/v1/apps` and `/api/v1/apps/{id}`: OIDC service apps in Okta's Apps-API shape (see [`super`]).
+use super::input::{AppInput, parse_app};
+use super::{MANAGE, READ, find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
+use crate::mgmt::auth::Admin;
+use crate::mgmt::body::{JsonObject, no_store};
+use crate::mgmt::paging::Page;
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,11 +16,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use tollgate_store::{ACTIVE, App, AppKey, AppSecret, INACTIVE};
 
-pub const READ: &[&str] = &["okta.apps.read", "okta.apps.manage"];
-pub const MANAGE: &[&str] = &["okta.apps.manage"];
-
 /// Okta's app object. `client_secret` is shown only when just created or replaced.
-pub fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
+fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
     let base = format!("{}/api/v1/apps/{}", state.issuer, app.id);
     let extra = |f: &str, d: Value| app.extra.get(f).cloned().unwrap_or(d);
     let mut oauth_client = json!({
@@ -48,7 +43,7 @@ pub fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&st
         if let Some(uri) = &app.jwks_uri {
             map.insert("jwks_uri".into(), json!(uri));
         } else if !keys.is_empty() {
-            let jwks: Vec<Value> = keys.iter().map(super::app_keys::key_json_bare).collect();
+            let jwks: Vec<Value> = keys.iter().map(super::keys::key_json_bare).collect();
             map.insert("jwks".into(), json!({ "keys": jwks }));
         }
     }
@@ -73,18 +68,6 @@ pub fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&st
     })
 }
 
-/// The app with this id, or 404 E0000007 (App).
-pub async fn find_app(state: &AppState, id: &str) -> Result<App, ApiError> {
-    state.store.app(id).await?.ok_or_else(|| ApiError::not_found(id, "App"))
-}
-
-/// Reloads the app's cache entry (and forgets a fetched `jwks_uri`), after any change.
-pub async fn refresh(state: &AppState, client_id: &str) -> Result<(), ApiError> {
-    state.remote_jwks.forget(client_id);
-    state.clients.reload(state.store.as_ref(), client_id).await?;
-    Ok(())
-}
-
 fn new_secret_row(state: &AppState, app_id: &str, plain: &str, now: i64) -> AppSecret {
     AppSecret {
         id: crate::ids::new_id("ocs"),
@@ -100,10 +83,10 @@ async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let id = crate::ids::new_id("0oa");
     let now = now_millis();
     let input: AppInput = parse_app(&map, &id, now)?;
@@ -135,7 +118,8 @@ async fn create(
     state.store.insert_app(&app, &input.keys, &secrets).await?;
     refresh(&state, &app.client_id).await?;
     tracing::info!(app = %app.id, client_id = %app.client_id, method = %app.auth_method, "app created");
-    Ok(axum::Json(app_json(&state, &app, &input.keys, secret.as_deref())).into_response())
+    let answer = axum::Json(app_json(&state, &app, &input.keys, secret.as_deref()));
+    Ok(if secret.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -160,60 +144,26 @@ fn status_filter(filter: Option<&String>) -> Result<Option<String>, ApiError> {
     Ok(Some(value.to_string()))
 }
 
-/// Up to `limit` apps matching `wanted`, in id order after the cursor `after`, and whether more follow.
-pub async fn page_of_apps(
-    state: &AppState,
-    after: Option<&str>,
-    limit: u32,
-    wanted: impl Fn(&App) -> bool,
-) -> Result<(Vec<App>, bool), ApiError> {
-    // Scan in id order from the cursor, keeping matches, until one more than a page is found.
-    let mut page = Vec::new();
-    let mut cursor = after.map(str::to_string);
-    let mut more = false;
-    loop {
-        let batch = state.store.apps(cursor.as_deref(), 200).await?;
-        let done = batch.len() < 200;
-        cursor = batch.last().map(|a| a.id.clone());
-        for app in batch.into_iter().filter(|a| wanted(a)) {
-            if page.len() == limit as usize {
-                more = true;
-                break;
-            }
-            page.push(app);
-        }
-        if more || done {
-            break;
-        }
-    }
-    Ok((page, more))
-}
-
 async fn list(
     State(state): State<AppState>,
     admin: Admin,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     admin.require(&state, READ)?;
-    let (after, limit) = body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), 20, 200)?;
+    let page = Page::from_query(&q, 20, 200)?;
     let status = status_filter(q.get("filter"))?;
     let prefix = q.get("q").map(|p| p.to_lowercase()).filter(|p| !p.is_empty());
     let wanted = |a: &App| {
         status.as_ref().is_none_or(|s| &a.status == s)
             && prefix.as_ref().is_none_or(|p| a.name.to_lowercase().starts_with(p.as_str()))
     };
-    let (page, more) = page_of_apps(&state, after.as_deref(), limit, wanted).await?;
-    let mut out = Vec::with_capacity(page.len());
-    for app in &page {
+    let apps = page.fill(state.store.as_ref(), wanted).await?;
+    let mut out = Vec::with_capacity(apps.items.len());
+    for app in &apps.items {
         let keys = state.store.app_keys(&app.id).await?;
         out.push(app_json(&state, app, &keys, None));
     }
-    let next = if more { page.last().map(|a| a.id.as_str()) } else { None };
-    let mut resp = axum::Json(out).into_response();
-    for (k, v) in body::link_headers(&format!("{}/api/v1/apps", state.issuer), after.as_deref(), limit, next) {
-        resp.headers_mut().append(k, v);
-    }
-    Ok(resp)
+    Ok(page.respond(&format!("{}/api/v1/apps", state.issuer), out, apps.next.as_deref()))
 }
 
 /// Keeps the stored rows (ids, status) of keys that are given again unchanged; new ones get new rows.
@@ -228,11 +178,11 @@ async fn replace(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     let mut app = find_app(&state, &id).await?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let now = now_millis();
     let input = parse_app(&map, &app.id, now)?;
     if input.client_id.as_ref().is_some_and(|c| c != &app.client_id) {
@@ -266,7 +216,8 @@ async fn replace(
     app.last_updated = now;
     state.store.save_app(&app, Some(&keys), secrets.as_deref()).await?;
     refresh(&state, &app.client_id).await?;
-    Ok(axum::Json(app_json(&state, &app, &keys, shown_secret.as_deref())).into_response())
+    let answer = axum::Json(app_json(&state, &app, &keys, shown_secret.as_deref()));
+    Ok(if shown_secret.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 async fn set_status(state: &AppState, id: &str, status: &str) -> Result<Response, ApiError> {
@@ -305,7 +256,7 @@ async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<Stri
 }
 
 /// The Apps-API routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps", get(list).post(create))
         .route("/api/v1/apps/{id}", get(get_one).put(replace).delete(delete))

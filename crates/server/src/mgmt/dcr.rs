@@ -1,13 +1,15 @@
 //! Dynamic Client Registration, Okta's shape: `POST/GET /oauth2/v1/clients`, `GET/DELETE
 //! /oauth2/v1/clients/{clientId}`. The client and its Apps-API app are one record (`client_id` = app id).
-//! Validation errors are OAuth-style (`invalid_client_metadata`), as Okta's DCR answers them.
+//! Validation errors are OAuth-style (`invalid_client_metadata`), as Okta's DCR answers them; the rest
+//! (authentication, scopes, bodies, the store) are the management API's, so a handler's error is a
+//! [`DcrError`], one or the other.
 use super::auth::Admin;
-use super::body;
+use super::body::{JsonObject, no_store};
+use super::paging::Page;
 use crate::clock::now_millis;
 use crate::errors::{ApiError, OAuthError};
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +19,10 @@ use std::collections::HashMap;
 use tollgate_store::{ACTIVE, App, AppKey, AppSecret};
 
 const AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+
+/// Why a service app may not register `token_endpoint_auth_method: none`.
+const SERVICE_NONE: &str = "token_endpoint_auth_method: 'none' can't be used by a service application, which must \
+     authenticate to get tokens; use private_key_jwt, client_secret_basic or client_secret_post";
 
 fn metadata_error(text: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", text.into())
@@ -38,14 +44,14 @@ fn str_list(map: &Map<String, Value>, field: &str, default: &[&str]) -> Result<V
 }
 
 /// A validated registration: the app row, its keys, and a new secret (plain text, shown once) if any.
-pub struct Registration {
-    pub app: App,
-    pub keys: Vec<AppKey>,
-    pub secret: Option<String>,
+struct Registration {
+    app: App,
+    keys: Vec<AppKey>,
+    secret: Option<String>,
 }
 
 /// Validates a DCR body into a new app.
-pub fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAuthError> {
+fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAuthError> {
     let name = match map.get("client_name") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         _ => return Err(metadata_error("client_name: The field cannot be left blank")),
@@ -66,6 +72,10 @@ pub fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAut
             )));
         }
     };
+    // A service app gets tokens only by authenticating: with `none` it could never get one.
+    if service && auth_method == "none" {
+        return Err(metadata_error(SERVICE_NONE));
+    }
     let grant_types =
         str_list(map, "grant_types", if service { &["client_credentials"] } else { &["authorization_code"] })?;
     if service && grant_types.iter().any(|g| g != "client_credentials") {
@@ -87,7 +97,7 @@ pub fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAut
     };
     let keys = match map.get("jwks") {
         None | Some(Value::Null) => Vec::new(),
-        Some(jwks) => super::jwks::app_keys_from_jwks(jwks, &id, now).map_err(metadata_error)?,
+        Some(jwks) => crate::mgmt::jwks::app_keys_from_jwks(jwks, &id, now).map_err(metadata_error)?,
     };
     if jwks_uri.is_some() && !keys.is_empty() {
         return Err(metadata_error("jwks: 'jwks' and 'jwks_uri' cannot both be set"));
@@ -127,7 +137,7 @@ pub fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAut
 }
 
 /// The DCR representation of an app.
-pub fn client_json(app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
+fn client_json(app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
     let extra = |f: &str| app.extra.get(f).cloned().unwrap_or(Value::Null);
     let mut v = json!({
         "client_id": app.client_id,
@@ -146,7 +156,10 @@ pub fn client_json(app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
         if let Some(uri) = &app.jwks_uri {
             map.insert("jwks_uri".into(), json!(uri));
         } else if !keys.is_empty() {
-            map.insert("jwks".into(), json!({ "keys": keys.iter().map(super::jwks::echo_jwk).collect::<Vec<_>>() }));
+            map.insert(
+                "jwks".into(),
+                json!({ "keys": keys.iter().map(crate::mgmt::jwks::echo_jwk).collect::<Vec<_>>() }),
+            );
         }
         if let Some(s) = secret {
             map.insert("client_secret".into(), json!(s));
@@ -156,127 +169,131 @@ pub fn client_json(app: &App, keys: &[AppKey], secret: Option<&str>) -> Value {
     v
 }
 
-async fn create(State(state): State<AppState>, admin: Admin, body: Body) -> Response {
-    if let Err(e) = admin.require(&state, &["okta.clients.manage", "okta.clients.register"]) {
-        return e.into_response();
-    }
-    let map = match body::read_object(body, state.config.max_body_bytes).await {
-        Ok(m) => m,
-        Err(e) => return e.into_response(),
-    };
-    let reg = match register(&map, now_millis()) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let secrets: Vec<AppSecret> = reg
-        .secret
-        .iter()
-        .map(|s| AppSecret {
-            id: crate::ids::new_id("ocs"),
-            app_id: reg.app.id.clone(),
-            secret_hash: state.hasher.hash(s),
-            status: ACTIVE.into(),
-            created: reg.app.created,
-            last_updated: reg.app.created,
-        })
-        .collect();
-    if let Err(e) = state.store.insert_app(&reg.app, &reg.keys, &secrets).await {
-        return ApiError::from(e).into_response();
-    }
-    if let Err(e) = state.clients.reload(state.store.as_ref(), &reg.app.client_id).await {
-        return ApiError::from(e).into_response();
-    }
-    tracing::info!(client_id = %reg.app.client_id, method = %reg.app.auth_method, "client registered");
-    (StatusCode::CREATED, axum::Json(client_json(&reg.app, &reg.keys, reg.secret.as_deref()))).into_response()
+/// What a DCR handler answers when it refuses: Okta's OAuth error shape for client metadata and unknown
+/// clients, its management-API shape for everything else.
+#[derive(Debug)]
+enum DcrError {
+    OAuth(OAuthError),
+    Api(ApiError),
 }
 
-fn unknown_client() -> Response {
-    OAuthError::invalid_client("Invalid value for 'client_id' parameter.").into_response()
-}
-
-async fn get_one(State(state): State<AppState>, admin: Admin, Path(client_id): Path<String>) -> Response {
-    if let Err(e) = admin.require(&state, &["okta.clients.read", "okta.clients.manage"]) {
-        return e.into_response();
-    }
-    let app = match state.store.app_by_client_id(&client_id).await {
-        Ok(Some(app)) => app,
-        Ok(None) => return unknown_client(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    match state.store.app_keys(&app.id).await {
-        Ok(keys) => axum::Json(client_json(&app, &keys, None)).into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+impl From<OAuthError> for DcrError {
+    fn from(e: OAuthError) -> Self {
+        DcrError::OAuth(e)
     }
 }
 
-async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<HashMap<String, String>>) -> Response {
-    if let Err(e) = admin.require(&state, &["okta.clients.read", "okta.clients.manage"]) {
-        return e.into_response();
+impl From<ApiError> for DcrError {
+    fn from(e: ApiError) -> Self {
+        DcrError::Api(e)
     }
-    let (after, limit) =
-        match body::page(q.get("after").map(String::as_str), q.get("limit").map(String::as_str), 20, 200) {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
-        };
-    let apps = match state.store.apps(after.as_deref(), limit + 1).await {
-        Ok(a) => a,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let more = apps.len() > limit as usize;
-    let page: Vec<_> = apps.into_iter().take(limit as usize).collect();
-    let mut out = Vec::with_capacity(page.len());
-    for app in &page {
-        match state.store.app_keys(&app.id).await {
-            Ok(keys) => out.push(client_json(app, &keys, None)),
-            Err(e) => return ApiError::from(e).into_response(),
+}
+
+impl From<tollgate_store::StoreError> for DcrError {
+    fn from(e: tollgate_store::StoreError) -> Self {
+        DcrError::Api(e.into())
+    }
+}
+
+impl IntoResponse for DcrError {
+    fn into_response(self) -> Response {
+        match self {
+            DcrError::OAuth(e) => e.into_response(),
+            DcrError::Api(e) => e.into_response(),
         }
     }
-    let next = if more { page.last().map(|a| a.id.as_str()) } else { None };
-    let links = body::link_headers(&format!("{}/oauth2/v1/clients", state.issuer), after.as_deref(), limit, next);
-    let mut resp = axum::Json(out).into_response();
-    for (k, v) in links {
-        resp.headers_mut().append(k, v);
-    }
-    resp
 }
 
-async fn delete(State(state): State<AppState>, admin: Admin, Path(client_id): Path<String>) -> Response {
-    if let Err(e) = admin.require(&state, &["okta.clients.manage"]) {
-        return e.into_response();
+const READ: &[&str] = &["okta.clients.read", "okta.clients.manage"];
+const MANAGE: &[&str] = &["okta.clients.manage"];
+
+fn secret_row(state: &AppState, app_id: &str, plain: &str, now: i64) -> AppSecret {
+    AppSecret {
+        id: crate::ids::new_id("ocs"),
+        app_id: app_id.to_string(),
+        secret_hash: state.hasher.hash(plain),
+        status: ACTIVE.into(),
+        created: now,
+        last_updated: now,
     }
-    let app = match state.store.app_by_client_id(&client_id).await {
-        Ok(Some(app)) => app,
-        Ok(None) => return unknown_client(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    if let Err(e) = state.store.delete_app(&app.id).await {
-        return ApiError::from(e).into_response();
+}
+
+/// The client with this id, or Okta's 401 `invalid_client`.
+async fn find_client(state: &AppState, client_id: &str) -> Result<App, DcrError> {
+    let app = state.store.app_by_client_id(client_id).await?;
+    app.ok_or_else(|| OAuthError::invalid_client("Invalid value for 'client_id' parameter.").into())
+}
+
+async fn create(State(state): State<AppState>, admin: Admin, body: JsonObject) -> Result<Response, DcrError> {
+    admin.require(&state, &["okta.clients.manage", "okta.clients.register"])?;
+    let map = body.object()?;
+    let reg = register(&map, now_millis())?;
+    let secrets: Vec<AppSecret> =
+        reg.secret.iter().map(|s| secret_row(&state, &reg.app.id, s, reg.app.created)).collect();
+    state.store.insert_app(&reg.app, &reg.keys, &secrets).await?;
+    state.clients.reload(state.store.as_ref(), &reg.app.client_id).await?;
+    tracing::info!(client_id = %reg.app.client_id, method = %reg.app.auth_method, "client registered");
+    let answer = (StatusCode::CREATED, axum::Json(client_json(&reg.app, &reg.keys, reg.secret.as_deref())));
+    Ok(if reg.secret.is_some() { no_store(answer) } else { answer.into_response() })
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+) -> Result<Response, DcrError> {
+    admin.require(&state, READ)?;
+    let app = find_client(&state, &client_id).await?;
+    let keys = state.store.app_keys(&app.id).await?;
+    Ok(axum::Json(client_json(&app, &keys, None)).into_response())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, DcrError> {
+    admin.require(&state, READ)?;
+    let page = Page::from_query(&q, 20, 200)?;
+    let apps = page.fill(state.store.as_ref(), |_: &App| true).await?;
+    let mut out = Vec::with_capacity(apps.items.len());
+    for app in &apps.items {
+        let keys = state.store.app_keys(&app.id).await?;
+        out.push(client_json(app, &keys, None));
     }
+    Ok(page.respond(&format!("{}/oauth2/v1/clients", state.issuer), out, apps.next.as_deref()))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+) -> Result<Response, DcrError> {
+    admin.require(&state, MANAGE)?;
+    let app = find_client(&state, &client_id).await?;
+    state.store.delete_app(&app.id).await?;
     state.remote_jwks.forget(&client_id);
-    if let Err(e) = state.clients.reload(state.store.as_ref(), &client_id).await {
-        return ApiError::from(e).into_response();
-    }
-    StatusCode::NO_CONTENT.into_response()
+    state.clients.reload(state.store.as_ref(), &client_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `PUT /oauth2/v1/clients/{clientId}`: full replace (a missing `client_name` is refused as Okta does).
 /// The id, creation time, status and `application_type` stay; keys given again unchanged keep their rows.
-async fn replace(State(state): State<AppState>, admin: Admin, Path(client_id): Path<String>, body: Body) -> Response {
-    match replace_inner(&state, &admin, &client_id, body).await {
-        Ok(r) | Err(r) => r,
-    }
-}
-
-async fn replace_inner(state: &AppState, admin: &Admin, client_id: &str, body: Body) -> Result<Response, Response> {
-    admin.require(state, &["okta.clients.manage"]).map_err(IntoResponse::into_response)?;
-    let map = body::read_object(body, state.config.max_body_bytes).await.map_err(IntoResponse::into_response)?;
-    let old = state.store.app_by_client_id(client_id).await.map_err(api)?.ok_or_else(unknown_client)?;
+async fn replace(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(client_id): Path<String>,
+    body: JsonObject,
+) -> Result<Response, DcrError> {
+    admin.require(&state, MANAGE)?;
+    let map = body.object()?;
+    let old = find_client(&state, &client_id).await?;
     let now = now_millis();
-    let reg = register(&map, now).map_err(IntoResponse::into_response)?;
+    let reg = register(&map, now)?;
     if map.contains_key("application_type") && reg.app.application_type != old.application_type {
-        return Err(metadata_error("application_type: The field cannot be changed after creation").into_response());
+        return Err(metadata_error("application_type: The field cannot be changed after creation").into());
     }
-    let existing_keys = state.store.app_keys(&old.id).await.map_err(api)?;
+    let existing_keys = state.store.app_keys(&old.id).await?;
     let keys: Vec<AppKey> = reg
         .keys
         .into_iter()
@@ -285,14 +302,14 @@ async fn replace_inner(state: &AppState, admin: &Admin, client_id: &str, body: B
             existing_keys.iter().find(|e| e.kid == k.kid && e.jwk == k.jwk).cloned().unwrap_or(k)
         })
         .collect();
-    let existing_secrets = state.store.app_secrets(&old.id).await.map_err(api)?;
+    let existing_secrets = state.store.app_secrets(&old.id).await?;
     let wants_secret = reg.app.auth_method.starts_with("client_secret");
     let mut shown = None;
     let secrets = if !wants_secret {
         Some(Vec::new())
     } else if existing_secrets.is_empty() {
         let fresh = crate::secrets::new_client_secret();
-        let row = secret_row(state, &old.id, &fresh, now);
+        let row = secret_row(&state, &old.id, &fresh, now);
         shown = Some(fresh);
         Some(vec![row])
     } else {
@@ -307,25 +324,11 @@ async fn replace_inner(state: &AppState, admin: &Admin, client_id: &str, body: B
         last_updated: now,
         ..reg.app
     };
-    state.store.save_app(&app, Some(&keys), secrets.as_deref()).await.map_err(api)?;
+    state.store.save_app(&app, Some(&keys), secrets.as_deref()).await?;
     state.remote_jwks.forget(&app.client_id);
-    state.clients.reload(state.store.as_ref(), &app.client_id).await.map_err(api)?;
-    Ok(axum::Json(client_json(&app, &keys, shown.as_deref())).into_response())
-}
-
-fn api(e: tollgate_store::StoreError) -> Response {
-    ApiError::from(e).into_response()
-}
-
-fn secret_row(state: &AppState, app_id: &str, plain: &str, now: i64) -> AppSecret {
-    AppSecret {
-        id: crate::ids::new_id("ocs"),
-        app_id: app_id.to_string(),
-        secret_hash: state.hasher.hash(plain),
-        status: ACTIVE.into(),
-        created: now,
-        last_updated: now,
-    }
+    state.clients.reload(state.store.as_ref(), &app.client_id).await?;
+    let answer = axum::Json(client_json(&app, &keys, shown.as_deref()));
+    Ok(if shown.is_some() { no_store(answer) } else { answer.into_response() })
 }
 
 /// `POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret`: replaces the client's secrets with a new
@@ -335,7 +338,7 @@ async fn new_secret(
     admin: Admin,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin.require(&state, &["okta.clients.manage"])?;
+    admin.require(&state, MANAGE)?;
     let mut app = state
         .store
         .app_by_client_id(&client_id)
@@ -357,11 +360,11 @@ async fn new_secret(
     state.clients.reload(state.store.as_ref(), &app.client_id).await?;
     let keys = state.store.app_keys(&app.id).await?;
     tracing::info!(client_id = %app.client_id, "client secret replaced");
-    Ok(axum::Json(client_json(&app, &keys, Some(&fresh))).into_response())
+    Ok(no_store(axum::Json(client_json(&app, &keys, Some(&fresh)))))
 }
 
 /// The DCR routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth2/v1/clients", get(list).post(create))
         .route("/oauth2/v1/clients/{client_id}", get(get_one).put(replace).delete(delete))

@@ -9,22 +9,22 @@ const AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "p
 
 /// A validated app body.
 #[derive(Debug)]
-pub struct AppInput {
-    pub label: String,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    pub auth_method: String,
-    pub grant_types: Vec<String>,
-    pub jwks_uri: Option<String>,
-    pub keys: Vec<AppKey>,
-    pub dpop_bound: bool,
+pub(super) struct AppInput {
+    pub(super) label: String,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret: Option<String>,
+    pub(super) auth_method: String,
+    pub(super) grant_types: Vec<String>,
+    pub(super) jwks_uri: Option<String>,
+    pub(super) keys: Vec<AppKey>,
+    pub(super) dpop_bound: bool,
     /// Kept as given: `response_types`, `redirect_uris`, `autoKeyRotation`, `consent_method`.
-    pub extra: Map<String, Value>,
+    pub(super) extra: Map<String, Value>,
 }
 
 impl AppInput {
     /// Whether the app authenticates with a client secret.
-    pub fn wants_secret(&self) -> bool {
+    pub(super) fn wants_secret(&self) -> bool {
         self.auth_method.starts_with("client_secret")
     }
 }
@@ -84,7 +84,7 @@ fn valid_client_id(id: &str) -> bool {
 }
 
 /// Validates an app body; key rows are made for `app_id`.
-pub fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Result<AppInput, ApiError> {
+pub(super) fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Result<AppInput, ApiError> {
     match opt_str(map, "name")? {
         Some("oidc_client") => {}
         None => return Err(invalid("name", "name: The field cannot be left blank")),
@@ -92,7 +92,7 @@ pub fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Result<App
             return Err(invalid("name", format!("name: '{other}' is not supported; only 'oidc_client' apps are")));
         }
     }
-    let label = super::body::required_str(map, "label", "label")?.to_string();
+    let label = crate::mgmt::body::required_str(map, "label", "label")?.to_string();
     match opt_str(map, "signOnMode")? {
         Some("OPENID_CONNECT") => {}
         None => return Err(invalid("signOnMode", "signOnMode: The field cannot be left blank")),
@@ -119,6 +119,14 @@ pub fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Result<App
             ));
         }
     };
+    // Every app here is a service app, which gets tokens only by authenticating.
+    if auth_method == "none" {
+        return Err(invalid(
+            "token_endpoint_auth_method",
+            "token_endpoint_auth_method: 'none' can't be used by a service application, which must authenticate to \
+             get tokens; use private_key_jwt, client_secret_basic or client_secret_post",
+        ));
+    }
     let client_id = opt_str(creds, "client_id")?.map(str::to_string);
     if let Some(id) = &client_id
         && !valid_client_id(id)
@@ -175,7 +183,7 @@ pub fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Result<App
     };
     let keys = match settings.get("jwks") {
         None | Some(Value::Null) => Vec::new(),
-        Some(jwks) => super::jwks::app_keys_from_jwks(jwks, app_id, now).map_err(|c| invalid("JsonWebKey", c))?,
+        Some(jwks) => crate::mgmt::jwks::app_keys_from_jwks(jwks, app_id, now).map_err(|c| invalid("JsonWebKey", c))?,
     };
     if jwks_uri.is_some() && !keys.is_empty() {
         return Err(invalid("jwks", "jwks: 'jwks' and 'jwks_uri' cannot both be set"));

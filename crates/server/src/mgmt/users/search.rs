@@ -24,7 +24,7 @@ struct Clause {
 
 /// A parsed user list query.
 #[derive(Debug, Default)]
-pub struct UserQuery {
+pub(super) struct UserQuery {
     q: Option<String>,
     clauses: Vec<Clause>,
     /// A plain list leaves DEPROVISIONED users out; `search`/`filter` include them.
@@ -100,7 +100,7 @@ fn parse(expr: &str) -> Result<Vec<Clause>, ApiError> {
 
 impl UserQuery {
     /// Reads `q`, `search` and `filter` from the query string.
-    pub fn from_params(params: &HashMap<String, String>) -> Result<Self, ApiError> {
+    pub(super) fn from_params(params: &HashMap<String, String>) -> Result<Self, ApiError> {
         let mut query =
             UserQuery { q: params.get("q").map(|q| q.to_lowercase()).filter(|q| !q.is_empty()), ..Default::default() };
         for name in ["search", "filter"] {
@@ -113,12 +113,12 @@ impl UserQuery {
     }
 
     /// Whether `q` was given (Okta's default page size is then 10).
-    pub fn is_q(&self) -> bool {
+    pub(super) fn is_q(&self) -> bool {
         self.q.is_some()
     }
 
     /// Whether `user` belongs in the answer.
-    pub fn matches(&self, user: &User) -> bool {
+    pub(super) fn matches(&self, user: &User) -> bool {
         if !self.include_deprovisioned && user.status == "DEPROVISIONED" {
             return false;
         }

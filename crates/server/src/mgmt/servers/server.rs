@@ -1,18 +1,13 @@
-//! Creating, replacing and deleting custom authorization servers, and their access policy.
-//!
-//! tollgate keeps one policy per server: the list of client ids allowed to get tokens from it
-//! (`ALL_CLIENTS` for everyone, the default). It is shown in Okta's policy shape,
-//! `GET/PUT /api/v1/authorizationServers/{id}/policies[/{policyId}]` with `conditions.clients.include`,
-//! so Okta tooling reads it naturally. Token lifetime (Okta sets it on policy rules, 5–1440 minutes) is
-//! the server's `accessTokenLifetimeSeconds`, 300–86400. Every change reloads the server cache, so the
-//! token endpoint applies it to the very next request.
-use super::auth::Admin;
-use super::body;
-use super::servers::{MANAGE, READ, find, server_json};
+//! `/api/v1/authorizationServers[/{id}]`: listing, reading, creating (id `aus…`, its signing keys made at
+//! once), replacing and deleting custom authorization servers. Token lifetime (Okta sets it on policy
+//! rules, 5–1440 minutes) is the server's `accessTokenLifetimeSeconds`, 300–86400.
+use super::{MANAGE, READ, find};
+use crate::cache::CachedServer;
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
+use crate::mgmt::auth::Admin;
+use crate::mgmt::body::{self, JsonObject};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,13 +15,13 @@ use serde_json::{Map, Value, json};
 use tollgate_store::{ACTIVE, AuthServer};
 
 const WHAT: &str = "AuthorizationServer";
-const ALL_CLIENTS: &str = "ALL_CLIENTS";
+pub(super) const ALL_CLIENTS: &str = "ALL_CLIENTS";
 
 fn invalid(cause: impl Into<String>) -> ApiError {
     ApiError::validation(WHAT, vec![cause.into()])
 }
 
-fn string_list(map: &Map<String, Value>, field: &str) -> Result<Vec<String>, ApiError> {
+pub(super) fn string_list(map: &Map<String, Value>, field: &str) -> Result<Vec<String>, ApiError> {
     let items = match map.get(field) {
         None | Some(Value::Null) => return Err(invalid(format!("{field}: The field cannot be left blank"))),
         Some(Value::Array(items)) => items,
@@ -71,9 +66,13 @@ fn parse_server(map: &Map<String, Value>) -> Result<ServerInput, ApiError> {
     Ok(ServerInput { name, description, audiences, lifetime })
 }
 
-pub async fn create(State(state): State<AppState>, admin: Admin, body: Body) -> Result<Response, ApiError> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: JsonObject,
+) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let input = parse_server(&map)?;
     let now = now_millis();
     let server = AuthServer {
@@ -100,15 +99,15 @@ pub async fn create(State(state): State<AppState>, admin: Admin, body: Body) -> 
     Ok((StatusCode::CREATED, axum::Json(server_json(&state, &cached))).into_response())
 }
 
-pub async fn replace(
+pub(super) async fn replace(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     let current = find(&state, &id)?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let input = parse_server(&map)?;
     let mut server = current.server.clone();
     server.name = input.name;
@@ -124,7 +123,11 @@ pub async fn replace(
     Ok(axum::Json(server_json(&state, &cached)).into_response())
 }
 
-pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     find(&state, &id)?;
     // One transaction: the server, its scopes (cascade) and its signing keys.
@@ -135,82 +138,41 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn policy_id(server_id: &str) -> String {
-    format!("00p{server_id}")
-}
-
-fn policy_json(state: &AppState, server: &AuthServer) -> Value {
-    let pid = policy_id(&server.id);
+fn server_json(state: &AppState, s: &CachedServer) -> Value {
+    let keys = state.keys.get(&s.server.id);
     json!({
-        "id": pid,
-        "type": "OAUTH_AUTHORIZATION_POLICY",
-        "name": "Default Policy",
-        "description": "Which clients may get tokens from this authorization server.",
-        "status": ACTIVE,
-        "priority": 1,
-        "system": false,
-        "conditions": { "clients": { "include": server.policy_clients } },
-        "created": iso8601(server.created),
-        "lastUpdated": iso8601(server.last_updated),
-        "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/{}/policies/{pid}", state.issuer, server.id) } },
+        "id": s.server.id,
+        "name": s.server.name,
+        "description": s.server.description,
+        "audiences": s.server.audiences,
+        "issuer": format!("{}/oauth2/{}", state.issuer, s.server.id),
+        "issuerMode": "ORG_URL",
+        "status": s.server.status,
+        "accessTokenLifetimeSeconds": s.server.access_token_lifetime,
+        "created": iso8601(s.server.created),
+        "lastUpdated": iso8601(s.server.last_updated),
+        "credentials": { "signing": {
+            "rotationMode": "AUTO",
+            "kid": keys.as_ref().map(|k| k.active.kid().to_string()),
+            "nextRotation": keys.as_ref().map(|k| iso8601(k.next_rotation * 1000)),
+        }},
+        "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/{}", state.issuer, s.server.id) } },
     })
 }
 
-pub async fn list_policies(
+pub(super) async fn list(State(state): State<AppState>, admin: Admin) -> Result<Response, ApiError> {
+    admin.require(&state, READ)?;
+    let mut servers = state.servers.all();
+    servers.sort_by(|a, b| (a.server.created, &a.server.id).cmp(&(b.server.created, &b.server.id)));
+    Ok(axum::Json(servers.iter().map(|s| server_json(&state, s)).collect::<Vec<_>>()).into_response())
+}
+
+pub(super) async fn get_one(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     admin.require(&state, READ)?;
     let server = find(&state, &id)?;
-    Ok(axum::Json(json!([policy_json(&state, &server.server)])).into_response())
-}
-
-pub async fn get_policy(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((id, pid)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, READ)?;
-    let server = find(&state, &id)?;
-    if pid != policy_id(&id) {
-        return Err(ApiError::not_found(&pid, "AuthorizationServerPolicy"));
-    }
-    Ok(axum::Json(policy_json(&state, &server.server)).into_response())
-}
-
-/// Replaces the policy's client list (`conditions.clients.include`): `ALL_CLIENTS` or known client ids.
-pub async fn replace_policy(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((id, pid)): Path<(String, String)>,
-    body: Body,
-) -> Result<Response, ApiError> {
-    admin.require(&state, MANAGE)?;
-    let current = find(&state, &id)?;
-    if pid != policy_id(&id) {
-        return Err(ApiError::not_found(&pid, "AuthorizationServerPolicy"));
-    }
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
-    let what = "AuthorizationServerPolicy";
-    let include = map.get("conditions").and_then(|c| c.get("clients")).and_then(Value::as_object).ok_or_else(|| {
-        ApiError::validation(what, vec!["conditions.clients.include: The field cannot be left blank".into()])
-    })?;
-    let clients = string_list(include, "include").map_err(|e| {
-        ApiError::validation(what, e.causes.iter().map(|c| format!("conditions.clients.{c}")).collect())
-    })?;
-    for c in &clients {
-        if c != ALL_CLIENTS && state.store.app_by_client_id(c).await?.is_none() {
-            return Err(ApiError::validation(
-                what,
-                vec![format!("conditions.clients.include: '{c}' is not a client id of this org")],
-            ));
-        }
-    }
-    let mut server = current.server.clone();
-    server.policy_clients = clients;
-    server.last_updated = now_millis();
-    state.store.update_auth_server(&server).await?;
-    state.servers.reload(state.store.as_ref(), &id).await?;
-    Ok(axum::Json(policy_json(&state, &server)).into_response())
+    Ok(axum::Json(server_json(&state, &server)).into_response())
 }

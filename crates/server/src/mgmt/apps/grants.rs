@@ -1,12 +1,12 @@
 //! `/api/v1/apps/{appId}/grants`: which `okta.*` scopes a service app may be issued by the org server.
-use super::auth::Admin;
-use super::body;
+use super::find_app;
 use crate::cache::normalize_issuer;
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
+use crate::mgmt::auth::Admin;
+use crate::mgmt::body::{self, JsonObject};
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -35,22 +35,18 @@ fn grant_json(state: &AppState, app: &App, g: &Grant) -> Value {
     })
 }
 
-async fn find_app(state: &AppState, app_id: &str) -> Result<App, ApiError> {
-    state.store.app(app_id).await?.ok_or_else(|| ApiError::not_found(app_id, "App"))
-}
-
 async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Path(app_id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, &["okta.appGrants.manage"])?;
-    let map = body::read_object(body, state.config.max_body_bytes).await?;
+    let map = body.object()?;
     let scope_id = body::required_str(&map, "OAuth2ScopeConsentGrant", "scopeId")?.to_string();
     let issuer = body::required_str(&map, "OAuth2ScopeConsentGrant", "issuer")?.to_string();
     let app = find_app(&state, &app_id).await?;
-    if !super::catalogue::is_known(&scope_id) {
+    if !crate::mgmt::catalogue::is_known(&scope_id) {
         return Err(ApiError::validation(
             "OAuth2ScopeConsentGrant",
             vec![format!("scopeId: The scope '{scope_id}' is not a valid Okta API scope.")],
@@ -125,7 +121,7 @@ async fn delete(
 }
 
 /// The grants routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps/{app_id}/grants", get(list).post(create))
         .route("/api/v1/apps/{app_id}/grants/{grant_id}", get(get_one).delete(delete))

@@ -2,14 +2,13 @@
 //! (add a second secret, move clients over, deactivate and delete the first). A new secret's plain text
 //! is in the creation response only; afterwards only its keyed hash exists. Each change reloads the
 //! client cache, so a deactivated secret is refused on the very next token request.
-use super::apps::{MANAGE, READ, find_app, refresh};
-use super::auth::Admin;
-use super::body;
+use super::{MANAGE, READ, find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
+use crate::mgmt::auth::Admin;
+use crate::mgmt::body::{JsonObject, no_store};
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -59,19 +58,12 @@ async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Path(app_id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     let app = find_app(&state, &app_id).await?;
     // An empty body is fine: everything is optional.
-    let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
-        .await
-        .map_err(|_| ApiError::too_large(state.config.max_body_bytes))?;
-    let map = if bytes.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Map::new()
-    } else {
-        body::read_object(Body::from(bytes), state.config.max_body_bytes).await?
-    };
+    let map = body.object_or_empty()?;
     if !app.auth_method.starts_with("client_secret") {
         return Err(refused(&format!(
             "A client secret can't be added when 'token_endpoint_auth_method' is '{}'.",
@@ -92,9 +84,7 @@ async fn create(
         Some(_) => return Err(refused("status: must be ACTIVE or INACTIVE")),
     };
     if state.store.app_secrets(&app.id).await?.len() >= MAX_SECRETS {
-        return Err(refused(
-            "You can't create a new secret. You have reached the maximum number of secrets allowed (2). To add another secret, you must first delete an existing one.",
-        ));
+        return Err(ApiError::limit_reached(tollgate_store::AppChild::Secrets, MAX_SECRETS));
     }
     let now = now_millis();
     let secret = AppSecret {
@@ -105,9 +95,9 @@ async fn create(
         created: now,
         last_updated: now,
     };
-    state.store.insert_app_secret(&secret).await?;
+    state.store.insert_app_secret(&secret, MAX_SECRETS).await?;
     refresh(&state, &app.client_id).await?;
-    Ok((StatusCode::CREATED, axum::Json(secret_json(&state, &app, &secret, Some(&plain)))).into_response())
+    Ok(no_store((StatusCode::CREATED, axum::Json(secret_json(&state, &app, &secret, Some(&plain))))))
 }
 
 async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
@@ -180,7 +170,7 @@ async fn delete(
 }
 
 /// The client secret routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps/{app_id}/credentials/secrets", get(list).post(create))
         .route("/api/v1/apps/{app_id}/credentials/secrets/{secret_id}", get(get_one).delete(delete))

@@ -2,15 +2,14 @@
 //! causes (unique `kid`, RSA ≥ 2048, at most 50 keys, never deactivate the last active key of a
 //! private_key_jwt app, delete only inactive keys). Each change reloads the client cache at once, so a
 //! deactivated key stops signing assertions on the very next token request.
-use super::apps::{MANAGE, READ, find_app, refresh};
-use super::auth::Admin;
-use super::body;
-use super::jwks::{MAX_APP_KEYS, check_public_jwk};
+use super::{MANAGE, READ, find_app, refresh};
 use crate::clock::{iso8601, now_millis};
 use crate::errors::ApiError;
+use crate::mgmt::auth::Admin;
+use crate::mgmt::body::JsonObject;
+use crate::mgmt::jwks::{MAX_APP_KEYS, check_public_jwk};
 use crate::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +20,7 @@ use tollgate_store::{ACTIVE, App, AppKey, INACTIVE};
 const WHAT: &str = "JsonWebKey";
 
 /// The stored JWK with the key's `id` and `status` (as the app's `settings.oauthClient.jwks` shows it).
-pub fn key_json_bare(key: &AppKey) -> Value {
+pub(super) fn key_json_bare(key: &AppKey) -> Value {
     let mut v: Value = serde_json::from_str(&key.jwk).unwrap_or(Value::Null);
     if let Some(map) = v.as_object_mut() {
         map.insert("id".into(), json!(key.id));
@@ -63,11 +62,11 @@ async fn add(
     State(state): State<AppState>,
     admin: Admin,
     Path(app_id): Path<String>,
-    body: Body,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     admin.require(&state, MANAGE)?;
     let app = find_app(&state, &app_id).await?;
-    let mut map = body::read_object(body, state.config.max_body_bytes).await?;
+    let mut map = body.object()?;
     let status = match map.remove("status") {
         None | Some(Value::Null) => ACTIVE.to_string(),
         Some(Value::String(s)) if s == ACTIVE || s == INACTIVE => s,
@@ -83,9 +82,7 @@ async fn add(
     }
     let existing = state.store.app_keys(&app.id).await?;
     if existing.len() >= MAX_APP_KEYS {
-        return Err(refused(
-            "You can't create a new key. You have reached the maximum number of keys allowed (50). To add another key, you must first delete an existing one.",
-        ));
+        return Err(ApiError::limit_reached(tollgate_store::AppChild::Keys, MAX_APP_KEYS));
     }
     match &jwk.kid {
         Some(kid) if existing.iter().any(|k| k.kid.as_deref() == Some(kid)) => {
@@ -108,7 +105,7 @@ async fn add(
         created: now,
         last_updated: now,
     };
-    state.store.insert_app_key(&key).await?;
+    state.store.insert_app_key(&key, MAX_APP_KEYS).await?;
     refresh(&state, &app.client_id).await?;
     Ok((StatusCode::CREATED, axum::Json(key_json(&state, &app, &key))).into_response())
 }
@@ -186,7 +183,7 @@ async fn delete(
 }
 
 /// The app key routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps/{app_id}/credentials/jwks", get(list).post(add))
         .route("/api/v1/apps/{app_id}/credentials/jwks/{key_id}", get(get_one).delete(delete))

@@ -5,10 +5,10 @@
 //! Mapping from tollgate's app (the `/api/v1/apps` record): `id`, `label` and `status` as they are;
 //! `type` is `OAG_OIDC` (every tollgate app is an OIDC client); `oidc` carries the client's settings under
 //! OAG's names; `_embedded` is empty, as OAG sends it without `expand`.
-use super::auth::{Admin, Principal};
-use super::body;
 use crate::clock::iso8601;
 use crate::errors::ApiError;
+use crate::mgmt::auth::{Admin, Principal};
+use crate::mgmt::paging::Page;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -18,14 +18,14 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use tollgate_store::App;
 
-pub const READ: &[&str] = &["okta.oag.app.read", "okta.oag.app.manage"];
+const READ: &[&str] = &["okta.oag.app.read", "okta.oag.app.manage"];
 
 /// A page holds every app unless there are more than this (OAG's list has no paging; ours does, with
 /// Okta's `after`/`limit` and `Link` headers).
 const DEFAULT_LIMIT: u32 = 200;
 
 /// One app in OAG's shape.
-pub fn oag_app_json(app: &App) -> Value {
+fn oag_app_json(app: &App) -> Value {
     let extra = |f: &str, d: Value| app.extra.get(f).cloned().unwrap_or(d);
     let mut oidc = json!({
         "applicationType": app.application_type,
@@ -67,29 +67,19 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     allow(&state, &admin, READ)?;
-    let (after, limit) = body::page(
-        q.get("after").map(String::as_str),
-        q.get("limit").map(String::as_str),
-        DEFAULT_LIMIT,
-        DEFAULT_LIMIT,
-    )?;
-    let (page, more) = super::apps::page_of_apps(&state, after.as_deref(), limit, |_| true).await?;
-    let out: Vec<Value> = page.iter().map(oag_app_json).collect();
-    let next = if more { page.last().map(|a| a.id.as_str()) } else { None };
-    let mut resp = axum::Json(out).into_response();
-    for (k, v) in body::link_headers(&format!("{}/api/v2/apps", state.issuer), after.as_deref(), limit, next) {
-        resp.headers_mut().append(k, v);
-    }
-    Ok(resp)
+    let page = Page::from_query(&q, DEFAULT_LIMIT, DEFAULT_LIMIT)?;
+    let apps = page.fill(state.store.as_ref(), |_: &App| true).await?;
+    let out: Vec<Value> = apps.items.iter().map(oag_app_json).collect();
+    Ok(page.respond(&format!("{}/api/v2/apps", state.issuer), out, apps.next.as_deref()))
 }
 
 async fn get_one(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Result<Response, ApiError> {
     allow(&state, &admin, READ)?;
-    let app = super::apps::find_app(&state, &id).await?;
+    let app = super::find_app(&state, &id).await?;
     Ok(axum::Json(oag_app_json(&app)).into_response())
 }
 
 /// The Access Gateway's app routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/api/v2/apps", get(list)).route("/api/v2/apps/{id}", get(get_one))
 }

@@ -1,0 +1,781 @@
+//! The [`Store`](crate::Store) methods whose SQL and semantics are the same on every backend, written once.
+//!
+//! Both schemas have the same tables and columns and sqlx accepts `$1` placeholders on both engines, so the
+//! statements are byte-identical; what differs is the sqlx database type the code is compiled against.
+//! [`store_impl!`] is a `macro_rules!` that emits, for one backend, the shared helper functions and the
+//! whole `#[async_trait] impl Store` block (async_trait must see every method, so the macro cannot be
+//! invoked inside an impl), with the backend's own methods pasted in after the shared ones.
+//!
+//! Why a macro and not a generic `impl<DB: sqlx::Database>`: each statement would need its own bounds
+//! (`for<'q> String: Encode<'q, DB>`, `for<'c> &'c mut DB::Connection: Executor<'c>`, `FromRow` per model,
+//! `usize: ColumnIndex<DB::Row>`, ...), dozens of higher-ranked bounds that hide the SQL and give
+//! unreadable errors. `sqlx::Any` would lose PostgreSQL's types (BYTEA, BOOLEAN) and the listener. Expanded
+//! per backend, the code is plain concrete sqlx, type-checked against each engine.
+//!
+//! Each backend module provides, next to its invocation, the few things the engines really do differently:
+//! `begin_write` (a transaction that reads, then writes on what it read), `begin_snapshot` (one
+//! consistent read of several tables), `lock_rotation` (PostgreSQL's advisory lock), and the row-lock
+//! suffix passed as `row_lock` (`FOR UPDATE` on PostgreSQL; SQLite's one writer needs none).
+
+/// Decodes a JSON array column.
+pub(crate) fn json_vec(text: &str) -> crate::Result<Vec<String>> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// Decodes a JSON object column.
+pub(crate) fn json_map(text: &str) -> crate::Result<serde_json::Map<String, serde_json::Value>> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// The columns of `apps`, in the order [`store_impl!`]'s `app_from_row` reads them.
+pub(crate) const APP_COLUMNS: &str = "id, client_id, name, status, application_type, auth_method, grant_types, \
+                                      jwks_uri, dpop_bound, extra, created, last_updated";
+
+/// Groups the child rows of a snapshot under their apps.
+pub(crate) fn assemble(
+    apps: Vec<crate::App>,
+    keys: Vec<crate::AppKey>,
+    secrets: Vec<crate::AppSecret>,
+    grants: Vec<crate::Grant>,
+) -> Vec<crate::ClientRecord> {
+    let mut by_app: std::collections::HashMap<String, crate::ClientRecord> = apps
+        .into_iter()
+        .map(|app| {
+            let record = crate::ClientRecord { app, keys: Vec::new(), secrets: Vec::new(), grants: Vec::new() };
+            (record.app.id.clone(), record)
+        })
+        .collect();
+    for k in keys {
+        if let Some(r) = by_app.get_mut(&k.app_id) {
+            r.keys.push(k);
+        }
+    }
+    for s in secrets {
+        if let Some(r) = by_app.get_mut(&s.app_id) {
+            r.secrets.push(s);
+        }
+    }
+    for g in grants {
+        if let Some(r) = by_app.get_mut(&g.app_id) {
+            r.grants.push(g);
+        }
+    }
+    by_app.into_values().collect()
+}
+
+/// Emits the shared helpers and `impl Store for $store` over the sqlx database `$db`; the backend's own
+/// methods follow in `specific`. See the module documentation.
+macro_rules! store_impl {
+    (store: $store:ty, db: $db:ty, row_lock: $row_lock:literal, specific: { $($specific:tt)* }) => {
+        use $crate::shared::{APP_COLUMNS, json_map, json_vec};
+        use $crate::{
+            ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, Scope,
+            SigningKey, Store, StoreError, User, key_status,
+        };
+        use sqlx::Row;
+
+        type DbRow = <$db as sqlx::Database>::Row;
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        fn auth_server_from_row(row: &DbRow) -> Result<AuthServer> {
+            Ok(AuthServer {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                description: row.try_get("description")?,
+                audiences: json_vec(row.try_get("audiences")?)?,
+                access_token_lifetime: row.try_get("access_token_lifetime")?,
+                policy_clients: json_vec(row.try_get("policy_clients")?)?,
+                status: row.try_get("status")?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        }
+
+        fn app_from_row(row: &DbRow) -> Result<App> {
+            Ok(App {
+                id: row.try_get("id")?,
+                client_id: row.try_get("client_id")?,
+                name: row.try_get("name")?,
+                status: row.try_get("status")?,
+                application_type: row.try_get("application_type")?,
+                auth_method: row.try_get("auth_method")?,
+                grant_types: json_vec(row.try_get("grant_types")?)?,
+                jwks_uri: row.try_get("jwks_uri")?,
+                dpop_bound: row.try_get("dpop_bound")?,
+                extra: json_map(row.try_get("extra")?)?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        }
+
+        fn user_from_row(row: &DbRow) -> Result<User> {
+            Ok(User {
+                id: row.try_get("id")?,
+                login: row.try_get("login")?,
+                status: row.try_get("status")?,
+                profile: json_map(row.try_get("profile")?)?,
+                created: row.try_get("created")?,
+                activated: row.try_get("activated")?,
+                status_changed: row.try_get("status_changed")?,
+                last_login: row.try_get("last_login")?,
+                last_updated: row.try_get("last_updated")?,
+                password_changed: row.try_get("password_changed")?,
+            })
+        }
+
+        /// Runs a statement; whether it touched a row.
+        async fn affected<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            query: sqlx::query::Query<'e, $db, <$db as sqlx::Database>::Arguments>,
+        ) -> Result<bool> {
+            Ok(query.execute(exec).await?.rows_affected() > 0)
+        }
+
+        async fn apps_where<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            condition: &str,
+            binds: &[&str],
+        ) -> Result<Vec<App>> {
+            let sql = format!("SELECT {APP_COLUMNS} FROM apps {condition}");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                query = query.bind(b.to_string());
+            }
+            query.fetch_all(exec).await?.iter().map(app_from_row).collect()
+        }
+
+        async fn update_app_row<'e, E: sqlx::Executor<'e, Database = $db>>(exec: E, app: &App) -> Result<()> {
+            sqlx::query(
+                "UPDATE apps SET name = $1, status = $2, auth_method = $3, grant_types = $4, jwks_uri = $5, \
+                 dpop_bound = $6, extra = $7, last_updated = $8 WHERE id = $9",
+            )
+            .bind(&app.name)
+            .bind(&app.status)
+            .bind(&app.auth_method)
+            .bind(serde_json::to_string(&app.grant_types)?)
+            .bind(&app.jwks_uri)
+            .bind(app.dpop_bound)
+            .bind(serde_json::to_string(&app.extra)?)
+            .bind(app.last_updated)
+            .bind(&app.id)
+            .execute(exec)
+            .await?;
+            Ok(())
+        }
+
+        async fn insert_app_key<'e, E: sqlx::Executor<'e, Database = $db>>(exec: E, key: &AppKey) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO app_keys (id, app_id, kid, status, jwk, created, last_updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&key.id)
+            .bind(&key.app_id)
+            .bind(&key.kid)
+            .bind(&key.status)
+            .bind(&key.jwk)
+            .bind(key.created)
+            .bind(key.last_updated)
+            .execute(exec)
+            .await?;
+            Ok(())
+        }
+
+        async fn insert_app_secret<'e, E: sqlx::Executor<'e, Database = $db>>(exec: E, s: &AppSecret) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO app_secrets (id, app_id, secret_hash, status, created, last_updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&s.id)
+            .bind(&s.app_id)
+            .bind(&s.secret_hash)
+            .bind(&s.status)
+            .bind(s.created)
+            .bind(s.last_updated)
+            .execute(exec)
+            .await?;
+            Ok(())
+        }
+
+        /// Replaces an app's whole key set, inside `tx`.
+        async fn replace_keys(tx: &mut Tx, app_id: &str, keys: &[AppKey]) -> Result<()> {
+            sqlx::query("DELETE FROM app_keys WHERE app_id = $1").bind(app_id).execute(&mut **tx).await?;
+            for key in keys {
+                insert_app_key(&mut **tx, key).await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_signing_key<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            k: &SigningKey,
+        ) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, server_id, status, private_key, created, activated, retire_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&k.kid)
+            .bind(&k.server_id)
+            .bind(&k.status)
+            .bind(&k.private_key)
+            .bind(k.created)
+            .bind(k.activated)
+            .bind(k.retire_at)
+            .execute(exec)
+            .await?;
+            Ok(())
+        }
+
+        async fn apply_rotation(
+            tx: &mut Tx,
+            updates: &[SigningKey],
+            new_keys: &[SigningKey],
+            delete_kids: &[String],
+        ) -> Result<()> {
+            for k in updates {
+                sqlx::query("UPDATE signing_keys SET status = $1, activated = $2, retire_at = $3 WHERE kid = $4")
+                    .bind(&k.status)
+                    .bind(k.activated)
+                    .bind(k.retire_at)
+                    .bind(&k.kid)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for k in new_keys {
+                insert_signing_key(&mut **tx, k).await?;
+            }
+            for kid in delete_kids {
+                sqlx::query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Refuses one more child row for an app that has `max`. Inside a [`begin_write`] transaction, after
+        /// the app row is locked (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the one write lock),
+        /// so the count cannot change before the insert commits.
+        async fn check_limit(tx: &mut Tx, child: AppChild, app_id: &str, max: usize) -> Result<()> {
+            let lock = sqlx::query(concat!("SELECT id FROM apps WHERE id = $1", $row_lock));
+            lock.bind(app_id.to_string()).execute(&mut **tx).await?;
+            let sql = format!("SELECT COUNT(*) FROM {} WHERE app_id = $1", child.table());
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string()).fetch_one(&mut **tx).await?;
+            if usize::try_from(n).unwrap_or(usize::MAX) >= max {
+                return Err(StoreError::LimitReached { what: child, max });
+            }
+            Ok(())
+        }
+
+        /// Sets one child row's status; `false` when the app has no such row.
+        async fn set_child_status(
+            exec: &sqlx::Pool<$db>,
+            child: AppChild,
+            app_id: &str,
+            id: &str,
+            status: &str,
+            now: i64,
+        ) -> Result<bool> {
+            // The table name comes from a closed enum, never from input.
+            let sql =
+                format!("UPDATE {} SET status = $1, last_updated = $2 WHERE app_id = $3 AND id = $4", child.table());
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status.to_string()).bind(now);
+            affected(exec, query.bind(app_id.to_string()).bind(id.to_string())).await
+        }
+
+        /// Deletes one child row; `false` when the app has no such row.
+        async fn delete_child(exec: &sqlx::Pool<$db>, child: AppChild, app_id: &str, id: &str) -> Result<bool> {
+            let sql = format!("DELETE FROM {} WHERE app_id = $1 AND id = $2", child.table());
+            affected(exec, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string()).bind(id.to_string())).await
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn setting(&self, key: &str) -> Result<Option<String>> {
+                let query = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1");
+                Ok(query.bind(key).fetch_optional(&self.pool).await?)
+            }
+
+            async fn setting_init(&self, key: &str, value: &str) -> Result<String> {
+                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                self.setting(key).await?.ok_or_else(|| StoreError::Corrupt(format!("setting {key} vanished")))
+            }
+
+            async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_auth_server(&self, s: &AuthServer) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO auth_servers (id, name, description, audiences, access_token_lifetime, \
+                     policy_clients, status, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&s.id)
+                .bind(&s.name)
+                .bind(&s.description)
+                .bind(serde_json::to_string(&s.audiences)?)
+                .bind(s.access_token_lifetime)
+                .bind(serde_json::to_string(&s.policy_clients)?)
+                .bind(&s.status)
+                .bind(s.created)
+                .bind(s.last_updated)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn auth_server(&self, id: &str) -> Result<Option<AuthServer>> {
+                let query = sqlx::query("SELECT * FROM auth_servers WHERE id = $1").bind(id);
+                query.fetch_optional(&self.pool).await?.as_ref().map(auth_server_from_row).transpose()
+            }
+
+            async fn auth_servers(&self) -> Result<Vec<AuthServer>> {
+                let rows = sqlx::query("SELECT * FROM auth_servers ORDER BY created, id").fetch_all(&self.pool).await?;
+                rows.iter().map(auth_server_from_row).collect()
+            }
+
+            async fn update_auth_server(&self, s: &AuthServer) -> Result<()> {
+                sqlx::query(
+                    "UPDATE auth_servers SET name = $1, description = $2, audiences = $3, \
+                     access_token_lifetime = $4, policy_clients = $5, status = $6, last_updated = $7 WHERE id = $8",
+                )
+                .bind(&s.name)
+                .bind(&s.description)
+                .bind(serde_json::to_string(&s.audiences)?)
+                .bind(s.access_token_lifetime)
+                .bind(serde_json::to_string(&s.policy_clients)?)
+                .bind(&s.status)
+                .bind(s.last_updated)
+                .bind(&s.id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_auth_server(&self, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM signing_keys WHERE server_id = $1").bind(id).execute(&mut *tx).await?;
+                let done = affected(&mut *tx, sqlx::query("DELETE FROM auth_servers WHERE id = $1").bind(id)).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+
+            async fn insert_scope(&self, s: &Scope) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO scopes (id, server_id, name, description, is_default, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&s.id)
+                .bind(&s.server_id)
+                .bind(&s.name)
+                .bind(&s.description)
+                .bind(s.is_default)
+                .bind(s.created)
+                .bind(s.last_updated)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn scopes(&self, server_id: &str) -> Result<Vec<Scope>> {
+                let query = sqlx::query_as("SELECT * FROM scopes WHERE server_id = $1 ORDER BY name");
+                Ok(query.bind(server_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn delete_scope(&self, server_id: &str, scope_id: &str) -> Result<bool> {
+                let query = sqlx::query("DELETE FROM scopes WHERE server_id = $1 AND id = $2");
+                affected(&self.pool, query.bind(server_id).bind(scope_id)).await
+            }
+
+            async fn signing_keys(&self, server_id: &str) -> Result<Vec<SigningKey>> {
+                let query = sqlx::query_as("SELECT * FROM signing_keys WHERE server_id = $1 ORDER BY created, kid");
+                Ok(query.bind(server_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_signing_key(&self, k: &SigningKey) -> Result<()> {
+                insert_signing_key(&self.pool, k).await
+            }
+
+            async fn rotate_signing_keys(
+                &self,
+                updates: &[SigningKey],
+                new_keys: &[SigningKey],
+                delete_kids: &[String],
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                apply_rotation(&mut tx, updates, new_keys, delete_kids).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn rotate_signing_keys_if_active(
+                &self,
+                server_id: &str,
+                expected_active: Option<&str>,
+                updates: &[SigningKey],
+                new_keys: &[SigningKey],
+                delete_kids: &[String],
+            ) -> Result<bool> {
+                let mut tx = begin_write(&self.pool).await?;
+                if !lock_rotation(&mut tx, server_id).await? {
+                    return Ok(false);
+                }
+                let active: Vec<String> = sqlx::query_scalar(concat!(
+                    "SELECT kid FROM signing_keys WHERE server_id = $1 AND status = $2",
+                    $row_lock
+                ))
+                .bind(server_id)
+                .bind(key_status::ACTIVE)
+                .fetch_all(&mut *tx)
+                .await?;
+                let active: Vec<&str> = active.iter().map(String::as_str).collect();
+                if !$crate::active_matches(&active, expected_active) {
+                    return Ok(false);
+                }
+                apply_rotation(&mut tx, updates, new_keys, delete_kids).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn all_signing_keys(&self) -> Result<Vec<SigningKey>> {
+                let query = sqlx::query_as("SELECT * FROM signing_keys ORDER BY server_id, created, kid");
+                Ok(query.fetch_all(&self.pool).await?)
+            }
+
+            async fn replace_signing_key_material(&self, kid: &str, expected: &[u8], sealed: &[u8]) -> Result<bool> {
+                let query = sqlx::query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3");
+                affected(&self.pool, query.bind(sealed).bind(kid).bind(expected)).await
+            }
+
+            async fn insert_app(&self, app: &App, keys: &[AppKey], secrets: &[AppSecret]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO apps (id, client_id, name, status, application_type, auth_method, grant_types, \
+                     jwks_uri, dpop_bound, extra, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&app.id)
+                .bind(&app.client_id)
+                .bind(&app.name)
+                .bind(&app.status)
+                .bind(&app.application_type)
+                .bind(&app.auth_method)
+                .bind(serde_json::to_string(&app.grant_types)?)
+                .bind(&app.jwks_uri)
+                .bind(app.dpop_bound)
+                .bind(serde_json::to_string(&app.extra)?)
+                .bind(app.created)
+                .bind(app.last_updated)
+                .execute(&mut *tx)
+                .await?;
+                for key in keys {
+                    insert_app_key(&mut *tx, key).await?;
+                }
+                for s in secrets {
+                    insert_app_secret(&mut *tx, s).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn app(&self, id: &str) -> Result<Option<App>> {
+                Ok(apps_where(&self.pool, "WHERE id = $1", &[id]).await?.pop())
+            }
+
+            async fn app_by_client_id(&self, client_id: &str) -> Result<Option<App>> {
+                Ok(apps_where(&self.pool, "WHERE client_id = $1", &[client_id]).await?.pop())
+            }
+
+            async fn apps(&self, after: Option<&str>, limit: u32) -> Result<Vec<App>> {
+                let sql = format!("SELECT {APP_COLUMNS} FROM apps WHERE id > $1 ORDER BY id LIMIT $2");
+                let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after.unwrap_or("")).bind(i64::from(limit));
+                query.fetch_all(&self.pool).await?.iter().map(app_from_row).collect()
+            }
+
+            async fn update_app(&self, app: &App) -> Result<()> {
+                update_app_row(&self.pool, app).await
+            }
+
+            async fn save_app(
+                &self,
+                app: &App,
+                keys: Option<&[AppKey]>,
+                secrets: Option<&[AppSecret]>,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                update_app_row(&mut *tx, app).await?;
+                if let Some(keys) = keys {
+                    replace_keys(&mut tx, &app.id, keys).await?;
+                }
+                if let Some(secrets) = secrets {
+                    sqlx::query("DELETE FROM app_secrets WHERE app_id = $1").bind(&app.id).execute(&mut *tx).await?;
+                    for s in secrets {
+                        insert_app_secret(&mut *tx, s).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn replace_app_keys(&self, app_id: &str, keys: &[AppKey]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                replace_keys(&mut tx, app_id, keys).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_app(&self, id: &str) -> Result<bool> {
+                affected(&self.pool, sqlx::query("DELETE FROM apps WHERE id = $1").bind(id)).await
+            }
+
+            async fn app_keys(&self, app_id: &str) -> Result<Vec<AppKey>> {
+                let query = sqlx::query_as("SELECT * FROM app_keys WHERE app_id = $1 ORDER BY created, id");
+                Ok(query.bind(app_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn app_secrets(&self, app_id: &str) -> Result<Vec<AppSecret>> {
+                let query = sqlx::query_as("SELECT * FROM app_secrets WHERE app_id = $1 ORDER BY created, id");
+                Ok(query.bind(app_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_app_key(&self, key: &AppKey, max: usize) -> Result<()> {
+                let mut tx = begin_write(&self.pool).await?;
+                check_limit(&mut tx, AppChild::Keys, &key.app_id, max).await?;
+                insert_app_key(&mut *tx, key).await?;
+                Ok(tx.commit().await?)
+            }
+
+            async fn set_app_key_status(&self, app_id: &str, key_id: &str, status: &str, now: i64) -> Result<bool> {
+                set_child_status(&self.pool, AppChild::Keys, app_id, key_id, status, now).await
+            }
+
+            async fn delete_app_key(&self, app_id: &str, key_id: &str) -> Result<bool> {
+                delete_child(&self.pool, AppChild::Keys, app_id, key_id).await
+            }
+
+            async fn insert_app_secret(&self, secret: &AppSecret, max: usize) -> Result<()> {
+                let mut tx = begin_write(&self.pool).await?;
+                check_limit(&mut tx, AppChild::Secrets, &secret.app_id, max).await?;
+                insert_app_secret(&mut *tx, secret).await?;
+                Ok(tx.commit().await?)
+            }
+
+            async fn set_app_secret_status(&self, app_id: &str, id: &str, status: &str, now: i64) -> Result<bool> {
+                set_child_status(&self.pool, AppChild::Secrets, app_id, id, status, now).await
+            }
+
+            async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool> {
+                delete_child(&self.pool, AppChild::Secrets, app_id, secret_id).await
+            }
+
+            async fn client_snapshot(&self) -> Result<Vec<ClientRecord>> {
+                // One consistent read, so an app and its keys, secrets and grants are seen as of one moment
+                // even while another connection (or node) writes.
+                let mut tx = begin_snapshot(&self.pool).await?;
+                let apps = apps_where(&mut *tx, "ORDER BY id", &[]).await?;
+                let keys = sqlx::query_as("SELECT * FROM app_keys ORDER BY created, id").fetch_all(&mut *tx).await?;
+                let secrets =
+                    sqlx::query_as("SELECT * FROM app_secrets ORDER BY created, id").fetch_all(&mut *tx).await?;
+                let grants = sqlx::query_as("SELECT * FROM grants ORDER BY created, id").fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                Ok($crate::shared::assemble(apps, keys, secrets, grants))
+            }
+
+            async fn client_record(&self, client_id: &str) -> Result<Option<ClientRecord>> {
+                let Some(app) = self.app_by_client_id(client_id).await? else {
+                    return Ok(None);
+                };
+                let keys = self.app_keys(&app.id).await?;
+                let secrets = self.app_secrets(&app.id).await?;
+                let grants = self.grants(&app.id).await?;
+                Ok(Some(ClientRecord { app, keys, secrets, grants }))
+            }
+
+            async fn insert_grant(&self, g: &Grant) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO grants (id, app_id, scope_id, issuer, status, source, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&g.id)
+                .bind(&g.app_id)
+                .bind(&g.scope_id)
+                .bind(&g.issuer)
+                .bind(&g.status)
+                .bind(&g.source)
+                .bind(g.created)
+                .bind(g.last_updated)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn grants(&self, app_id: &str) -> Result<Vec<Grant>> {
+                let query = sqlx::query_as("SELECT * FROM grants WHERE app_id = $1 ORDER BY created, id");
+                Ok(query.bind(app_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn grant(&self, app_id: &str, grant_id: &str) -> Result<Option<Grant>> {
+                let query = sqlx::query_as("SELECT * FROM grants WHERE app_id = $1 AND id = $2");
+                Ok(query.bind(app_id).bind(grant_id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn delete_grant(&self, app_id: &str, grant_id: &str) -> Result<bool> {
+                let query = sqlx::query("DELETE FROM grants WHERE app_id = $1 AND id = $2");
+                affected(&self.pool, query.bind(app_id).bind(grant_id)).await
+            }
+
+            async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
+                sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created) VALUES ($1, $2, $3, $4)")
+                    .bind(&t.id)
+                    .bind(&t.name)
+                    .bind(&t.token_hash)
+                    .bind(t.created)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>> {
+                let query = sqlx::query_as("SELECT * FROM api_tokens WHERE token_hash = $1");
+                Ok(query.bind(hash).fetch_optional(&self.pool).await?)
+            }
+
+            async fn api_token_count(&self) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens").fetch_one(&self.pool).await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+                Ok(sqlx::query_as("SELECT * FROM api_tokens ORDER BY created, id").fetch_all(&self.pool).await?)
+            }
+
+            async fn delete_api_token(&self, id: &str) -> Result<bool> {
+                affected(&self.pool, sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id)).await
+            }
+
+            async fn insert_user(&self, u: &User) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, login, status, profile, created, activated, status_changed, \
+                     last_login, last_updated, password_changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&u.id)
+                .bind(&u.login)
+                .bind(&u.status)
+                .bind(serde_json::to_string(&u.profile)?)
+                .bind(u.created)
+                .bind(u.activated)
+                .bind(u.status_changed)
+                .bind(u.last_login)
+                .bind(u.last_updated)
+                .bind(u.password_changed)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn user(&self, id_or_login: &str) -> Result<Option<User>> {
+                let query = sqlx::query("SELECT * FROM users WHERE id = $1 OR login = $1").bind(id_or_login);
+                query.fetch_optional(&self.pool).await?.as_ref().map(user_from_row).transpose()
+            }
+
+            async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<User>> {
+                let query = sqlx::query("SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2");
+                let rows = query.bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                rows.iter().map(user_from_row).collect()
+            }
+
+            async fn update_user(&self, u: &User) -> Result<()> {
+                sqlx::query(
+                    "UPDATE users SET login = $1, status = $2, profile = $3, activated = $4, status_changed = $5, \
+                     last_login = $6, last_updated = $7, password_changed = $8 WHERE id = $9",
+                )
+                .bind(&u.login)
+                .bind(&u.status)
+                .bind(serde_json::to_string(&u.profile)?)
+                .bind(u.activated)
+                .bind(u.status_changed)
+                .bind(u.last_login)
+                .bind(u.last_updated)
+                .bind(u.password_changed)
+                .bind(&u.id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_user(&self, id: &str) -> Result<bool> {
+                affected(&self.pool, sqlx::query("DELETE FROM users WHERE id = $1").bind(id)).await
+            }
+
+            async fn use_jti(&self, client_id: &str, jti: &str, expires: i64) -> Result<bool> {
+                let query = sqlx::query(
+                    "INSERT INTO used_jti (client_id, jti, expires) VALUES ($1, $2, $3) \
+                     ON CONFLICT (client_id, jti) DO NOTHING",
+                );
+                affected(&self.pool, query.bind(client_id).bind(jti).bind(expires)).await
+            }
+
+            async fn use_jti_pair(
+                &self,
+                first: (&str, &str, i64),
+                second: (&str, &str, i64),
+            ) -> Result<(bool, bool)> {
+                let inserted: Vec<(String, String)> = sqlx::query_as(
+                    "INSERT INTO used_jti (client_id, jti, expires) VALUES ($1, $2, $3), ($4, $5, $6) \
+                     ON CONFLICT (client_id, jti) DO NOTHING RETURNING client_id, jti",
+                )
+                .bind(first.0)
+                .bind(first.1)
+                .bind(first.2)
+                .bind(second.0)
+                .bind(second.1)
+                .bind(second.2)
+                .fetch_all(&self.pool)
+                .await?;
+                let fresh = |(client_id, jti, _): (&str, &str, i64)| {
+                    inserted.iter().any(|(c, j)| c == client_id && j == jti)
+                };
+                Ok((fresh(first), fresh(second)))
+            }
+
+            async fn revoke_token(&self, jti: &str, expires: i64) -> Result<()> {
+                sqlx::query("INSERT INTO revoked_tokens (jti, expires) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                    .bind(jti)
+                    .bind(expires)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn is_revoked(&self, jti: &str) -> Result<bool> {
+                // COUNT is a 64-bit integer on both engines (a bare `1` is INT4 on PostgreSQL).
+                let query = sqlx::query_scalar("SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1");
+                let n: i64 = query.bind(jti).fetch_one(&self.pool).await?;
+                Ok(n > 0)
+            }
+
+            async fn prune_expired(&self, now: i64) -> Result<u64> {
+                let a = sqlx::query("DELETE FROM used_jti WHERE expires < $1").bind(now).execute(&self.pool).await?;
+                let b =
+                    sqlx::query("DELETE FROM revoked_tokens WHERE expires < $1").bind(now).execute(&self.pool).await?;
+                Ok(a.rows_affected() + b.rows_affected())
+            }
+
+            $($specific)*
+        }
+    };
+}
+pub(crate) use store_impl;
