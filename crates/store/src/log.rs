@@ -26,6 +26,15 @@ pub struct LogEventRow {
     pub body: String,
 }
 
+/// An event as a query returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    pub uuid: String,
+    pub published: i64,
+    /// The `LogEvent` JSON.
+    pub body: String,
+}
+
 /// Where a page ended: the next page starts after this event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogCursor {
@@ -102,7 +111,7 @@ impl Builder {
                     .iter()
                     .find(|(name, _)| name == attr)
                     .map(|(_, column)| *column)
-                    .ok_or_else(|| StoreError::Invalid(format!("unknown log attribute {attr:?}")))?;
+                    .ok_or_else(|| StoreError::Unsupported(format!("unknown log attribute {attr:?}")))?;
                 match column {
                     Some(column) => self.cmp(column, *op, value),
                     None => {
@@ -135,9 +144,9 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-/// The `SELECT` of `uuid, published, body` for `query`, and its values.
+/// The `SELECT` of `uuid, published, body` for `query`, and the values for its placeholders.
 pub(crate) fn select_sql(query: &LogQuery) -> Result<(String, Vec<Bind>)> {
-    let mut b = Builder { sql: String::from("SELECT e.body FROM log_events e WHERE "), binds: Vec::new() };
+    let mut b = Builder { sql: String::from("SELECT e.uuid, e.published, e.body FROM log_events e WHERE "), binds: Vec::new() };
     let mut conds = Vec::new();
     let since = b.bind(Bind::Int(query.since));
     conds.push(format!("e.published >= {since}"));
@@ -184,7 +193,7 @@ mod tests {
         let (sql, binds) = select_sql(&query).map_err(|e| e.to_string()).unwrap_or_default();
         assert_eq!(
             sql,
-            "SELECT e.body FROM log_events e WHERE e.published >= $1 AND e.published < $2 AND (e.published > $3 OR \
+            "SELECT e.uuid, e.published, e.body FROM log_events e WHERE e.published >= $1 AND e.published < $2 AND (e.published > $3 OR \
              (e.published = $3 AND e.uuid > $4)) AND (event_type = $5 OR EXISTS (SELECT 1 FROM log_event_targets t \
              WHERE t.event_uuid = e.uuid AND lower(t.target_id) LIKE $6 ESCAPE '\\')) AND e.search_text LIKE $7 \
              ESCAPE '\\' ORDER BY e.published ASC, e.uuid ASC LIMIT $8"
