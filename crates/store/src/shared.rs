@@ -252,15 +252,18 @@ macro_rules! store_impl {
         /// Refuses one more child row for an app that has `max`. Inside a [`begin_write`] transaction, after
         /// the app row is locked (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the one write lock),
         /// so the count cannot change before the insert commits.
-        async fn check_limit(tx: &mut Tx, child: AppChild, app_id: &str, max: usize) -> Result<()> {
+        async fn check_limit(mut tx: Tx, child: AppChild, app_id: &str, max: usize) -> Result<Tx> {
             let lock = sqlx::query(concat!("SELECT id FROM apps WHERE id = $1", $row_lock));
-            lock.bind(app_id.to_string()).execute(&mut **tx).await?;
+            lock.bind(app_id.to_string()).execute(&mut *tx).await?;
             let sql = format!("SELECT COUNT(*) FROM {} WHERE app_id = $1", child.table());
-            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string()).fetch_one(&mut **tx).await?;
+            let count = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string());
+            let n: i64 = count.fetch_one(&mut *tx).await?;
             if usize::try_from(n).unwrap_or(usize::MAX) >= max {
+                // Explicitly: a dropped transaction would keep the row lock until its connection is reused.
+                tx.rollback().await?;
                 return Err(StoreError::LimitReached { what: child, max });
             }
-            Ok(())
+            Ok(tx)
         }
 
         /// Sets one child row's status; `false` when the app has no such row.
@@ -430,7 +433,10 @@ macro_rules! store_impl {
                 delete_kids: &[String],
             ) -> Result<bool> {
                 let mut tx = begin_write(&self.pool).await?;
+                // Every refusal rolls back explicitly: a dropped transaction rolls back only when its pooled
+                // connection is next used, and until then would keep holding the rotation lock.
                 if !lock_rotation(&mut tx, server_id).await? {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 let active: Vec<String> = sqlx::query_scalar(concat!(
@@ -443,6 +449,7 @@ macro_rules! store_impl {
                 .await?;
                 let active: Vec<&str> = active.iter().map(String::as_str).collect();
                 if !$crate::active_matches(&active, expected_active) {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
                 apply_rotation(&mut tx, updates, new_keys, delete_kids).await?;
@@ -552,8 +559,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_app_key(&self, key: &AppKey, max: usize) -> Result<()> {
-                let mut tx = begin_write(&self.pool).await?;
-                check_limit(&mut tx, AppChild::Keys, &key.app_id, max).await?;
+                let mut tx = check_limit(begin_write(&self.pool).await?, AppChild::Keys, &key.app_id, max).await?;
                 insert_app_key(&mut *tx, key).await?;
                 Ok(tx.commit().await?)
             }
@@ -567,8 +573,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_app_secret(&self, secret: &AppSecret, max: usize) -> Result<()> {
-                let mut tx = begin_write(&self.pool).await?;
-                check_limit(&mut tx, AppChild::Secrets, &secret.app_id, max).await?;
+                let mut tx = check_limit(begin_write(&self.pool).await?, AppChild::Secrets, &secret.app_id, max).await?;
                 insert_app_secret(&mut *tx, secret).await?;
                 Ok(tx.commit().await?)
             }
