@@ -40,22 +40,16 @@ pub(crate) struct FetchLabels {
     pub(crate) result: String,
 }
 
-/// A rate-limit decision that was not a plain pass.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct LimitLabels {
-    pub(crate) bucket: String,
-    /// `rejected`, `warning`, `monitored`.
-    pub(crate) action: String,
-}
+/// Store operations that failed (the database unreachable or erroring), counted where a store error
+/// becomes a 503 — one place for every route, hence process-wide rather than per state.
+pub(crate) static DATABASE_ERRORS: std::sync::LazyLock<Counter> = std::sync::LazyLock::new(Counter::default);
 
 /// Every metric the server keeps.
 pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) tokens: Family<TokenLabels, Counter>,
     pub(crate) requests: Family<RouteLabels, Histogram, fn() -> Histogram>,
-    pub(crate) database_errors: Counter,
     pub(crate) outbound_fetches: Family<FetchLabels, Counter>,
-    pub(crate) rate_limits: Family<LimitLabels, Counter>,
     pub(crate) cached_clients: Gauge,
     pub(crate) cached_servers: Gauge,
     pub(crate) log_pending: Gauge,
@@ -75,16 +69,17 @@ impl Metrics {
         registry.register("token_requests", "Token requests by server, client auth method and outcome", tokens.clone());
         let requests = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register("http_request_duration_seconds", "HTTP request latency by route", requests.clone());
-        let database_errors = Counter::default();
-        registry.register("database_errors", "Store operations that failed", database_errors.clone());
+        registry.register("database_errors", "Store operations that failed", DATABASE_ERRORS.clone());
         let outbound_fetches = Family::<FetchLabels, Counter>::default();
         registry.register("outbound_fetches", "Outbound fetches (jwks_uri) by result", outbound_fetches.clone());
-        let rate_limits = Family::<LimitLabels, Counter>::default();
-        registry.register("rate_limit_events", "Rate-limit rejections and warnings by bucket", rate_limits.clone());
         let cached_clients = Gauge::default();
         registry.register("cached_clients", "Clients in the token endpoint's cache", cached_clients.clone());
         let cached_servers = Gauge::default();
-        registry.register("cached_authorization_servers", "Custom authorization servers cached", cached_servers.clone());
+        registry.register(
+            "cached_authorization_servers",
+            "Custom authorization servers cached",
+            cached_servers.clone(),
+        );
         let log_pending = Gauge::default();
         registry.register("system_log_pending_events", "System Log events waiting to be written", log_pending.clone());
         let log_written = Counter::<u64, AtomicU64>::default();
@@ -95,9 +90,7 @@ impl Metrics {
             registry,
             tokens,
             requests,
-            database_errors,
             outbound_fetches,
-            rate_limits,
             cached_clients,
             cached_servers,
             log_pending,
@@ -132,7 +125,11 @@ mod tests {
             })
             .inc();
         m.requests
-            .get_or_create(&RouteLabels { method: "POST".into(), route: "/oauth2/v1/token".into(), status: "2xx".into() })
+            .get_or_create(&RouteLabels {
+                method: "POST".into(),
+                route: "/oauth2/v1/token".into(),
+                status: "2xx".into(),
+            })
             .observe(0.002);
         let text = m.encode();
         assert!(

@@ -146,7 +146,8 @@ fn like_escape(text: &str) -> String {
 
 /// The `SELECT` of `uuid, published, body` for `query`, and the values for its placeholders.
 pub(crate) fn select_sql(query: &LogQuery) -> Result<(String, Vec<Bind>)> {
-    let mut b = Builder { sql: String::from("SELECT e.uuid, e.published, e.body FROM log_events e WHERE "), binds: Vec::new() };
+    let mut b =
+        Builder { sql: String::from("SELECT e.uuid, e.published, e.body FROM log_events e WHERE "), binds: Vec::new() };
     let mut conds = Vec::new();
     let since = b.bind(Bind::Int(query.since));
     conds.push(format!("e.published >= {since}"));

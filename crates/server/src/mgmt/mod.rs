@@ -9,7 +9,7 @@
 //!   cursor pages), [`jwks`] (registered public keys), [`catalogue`] (the `okta.*` scopes).
 mod api_tokens;
 mod apps;
-mod auth;
+pub(crate) mod auth;
 mod body;
 pub(crate) mod catalogue;
 mod dcr;
@@ -30,4 +30,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(dcr::routes())
         .merge(servers::routes())
         .merge(users::routes())
+        .route("/api/v1/logs", axum::routing::get(crate::syslog::api::list))
 }

@@ -34,9 +34,8 @@ fn invalid(param: &str, cause: &str) -> ApiError {
 
 fn instant(params: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     let Some(text) = params.get(name).filter(|t| !t.is_empty()) else { return Ok(None) };
-    let t = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
-        invalid(name, "Dates must be ISO-8601 instants such as 2026-12-01T12:00:00.000Z.")
-    })?;
+    let t = OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|_| invalid(name, "Dates must be ISO-8601 instants such as 2026-12-01T12:00:00.000Z."))?;
     Ok(Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
 }
 
@@ -70,7 +69,9 @@ fn parse(params: &HashMap<String, String>, now: i64) -> Result<Request, ApiError
     };
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
-        Some(l) => l.parse::<u32>().ok().filter(|l| *l >= 1).ok_or_else(|| invalid("limit", "must be a positive number."))?,
+        Some(l) => {
+            l.parse::<u32>().ok().filter(|l| *l >= 1).ok_or_else(|| invalid("limit", "must be a positive number."))?
+        }
     }
     .min(MAX_LIMIT);
     let filter = match params.get("filter").filter(|f| !f.trim().is_empty()) {

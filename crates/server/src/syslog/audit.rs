@@ -49,7 +49,9 @@ fn classify(method: &Method, template: &str) -> (&'static str, &'static str) {
             ("app.oauth2.credentials.lifecycle.create", "Generate a new client secret")
         }
         ("POST", t) if t.ends_with("/roles") => ("app.oauth2.client.privilege.grant", "Assign admin role to client"),
-        ("DELETE", t) if t.contains("/roles/") => ("app.oauth2.client.privilege.revoke", "Remove admin role from client"),
+        ("DELETE", t) if t.contains("/roles/") => {
+            ("app.oauth2.client.privilege.revoke", "Remove admin role from client")
+        }
         ("POST", t) if t.ends_with("/grants") => ("app.oauth2.as.consent.grant", "Grant scope to app"),
         ("DELETE", t) if t.contains("/grants/") => ("app.oauth2.as.consent.revoke", "Revoke scope from app"),
         ("POST", t) if t.ends_with("/credentials/jwks") || t.ends_with("/credentials/secrets") => {
@@ -83,16 +85,22 @@ fn classify(method: &Method, template: &str) -> (&'static str, &'static str) {
         ("PUT", t) if t.contains("/claims/") => ("oauth2.claim.updated", "Update claim"),
         ("DELETE", t) if t.contains("/claims/") => ("oauth2.claim.deleted", "Delete claim"),
         ("POST", t) if t.ends_with("/rules") => ("policy.rule.add", "Add policy rule"),
-        ("PUT", t) if t.contains("/rules/") && !t.contains("/lifecycle/") => ("policy.rule.update", "Update policy rule"),
+        ("PUT", t) if t.contains("/rules/") && !t.contains("/lifecycle/") => {
+            ("policy.rule.update", "Update policy rule")
+        }
         ("DELETE", t) if t.contains("/rules/") => ("policy.rule.delete", "Delete policy rule"),
-        ("POST", t) if t.contains("/rules/") && t.ends_with("/activate") => ("policy.rule.activate", "Activate policy rule"),
+        ("POST", t) if t.contains("/rules/") && t.ends_with("/activate") => {
+            ("policy.rule.activate", "Activate policy rule")
+        }
         ("POST", t) if t.contains("/rules/") && t.ends_with("/deactivate") => {
             ("policy.rule.deactivate", "Deactivate policy rule")
         }
         ("POST", t) if t.ends_with("/policies") => ("policy.lifecycle.create", "Create policy"),
         ("PUT", t) if t.contains("/policies/") => ("policy.lifecycle.update", "Update policy"),
         ("DELETE", t) if t.contains("/policies/") => ("policy.lifecycle.delete", "Delete policy"),
-        ("POST", t) if t.contains("/policies/") && t.ends_with("/activate") => ("policy.lifecycle.activate", "Activate policy"),
+        ("POST", t) if t.contains("/policies/") && t.ends_with("/activate") => {
+            ("policy.lifecycle.activate", "Activate policy")
+        }
         ("POST", t) if t.contains("/policies/") && t.ends_with("/deactivate") => {
             ("policy.lifecycle.deactivate", "Deactivate policy")
         }
@@ -166,7 +174,8 @@ pub(crate) async fn audit(State(state): State<AppState>, mut req: Request, next:
         return resp;
     }
     let template = template.unwrap_or_else(|| path.clone());
-    let (event_type, message) = if mutating { classify(&method, &template) } else { ("tollgate.api.read", "Management read") };
+    let (event_type, message) =
+        if mutating { classify(&method, &template) } else { ("tollgate.api.read", "Management read") };
     let caller = slot.take().unwrap_or_else(Party::unknown);
     let mut event = Event::new(event_type, message, caller).context(&context).debug("requestUri", template.clone());
     for t in path_targets(&template, &path) {
@@ -238,9 +247,17 @@ mod tests {
     fn every_known_change_has_an_okta_event_type() {
         let cases = [
             (Method::POST, "/api/v1/apps", "application.lifecycle.create"),
-            (Method::POST, "/api/v1/apps/{app_id}/credentials/jwks/{key_id}/lifecycle/deactivate", "app.oauth2.credentials.lifecycle.deactivate"),
+            (
+                Method::POST,
+                "/api/v1/apps/{app_id}/credentials/jwks/{key_id}/lifecycle/deactivate",
+                "app.oauth2.credentials.lifecycle.deactivate",
+            ),
             (Method::DELETE, "/api/v1/apps/{app_id}/grants/{grant_id}", "app.oauth2.as.consent.revoke"),
-            (Method::POST, "/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate", "app.oauth2.as.key.rollover"),
+            (
+                Method::POST,
+                "/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate",
+                "app.oauth2.as.key.rollover",
+            ),
             (Method::POST, "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules", "policy.rule.add"),
             (Method::POST, "/api/v1/api-tokens", "system.api_token.create"),
             (Method::DELETE, "/api/v1/api-tokens/{id}", "system.api_token.revoke"),

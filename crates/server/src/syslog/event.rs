@@ -7,19 +7,15 @@ use serde_json::{Map, Value, json};
 /// Okta's severities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Severity {
-    Debug,
     Info,
     Warn,
-    Error,
 }
 
 impl Severity {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            Severity::Debug => "DEBUG",
             Severity::Info => "INFO",
             Severity::Warn => "WARN",
-            Severity::Error => "ERROR",
         }
     }
 }
@@ -120,11 +116,6 @@ impl Event {
         if self.severity == Severity::Info {
             self.severity = Severity::Warn;
         }
-        self
-    }
-
-    pub(crate) fn severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
         self
     }
 

@@ -7,5 +7,5 @@ pub(crate) mod audit;
 pub(crate) mod event;
 pub(crate) mod writer;
 
-pub(crate) use event::{Event, Party, RequestContext, Severity};
+pub(crate) use event::{Event, Party, RequestContext};
 pub(crate) use writer::EventLog;

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
-use tollgate_store::{LogEventRow, Store, StoreError};
+use tollgate_store::log::LogEventRow;
+use tollgate_store::{Store, StoreError};
 
 /// A batch is written as soon as this many events wait.
 const BATCH: usize = 512;
@@ -144,11 +145,7 @@ fn clean(text: &str) -> String {
 fn row(event: &Event) -> LogEventRow {
     let mut search = format!(
         "{} {} {} {} {}",
-        event.event_type,
-        event.display_message,
-        event.actor.id,
-        event.actor.alternate_id,
-        event.actor.display_name
+        event.event_type, event.display_message, event.actor.id, event.actor.alternate_id, event.actor.display_name
     );
     for t in &event.targets {
         search.push(' ');

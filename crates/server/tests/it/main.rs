@@ -12,5 +12,6 @@ mod jwks_uri;
 mod mgmt;
 mod oag;
 mod resource;
+mod system_log;
 mod token;
 mod users;
