@@ -155,9 +155,30 @@ impl KeyArgs {
     }
 }
 
+/// Largest key file read (a PEM or JWK is a few KiB; `/dev/zero` must not fill the memory).
+pub const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+/// Largest other input file (a JSON body, a token) read, or stdin.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads at most `max` bytes of UTF-8 text; larger is an error, not a longer wait.
+fn read_capped_text(reader: impl std::io::Read, max: u64) -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(reader, max + 1), &mut bytes)?;
+    if bytes.len() as u64 > max {
+        anyhow::bail!("larger than {max} bytes");
+    }
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("not UTF-8 text"))
+}
+
+/// [`read_capped_text`] of a file.
+pub fn read_capped_file(path: &Path, max: u64) -> anyhow::Result<String> {
+    read_capped_text(std::fs::File::open(path)?, max)
+}
+
 /// Reads a private key file (PEM or JWK).
 pub fn read_private_key_file(path: &Path) -> anyhow::Result<PrivateKey> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the private key {}", path.display()))?;
+    let text = read_capped_file(path, MAX_KEY_FILE_BYTES)
+        .with_context(|| format!("reading the private key {}", path.display()))?;
     parse_private_key_text(&text).with_context(|| format!("reading the private key {}", path.display()))
 }
 
@@ -239,11 +260,9 @@ impl ClientArgs {
 /// Reads a file argument, or stdin for `-`.
 pub fn read_input(path: &str) -> anyhow::Result<String> {
     if path == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading stdin")?;
-        return Ok(text);
+        return read_capped_text(std::io::stdin(), MAX_INPUT_BYTES).context("reading stdin");
     }
-    std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
+    read_capped_file(Path::new(path), MAX_INPUT_BYTES).with_context(|| format!("reading {path}"))
 }
 
 /// A token given on the command line, or `-` for stdin; surrounding whitespace removed.

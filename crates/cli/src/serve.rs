@@ -31,6 +31,25 @@ pub struct ServeArgs {
     /// TOLLGATE_MASTER_KEY [SQLite default: DATABASE.master-key, created; PostgreSQL: required]
     #[arg(long, env = "TOLLGATE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Development and tests only: let outbound fetches (a client's jwks_uri) use http and reach loopback,
+    /// private and link-local addresses (logged as a warning)
+    #[arg(long, env = "TOLLGATE_ALLOW_PRIVATE_FETCH")]
+    pub allow_private_fetch: bool,
+    /// On SIGTERM, seconds requests in flight get to finish before the server exits anyway [default: 10]
+    #[arg(long, env = "TOLLGATE_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
+    /// Seconds a client has to send its request head (also a keep-alive connection's wait for the next) [default: 10]
+    #[arg(long, env = "TOLLGATE_REQUEST_HEAD_TIMEOUT_SECONDS")]
+    pub request_head_timeout_seconds: Option<u64>,
+    /// Seconds a whole request may take, body included, before a 503 [default: 30]
+    #[arg(long, env = "TOLLGATE_REQUEST_TIMEOUT_SECONDS")]
+    pub request_timeout_seconds: Option<u64>,
+    /// Seconds a connection may sit with no request before it is closed [default: 60]
+    #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Connections served at once; more wait in the listen backlog [default: 1000]
+    #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Dev mode: seed a demo org (users, a service app whose private key is written to ./tollgate-demo/,
     /// a fresh admin token), print the commands that use it, and run the whole flow once against it
     #[arg(long)]
@@ -54,6 +73,24 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     }
     if let Some(v) = args.key_rotation_days {
         config.key_rotation_days = v;
+    }
+    if args.allow_private_fetch {
+        config.allow_private_fetch = true;
+    }
+    if let Some(v) = args.shutdown_grace_seconds {
+        config.shutdown_grace_seconds = v;
+    }
+    if let Some(v) = args.request_head_timeout_seconds {
+        config.request_head_timeout_seconds = v;
+    }
+    if let Some(v) = args.request_timeout_seconds {
+        config.request_timeout_seconds = v;
+    }
+    if let Some(v) = args.idle_timeout_seconds {
+        config.idle_timeout_seconds = v;
+    }
+    if let Some(v) = args.max_connections {
+        config.max_connections = v;
     }
     if let Some(v) = &args.master_key_file {
         config.master_key_file = Some(v.clone());

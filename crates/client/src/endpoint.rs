@@ -115,7 +115,7 @@ async fn fetch_metadata(http: &reqwest::Client, issuer: &str) -> Result<Metadata
         let url = format!("{issuer}/.well-known/{document}");
         let response = http.get(&url).send().await.map_err(ClientError::transport("discovery"))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(ClientError::transport("discovery"))?;
+        let body = ClientError::read_body("discovery", response).await?;
         if status.is_success() {
             return serde_json::from_slice(&body)
                 .map_err(|e| ClientError::InvalidResponse { context: "discovery", detail: format!("{url}: {e}") });

@@ -32,6 +32,9 @@ pub enum ClientError {
     /// The answer was a success status but not the document we expected.
     #[error("{context}: unexpected response: {detail}")]
     InvalidResponse { context: &'static str, detail: String },
+    /// The answer was larger than the client reads (see [`crate::MAX_RESPONSE_BYTES`]).
+    #[error("{context}: the answer is larger than {limit} bytes")]
+    TooLarge { context: &'static str, limit: usize },
     /// Signing the client assertion or reading a key failed.
     #[error(transparent)]
     Jose(#[from] tollgate_jose::JoseError),
@@ -99,6 +102,15 @@ impl ClientError {
 
     pub(crate) fn transport(context: &'static str) -> impl FnOnce(reqwest::Error) -> Self {
         move |source| ClientError::Transport { context, source }
+    }
+
+    /// A response body, read up to [`crate::MAX_RESPONSE_BYTES`].
+    pub(crate) async fn read_body(context: &'static str, response: reqwest::Response) -> Result<bytes::Bytes, Self> {
+        let limit = crate::MAX_RESPONSE_BYTES;
+        tollgate_fetch::read_capped(response, limit).await.map_err(|e| match e {
+            tollgate_fetch::FetchError::TooLarge(limit) => ClientError::TooLarge { context, limit },
+            other => ClientError::InvalidResponse { context, detail: other.to_string() },
+        })
     }
 
     /// The HTTP status of a refused request, if the server answered.

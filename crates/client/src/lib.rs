@@ -9,6 +9,10 @@
 //!
 //! The crate knows the server only through HTTP, so it works unchanged against a real Okta org.
 
+/// Largest answer body read from a token endpoint, a discovery document or the management API: a
+/// misbehaving server cannot make the client buffer without bound.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 pub mod assertion;
 pub mod auth;
 pub mod authorized;

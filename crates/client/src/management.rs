@@ -141,7 +141,7 @@ impl ManagementClient {
             .await
             .map_err(ClientError::transport(context))?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(ClientError::transport(context))?;
+        let bytes = ClientError::read_body(context, response).await?;
         if !(200..300).contains(&status) {
             return Err(ClientError::from_response(context, status, &bytes));
         }

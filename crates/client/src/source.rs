@@ -216,7 +216,7 @@ impl TokenSource {
             let response = request.send().await.map_err(ClientError::transport(CONTEXT))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(ClientError::transport(CONTEXT))?;
+            let body = ClientError::read_body(CONTEXT, response).await?;
             let new_nonce = self
                 .dpop
                 .as_ref()

@@ -172,7 +172,10 @@ pub fn verify_proof(proof: &str, expected: &Expected<'_>) -> Result<VerifiedProo
     if iat < expected.now - MAX_AGE_SECONDS {
         return Err(DpopError::Stale);
     }
-    let jti = text("jti").filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LEN).ok_or(DpopError::BadJti)?;
+    // No NUL: every replay cache must be able to keep it (PostgreSQL text cannot hold one).
+    let jti = text("jti")
+        .filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LEN && !jti.contains('\0'))
+        .ok_or(DpopError::BadJti)?;
     if let Some(access_token) = expected.access_token {
         let expected_ath = access_token_hash(access_token);
         let matches = text("ath").is_some_and(|ath| {

@@ -5,11 +5,13 @@
 //! * [`jws`]: compact JWS sign and strict decode + verify (RFC 7515, with RFC 8725's rules).
 //! * [`claims`]: JWT claims (RFC 7519) and their validation against an explicit clock.
 //! * [`dpop`]: DPoP proofs (RFC 9449), signed and checked.
+//! * [`assertion`]: client assertions' refusals (RFC 7523), with Okta's texts, for the server and `explain`.
 //!
 //! All cryptography is aws-lc-rs; ASN.1, PEM, base64 and JSON come from crates. The crate does no I/O,
 //! has no async and no clock of its own: time is always passed in, so that tests and the server agree on it.
 
 pub mod alg;
+pub mod assertion;
 pub mod claims;
 pub mod dpop;
 pub mod error;

@@ -36,11 +36,14 @@ pub async fn secret_hasher(store: &dyn Store) -> Result<SecretHasher, BootstrapE
 
 /// Reads (or creates) the installation's DPoP nonce key, so that every node issues and accepts the
 /// same nonces without sharing any other state.
-pub async fn dpop_nonces(store: &dyn Store, period_seconds: u64) -> Result<crate::oauth::dpop::Nonces, BootstrapError> {
+pub async fn dpop_nonces(
+    store: &dyn Store,
+    period_seconds: u64,
+) -> Result<crate::oauth::nonce::Nonces, BootstrapError> {
     let fresh = crate::ids::random_b64url_32();
     let stored = store.setting_init("dpop_nonce_key", &fresh).await?;
     let key = tollgate_jose::b64url_decode(&stored).map_err(|_| BootstrapError::BadDpopNonceKey)?;
-    Ok(crate::oauth::dpop::Nonces::new(&key, period_seconds))
+    Ok(crate::oauth::nonce::Nonces::new(&key, period_seconds))
 }
 
 /// Creates what must exist and loads every server's signing keys.

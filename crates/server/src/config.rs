@@ -41,6 +41,24 @@ pub struct Config {
     pub log_flush_millis: u64,
     /// Serve Prometheus metrics at `GET /metrics` on this address (`127.0.0.1:9090`); off when unset.
     pub metrics_listen: Option<String>,
+    /// Development and tests only: let outbound fetches (a client's `jwks_uri`) use http and reach
+    /// loopback, private and link-local addresses. Logged as a warning at start.
+    pub allow_private_fetch: bool,
+    /// Outbound fetches running at once, over all URLs.
+    pub fetch_max_concurrent: usize,
+    /// How long a failed fetch of a `jwks_uri` is remembered (answered again without fetching), in seconds.
+    pub jwks_uri_failure_cache_seconds: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time a client has to send a request head (HTTP/1), also the longest a keep-alive connection waits
+    /// for its next request, in seconds.
+    pub request_head_timeout_seconds: u64,
+    /// A connection with no request running and none started for this long is closed, in seconds.
+    pub idle_timeout_seconds: u64,
+    /// Longest a request may take, body upload included; past it the answer is a 503, in seconds.
+    pub request_timeout_seconds: u64,
+    /// On SIGTERM, how long requests in flight may take to finish before the server exits anyway, in seconds.
+    pub shutdown_grace_seconds: u64,
     /// Dev mode: seed a demo org and write the demo app's private key into this folder.
     pub dev_dir: Option<std::path::PathBuf>,
     /// A file of master keys (one base64 key a line, current first) sealing the signing keys at rest.
@@ -72,6 +90,14 @@ impl Default for Config {
             log_retention_days: 90,
             log_flush_millis: 250,
             metrics_listen: None,
+            allow_private_fetch: false,
+            fetch_max_concurrent: 16,
+            jwks_uri_failure_cache_seconds: 30,
+            max_connections: 1000,
+            request_head_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            request_timeout_seconds: 30,
+            shutdown_grace_seconds: 10,
             dev_dir: None,
             master_key_file: None,
             master_key: None,

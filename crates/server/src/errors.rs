@@ -72,6 +72,13 @@ impl From<tollgate_store::StoreError> for OAuthError {
     }
 }
 
+impl From<tollgate_jose::assertion::Refusal> for OAuthError {
+    fn from(refusal: tollgate_jose::assertion::Refusal) -> Self {
+        let status = if refusal.status() == 401 { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+        OAuthError::new(status, refusal.error(), refusal.description())
+    }
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {

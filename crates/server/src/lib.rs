@@ -9,6 +9,7 @@
 
 pub mod bootstrap;
 pub mod cache;
+pub mod catalogue;
 pub mod clock;
 pub mod cluster;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod dev;
 pub mod errors;
 mod filter_expr;
 pub mod ids;
+pub mod listener;
 pub mod master_key;
 mod metrics;
 mod mgmt;
@@ -53,6 +55,8 @@ pub enum ServeError {
     Dev(#[from] dev::DevError),
     #[error(transparent)]
     MasterKey(#[from] master_key::MasterKeyError),
+    #[error("outbound HTTP client: {0}")]
+    Fetch(String),
     #[error("signing keys: {0}")]
     Signing(#[from] signing::SigningError),
 }
@@ -78,6 +82,24 @@ fn normalize_issuer(issuer: &str) -> Result<String, ServeError> {
     Ok(trimmed.to_string())
 }
 
+/// The client for every URL the server fetches, under the outbound policy (see `tollgate-fetch`).
+fn outbound_fetcher(config: &Config) -> Result<tollgate_fetch::Fetcher, ServeError> {
+    if config.allow_private_fetch {
+        tracing::warn!(
+            "allow_private_fetch is on: outbound fetches (jwks_uri) may use http and reach loopback, private \
+             and link-local addresses; never use this in production"
+        );
+    }
+    let policy = tollgate_fetch::Policy { allow_private: config.allow_private_fetch };
+    let limits = tollgate_fetch::Limits {
+        max_body_bytes: oauth::remote_jwks::MAX_JWKS_BYTES,
+        max_concurrent: config.fetch_max_concurrent,
+        failure_ttl: Duration::from_secs(config.jwks_uri_failure_cache_seconds),
+        ..Default::default()
+    };
+    tollgate_fetch::Fetcher::new(policy, limits).map_err(|e| ServeError::Fetch(e.to_string()))
+}
+
 /// Builds the shared state: opens the store, bootstraps, fills the caches.
 pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bootstrap::Bootstrapped), ServeError> {
     let redacted = tollgate_store::redact_url(&config.database_url);
@@ -92,11 +114,15 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     clients.reload_all(store.as_ref()).await.map_err(|e| ServeError::Database(redacted.clone(), e))?;
     let servers = cache::ServerCache::default();
     servers.reload_all(store.as_ref()).await.map_err(|e| ServeError::Database(redacted, e))?;
-    let remote_jwks =
-        oauth::remote_jwks::RemoteJwks::new(config.jwks_uri_cache_seconds, config.jwks_uri_refetch_seconds);
+    let remote_jwks = oauth::remote_jwks::RemoteJwks::new(
+        outbound_fetcher(&config)?,
+        config.jwks_uri_cache_seconds,
+        config.jwks_uri_refetch_seconds,
+        config.jwks_uri_failure_cache_seconds,
+    );
     let dpop_nonces = bootstrap::dpop_nonces(store.as_ref(), config.dpop_nonce_period_seconds).await?;
     let log = syslog::EventLog::new(store.clone(), config.system_log, 100_000);
-    let metrics = Arc::new(metrics::Metrics::new());
+    let metrics = Arc::new(metrics::Metrics::new(remote_jwks.outcomes()));
     let state = AppState(Arc::new(Inner {
         config,
         issuer,
@@ -182,6 +208,10 @@ pub fn router(state: AppState) -> Router {
         .merge(mgmt::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), syslog::audit::audit)))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe_latency))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Duration::from_secs(state.config.request_timeout_seconds.max(1)),
+            listener::request_timeout,
+        ))
         .layer(axum::middleware::from_fn(request_context))
         .layer(trace)
         .with_state(state)
@@ -196,7 +226,7 @@ fn spawn_background(state: &AppState) {
             tick.tick().await;
             let mut lifetimes: HashMap<String, i64> =
                 s.servers.all().iter().map(|c| (c.server.id.clone(), c.server.access_token_lifetime)).collect();
-            lifetimes.insert(tollgate_store::ORG_SERVER_ID.into(), state::ORG_TOKEN_LIFETIME);
+            lifetimes.insert(tollgate_store::ORG_SERVER_ID.into(), oauth::rules::ORG_TOKEN_LIFETIME);
             for r in s.keys.rotate_due(&lifetimes).await {
                 let server = if r.server_id == tollgate_store::ORG_SERVER_ID { "org" } else { r.server_id.as_str() };
                 s.log.record(
@@ -259,8 +289,8 @@ pub async fn serve(
         });
     }
     on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let limits = listener::Limits::from_config(&state.config);
+    let served = listener::run(listener, router(state.clone()), limits, shutdown).await;
     // Whatever ended the serving, what the System Log holds in memory is written before the process goes.
     if let Err(e) = state.log.flush().await {
         tracing::error!(error = %e, pending = state.log.pending(), "System Log events lost at shutdown");

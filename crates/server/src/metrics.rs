@@ -49,7 +49,6 @@ pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) tokens: Family<TokenLabels, Counter>,
     pub(crate) requests: Family<RouteLabels, Histogram, fn() -> Histogram>,
-    pub(crate) outbound_fetches: Family<FetchLabels, Counter>,
     pub(crate) cached_clients: Gauge,
     pub(crate) cached_servers: Gauge,
     pub(crate) log_pending: Gauge,
@@ -63,15 +62,15 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Self {
+    /// The registry, with `outbound_fetches` counted where the fetches happen (the remote JWKS cache).
+    pub(crate) fn new(outbound_fetches: Family<FetchLabels, Counter>) -> Self {
         let mut registry = Registry::with_prefix("tollgate");
         let tokens = Family::<TokenLabels, Counter>::default();
         registry.register("token_requests", "Token requests by server, client auth method and outcome", tokens.clone());
         let requests = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register("http_request_duration_seconds", "HTTP request latency by route", requests.clone());
         registry.register("database_errors", "Store operations that failed", DATABASE_ERRORS.clone());
-        let outbound_fetches = Family::<FetchLabels, Counter>::default();
-        registry.register("outbound_fetches", "Outbound fetches (jwks_uri) by result", outbound_fetches.clone());
+        registry.register("outbound_fetches", "Outbound fetches (jwks_uri) by result", outbound_fetches);
         let cached_clients = Gauge::default();
         registry.register("cached_clients", "Clients in the token endpoint's cache", cached_clients.clone());
         let cached_servers = Gauge::default();
@@ -86,17 +85,7 @@ impl Metrics {
         registry.register("system_log_written_events", "System Log events written", log_written.clone());
         let log_dropped = Counter::<u64, AtomicU64>::default();
         registry.register("system_log_dropped_events", "System Log events dropped (buffer full)", log_dropped.clone());
-        Metrics {
-            registry,
-            tokens,
-            requests,
-            outbound_fetches,
-            cached_clients,
-            cached_servers,
-            log_pending,
-            log_written,
-            log_dropped,
-        }
+        Metrics { registry, tokens, requests, cached_clients, cached_servers, log_pending, log_written, log_dropped }
     }
 
     /// The text exposition of every metric.
@@ -115,7 +104,7 @@ mod tests {
 
     #[test]
     fn exposes_named_metrics_in_text_format() {
-        let m = Metrics::new();
+        let m = Metrics::new(Family::default());
         m.tokens
             .get_or_create(&TokenLabels {
                 server: "org".into(),

@@ -1,7 +1,9 @@
 //! Shared server state and the notion of "which authorization server is this request for".
 use crate::cache::{CachedServer, ClientCache, ServerCache};
 use crate::config::Config;
+use crate::oauth::nonce::Nonces;
 use crate::oauth::remote_jwks::RemoteJwks;
+use crate::oauth::rules::{self, ServerRules};
 use crate::secrets::SecretHasher;
 use crate::signing::{KeyRings, ServerKeys};
 use std::sync::Arc;
@@ -27,7 +29,7 @@ pub struct Inner {
     /// Prometheus metrics.
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Issues and checks DPoP nonces (same key on every node).
-    pub dpop_nonces: crate::oauth::dpop::Nonces,
+    pub dpop_nonces: Nonces,
 }
 
 impl std::ops::Deref for AppState {
@@ -37,12 +39,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Org access tokens last exactly one hour (Okta: "fixed at one hour").
-pub const ORG_TOKEN_LIFETIME: i64 = 3600;
-
-/// Access Gateway tokens last five minutes (OAG's `expires_in: 300`).
-pub const OAG_TOKEN_LIFETIME: i64 = 300;
-
 /// The authorization server a request is addressed to.
 #[derive(Clone)]
 pub enum AuthzServer {
@@ -51,12 +47,20 @@ pub enum AuthzServer {
     /// `/oauth2/{id}/v1/...`: its own issuer, audience and scopes.
     Custom(Arc<CachedServer>),
     /// `/api/v2/oauth/token`, the Access Gateway flavour of the org server: the org's issuer, keys and
-    /// grants, but assertions name the base URL as `aud` and carry a `scope` claim, only `okta.oag.*`
-    /// scopes are issued, and tokens last [`OAG_TOKEN_LIFETIME`] (see [`crate::oauth::oag`]).
+    /// grants under its own rules ([`rules::OAG`]).
     Oag,
 }
 
 impl AuthzServer {
+    /// Its flavour's rules.
+    pub fn rules(&self) -> &'static ServerRules {
+        match self {
+            AuthzServer::Org => &rules::ORG,
+            AuthzServer::Custom(_) => &rules::CUSTOM,
+            AuthzServer::Oag => &rules::OAG,
+        }
+    }
+
     /// The id its signing keys are kept under.
     pub fn key_ring_id(&self) -> &str {
         match self {
@@ -104,10 +108,10 @@ impl AuthzServer {
 
     /// Access token lifetime in seconds.
     pub fn token_lifetime(&self) -> i64 {
-        match self {
-            AuthzServer::Org => ORG_TOKEN_LIFETIME,
-            AuthzServer::Oag => OAG_TOKEN_LIFETIME,
-            AuthzServer::Custom(s) => s.server.access_token_lifetime,
+        match (self.rules().token_lifetime, self) {
+            (Some(fixed), _) => fixed,
+            (None, AuthzServer::Custom(s)) => s.server.access_token_lifetime,
+            (None, _) => rules::ORG_TOKEN_LIFETIME,
         }
     }
 

@@ -31,7 +31,10 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<IssuerMeta
     Err(VerifyError::KeysUnavailable(failures.join("; ")))
 }
 
-/// GETs a JSON document; the error is a one-line reason.
+/// Largest discovery document or JWKS read: a misbehaving issuer cannot make the verifier buffer without bound.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// GETs a JSON document of at most [`MAX_DOCUMENT_BYTES`]; the error is a one-line reason.
 pub async fn fetch_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Result<T, String> {
     let response = http
         .get(url)
@@ -43,6 +46,6 @@ pub async fn fetch_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, 
     if !status.is_success() {
         return Err(format!("{url}: HTTP {status}"));
     }
-    let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    let body = tollgate_fetch::read_capped(response, MAX_DOCUMENT_BYTES).await.map_err(|e| format!("{url}: {e}"))?;
     serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))
 }

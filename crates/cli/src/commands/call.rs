@@ -53,7 +53,9 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     let status = response.status();
     let challenge =
         response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = response.bytes().await.with_context(|| format!("reading the answer of {method} {url}"))?;
+    let body = tollgate_fetch::read_capped(response, tollgate_client::MAX_RESPONSE_BYTES)
+        .await
+        .with_context(|| format!("reading the answer of {method} {url}"))?;
     if !status.is_success() {
         let refused = ClientError::from_response("API request", status.as_u16(), &body);
         let mut reason = describe(&refused);

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tollgate_client::{Clock, DpopRefusal, SystemClock, TokenEndpoint};
+use tollgate_jose::assertion::{MAX_LIFETIME_SECONDS, Refusal};
 use tollgate_jose::dpop::{Expected, PROOF_TYP, verify_proof};
 use tollgate_jose::{Jwk, Jwks, PublicKey};
 
@@ -17,8 +18,6 @@ use crate::commands::decode::decode_parts;
 use crate::inputs::{OrgArgs, env_var, read_input, token_argument};
 use crate::output;
 
-/// Okta's ceiling on `exp - now` for client assertions.
-const OKTA_MAX_LIFETIME: i64 = 3600;
 /// What Okta's SDKs sign, to stay clear of the ceiling under clock skew.
 const SDK_LIFETIME: i64 = 3000;
 
@@ -98,8 +97,9 @@ impl Check {
         self.server_answer = Some(format!("{status} {error} \"{description}\""));
         self
     }
-    fn invalid_client(self, description: &str) -> Self {
-        self.answers(401, "invalid_client", description)
+    /// The server's answer is this refusal (the texts are the server's own, from `tollgate_jose`).
+    fn refused(self, refusal: Refusal) -> Self {
+        self.answers(refusal.status(), refusal.error(), refusal.description())
     }
 }
 
@@ -274,7 +274,7 @@ pub fn explain(
             checks.push(
                 check("structure", Verdict::Fail, format!("{e:#}"))
                     .fix("send a compact JWS: BASE64URL(header).BASE64URL(claims).BASE64URL(signature)")
-                    .invalid_client("The parsing of the client_assertion failed."),
+                    .refused(Refusal::Unparsable),
             );
             return checks;
         }
@@ -289,20 +289,21 @@ pub fn explain(
         (Some(iss), Some(id)) if iss == id => check("iss", Verdict::Pass, format!("\"{iss}\" is the client id")),
         (Some(iss), Some(id)) => check("iss", Verdict::Fail, format!("\"{iss}\" is not the client id \"{id}\""))
             .fix("set iss to the app's client id")
-            .invalid_client("The issuer claim for client_assertion is not a valid client_id."),
-        _ => check("iss", Verdict::Fail, "missing")
-            .fix("set iss to the app's client id")
-            .invalid_client("The issuer claim for client_assertion is not a valid client_id."),
+            .refused(Refusal::BadIssuer),
+        _ => check("iss", Verdict::Fail, "missing").fix("set iss to the app's client id").refused(Refusal::BadIssuer),
     });
     checks.push(match (sub, expected_id) {
         (Some(sub), Some(id)) if sub == id => check("sub", Verdict::Pass, format!("\"{sub}\" is the client id")),
         (Some(sub), Some(id)) => check("sub", Verdict::Fail, format!("\"{sub}\" is not the client id \"{id}\""))
             .fix("set sub to the same value as iss: the client id")
-            .invalid_client("The subject claim for client_assertion is not a valid client_id."),
+            .refused(Refusal::BadSubject),
         _ => check("sub", Verdict::Fail, "missing")
             .fix("set sub to the same value as iss: the client id")
-            .invalid_client("The subject claim for client_assertion is not a valid client_id."),
+            .refused(Refusal::BadSubject),
     });
+    // The server checks the key and signature before aud and the times (so that an unsigned token learns
+    // nothing more), and explain lists its rules in the server's order: the first failure is its answer.
+    checks.extend(key_checks(assertion, header, jwks));
     // At the org server, aud = the org URL with a `scope` claim is an Access Gateway assertion.
     let org_server = url.starts_with(&format!("{}/oauth2/v1/", endpoint.issuer()));
     let gateway_shaped = org_server && claims.get("scope").is_some();
@@ -314,7 +315,7 @@ pub fn explain(
             Verdict::Pass,
             format!("\"{jti}\"; single use: sign a new assertion for every request and retry"),
         )
-        .invalid_client("The client_assertion token has already been used."),
+        .refused(Refusal::Replayed),
         _ => check(
             "jti",
             Verdict::Warn,
@@ -322,13 +323,12 @@ pub fn explain(
         )
         .fix("add a unique jti (a uuid v4) to every assertion"),
     });
-    checks.extend(key_checks(assertion, header, jwks));
     checks
 }
 
 fn alg_check(header: &Value) -> Check {
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
-    let answer = "The client_assertion JWT signature algorithm is invalid.";
+    let answer = Refusal::BadAlgorithm;
     match alg {
         "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "ES512" => {
             check("alg", Verdict::Pass, format!("{alg} is allowed for private_key_jwt"))
@@ -336,22 +336,22 @@ fn alg_check(header: &Value) -> Check {
         "PS256" | "PS384" | "PS512" => {
             check("alg", Verdict::Warn, format!("{alg}: tollgate accepts it, Okta does not"))
                 .fix("for Okta, sign with RS256 (same RSA key) or an EC key with ES256")
-                .invalid_client(answer)
+                .refused(answer)
         }
         "HS256" | "HS384" | "HS512" => {
             check("alg", Verdict::Fail, format!("{alg} is client_secret_jwt, not private_key_jwt"))
                 .fix("sign with the private key (RS256/ES256), or register the app for client_secret_jwt")
-                .invalid_client(answer)
+                .refused(answer)
         }
-        "" => check("alg", Verdict::Fail, "missing").fix("set alg in the header, e.g. RS256").invalid_client(answer),
+        "" => check("alg", Verdict::Fail, "missing").fix("set alg in the header, e.g. RS256").refused(answer),
         other => check("alg", Verdict::Fail, format!("{other} is not one of RS256, RS384, RS512, ES256, ES384, ES512"))
             .fix("sign with RS256 (RSA key) or ES256 (P-256 key)")
-            .invalid_client(answer),
+            .refused(answer),
     }
 }
 
 fn aud_check(aud: Option<&Value>, url: &str, issuer: &str, gateway_shaped: bool) -> Check {
-    let answer = "The audience claim for client_assertion must be the endpoint invoked for the request.";
+    let answer = Refusal::WrongAudience;
     let fix = format!("set aud to exactly \"{url}\"");
     match aud {
         Some(Value::String(aud)) if aud == url => {
@@ -366,23 +366,23 @@ fn aud_check(aud: Option<&Value>, url: &str, issuer: &str, gateway_shaped: bool)
             ),
         )
         .fix(fix.clone())
-        .invalid_client(answer),
+        .refused(answer),
         Some(Value::String(aud)) if aud == issuer => check(
             "aud",
             Verdict::Warn,
             format!("\"{aud}\" is the issuer: tollgate accepts it (RFC 7523bis), Okta refuses it"),
         )
         .fix(fix)
-        .invalid_client(answer),
+        .refused(answer),
         Some(Value::String(aud)) if aud.contains("//oauth2") => check(
             "aud",
             Verdict::Fail,
             format!("\"{aud}\" has a double slash: the org URL was written with a trailing slash"),
         )
         .fix(format!("remove the trailing slash from the org URL; {fix}"))
-        .invalid_client(answer),
+        .refused(answer),
         Some(Value::String(aud)) => {
-            check("aud", Verdict::Fail, format!("\"{aud}\" is not \"{url}\"")).fix(fix).invalid_client(answer)
+            check("aud", Verdict::Fail, format!("\"{aud}\" is not \"{url}\"")).fix(fix).refused(answer)
         }
         Some(Value::Array(values)) if values.iter().any(|v| v.as_str() == Some(url)) => check(
             "aud",
@@ -390,9 +390,9 @@ fn aud_check(aud: Option<&Value>, url: &str, issuer: &str, gateway_shaped: bool)
             "an array holding the endpoint: tollgate accepts it; whether Okta does is undocumented",
         )
         .fix(format!("send a single string: {fix}"))
-        .invalid_client(answer),
-        Some(other) => check("aud", Verdict::Fail, format!("{other} is not \"{url}\"")).fix(fix).invalid_client(answer),
-        None => check("aud", Verdict::Fail, "missing").fix(fix).invalid_client(answer),
+        .refused(answer),
+        Some(other) => check("aud", Verdict::Fail, format!("{other} is not \"{url}\"")).fix(fix).refused(answer),
+        None => check("aud", Verdict::Fail, "missing").fix(fix).refused(answer),
     }
 }
 
@@ -405,11 +405,11 @@ fn time_checks(claims: &Value, now: i64) -> Vec<Check> {
             if ahead <= 0 {
                 check("exp", Verdict::Fail, format!("expired {} s ago", -ahead))
                     .fix("sign a new assertion for every request (exp = now + 300 s)")
-                    .invalid_client("The client_assertion token is expired.")
-            } else if ahead > OKTA_MAX_LIFETIME {
+                    .refused(Refusal::Expired)
+            } else if ahead > MAX_LIFETIME_SECONDS as i64 {
                 check("exp", Verdict::Fail, format!("{ahead} s ahead: more than one hour"))
                     .fix("use exp = now + 300 s (Okta's SDKs use at most 3000 s)")
-                    .invalid_client("The client_assertion token has an expiration too far into the future.")
+                    .refused(Refusal::ExpiresTooLate)
             } else if ahead > SDK_LIFETIME {
                 check(
                     "exp",
@@ -417,41 +417,49 @@ fn time_checks(claims: &Value, now: i64) -> Vec<Check> {
                     format!("{ahead} s ahead: within the hour, but a clock a little fast on our side fails it"),
                 )
                 .fix("use exp = now + 300 s")
-                .invalid_client("The client_assertion token has an expiration too far into the future.")
+                .refused(Refusal::ExpiresTooLate)
             } else {
                 check("exp", Verdict::Pass, format!("in {ahead} s (at most 3600 s ahead)"))
             }
         }
         Some(other) => check("exp", Verdict::Fail, format!("{other} is not a number of seconds since the epoch"))
             .fix("set exp as an integer NumericDate")
-            .invalid_client("The client_assertion must contain the 'exp' claim as seconds since epoch."),
-        None => check("exp", Verdict::Fail, "missing")
-            .fix("add exp = now + 300 s")
-            .invalid_client("The client_assertion must contain the 'exp' claim as seconds since epoch."),
+            .refused(Refusal::MissingExp),
+        None => check("exp", Verdict::Fail, "missing").fix("add exp = now + 300 s").refused(Refusal::MissingExp),
+    });
+    checks.push(match claims.get("nbf").map(Value::as_i64) {
+        None => check("nbf", Verdict::Pass, "absent (optional)"),
+        Some(Some(nbf)) if nbf <= now => check("nbf", Verdict::Pass, format!("{} s ago", now - nbf)),
+        Some(Some(nbf)) => check("nbf", Verdict::Fail, format!("{} s in the future", nbf - now))
+            .fix("drop nbf, or set it to the current time; check this machine's clock (NTP)")
+            .refused(Refusal::NotYetValid),
+        Some(None) => check("nbf", Verdict::Fail, "not a number")
+            .fix("set nbf as an integer NumericDate")
+            .refused(Refusal::Unparsable),
     });
     checks.push(match claims.get("iat").map(Value::as_i64) {
         None => check("iat", Verdict::Pass, "absent (optional)"),
         Some(Some(iat)) if iat <= now => check("iat", Verdict::Pass, format!("{} s ago", now - iat)),
         Some(Some(iat)) => check("iat", Verdict::Fail, format!("{} s in the future", iat - now))
             .fix("set iat to the current time; check this machine's clock (NTP)")
-            .invalid_client("The client_assertion token must be issued before the current time."),
+            .refused(Refusal::IssuedInFuture),
         Some(None) => check("iat", Verdict::Fail, "not a number")
             .fix("set iat as an integer NumericDate")
-            .invalid_client("The parsing of the client_assertion failed."),
+            .refused(Refusal::Unparsable),
     });
     checks
 }
 
 fn key_checks(assertion: &str, header: &Value, jwks: Option<&Jwks>) -> Vec<Check> {
     let kid = header.get("kid").and_then(Value::as_str);
-    let kid_answer = "The client_assertion JWT kid is invalid.";
+    let kid_answer = Refusal::BadKid;
     let Some(jwks) = jwks else {
         return vec![
             match kid {
                 Some(kid) => check("kid", Verdict::Pass, format!("\"{kid}\" (not compared: pass --jwks to check it)")),
-                None => check("kid", Verdict::Warn, "missing: fine only while the app has exactly one key")
+                None => check("kid", Verdict::Warn, "missing: fine only while the app has exactly one key of its type")
                     .fix("put the key's kid in the header")
-                    .invalid_client(kid_answer),
+                    .refused(kid_answer),
             },
             check("signature", Verdict::Skip, "not checked: pass --jwks FILE with the app's public keys"),
         ];
@@ -460,36 +468,42 @@ fn key_checks(assertion: &str, header: &Value, jwks: Option<&Jwks>) -> Vec<Check
         Ok(keys) => keys,
         Err(e) => {
             return vec![
-                check("kid", Verdict::Fail, format!("the JWKS is not usable: {e}"))
-                    .invalid_client("The client JWKSet is invalid."),
+                check("kid", Verdict::Fail, format!("the JWKS is not usable: {e}")).refused(Refusal::JwksInvalid),
             ];
         }
     };
     let matching: Vec<&PublicKey> = match kid {
         Some(kid) => keys.iter().filter(|k| k.kid() == Some(kid) || (keys.len() == 1 && k.kid().is_none())).collect(),
-        None if keys.len() == 1 => keys.iter().collect(),
-        None => Vec::new(),
+        // No kid: the server takes the app's one key of the assertion's key type, if it has exactly one.
+        None => {
+            let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+            let kty = if alg.starts_with("ES") { "EC" } else { "RSA" };
+            let of_type: Vec<&PublicKey> = keys.iter().filter(|k| k.spec().kty() == kty).collect();
+            if of_type.len() == 1 { of_type } else { Vec::new() }
+        }
     };
     let kid_check = match (kid, matching.is_empty()) {
         (Some(kid), false) => check("kid", Verdict::Pass, format!("\"{kid}\" is in the JWKS")),
-        (None, false) => check("kid", Verdict::Pass, "absent, and the JWKS has a single key"),
+        (None, false) => check("kid", Verdict::Pass, "absent, and the JWKS has a single key of its type"),
         (Some(kid), true) => check("kid", Verdict::Fail, format!("\"{kid}\" is not in the JWKS ({})", kids(&keys)))
             .fix("sign with the key registered for the app, and put its kid in the header")
-            .invalid_client(kid_answer),
-        (None, true) => check("kid", Verdict::Fail, format!("missing, and the JWKS has {} keys", keys.len()))
-            .fix("put the signing key's kid in the header")
-            .invalid_client(kid_answer),
+            .refused(kid_answer),
+        (None, true) => {
+            check("kid", Verdict::Fail, format!("missing, and the JWKS has {} keys, not one of its type", keys.len()))
+                .fix("put the signing key's kid in the header")
+                .refused(kid_answer)
+        }
     };
-    let signature_answer = "The client_assertion signature is invalid.";
+    let signature_answer = Refusal::BadSignature;
     let signature_check = if matching.is_empty() {
         check("signature", Verdict::Skip, "no key to check it with")
     } else {
         match tollgate_jose::jws::decode(assertion) {
-            Err(e) => check("signature", Verdict::Fail, format!("the JWS is not acceptable: {e}")).invalid_client("The parsing of the client_assertion failed."),
+            Err(e) => check("signature", Verdict::Fail, format!("the JWS is not acceptable: {e}")).refused(Refusal::Unparsable),
             Ok(jws) if matching.iter().any(|k| jws.verify(k).is_ok()) => check("signature", Verdict::Pass, "verifies with the registered key"),
             Ok(_) => check("signature", Verdict::Fail, "does not verify with the registered key")
                 .fix("sign with the private key whose public half is registered (compare with `tollgate jwk convert KEY --to jwks`)")
-                .invalid_client(signature_answer),
+                .refused(signature_answer),
         }
     };
     vec![kid_check, signature_check]

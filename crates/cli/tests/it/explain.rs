@@ -261,3 +261,123 @@ fn a_dpop_proof_is_checked_against_htm_and_htu() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["server_answer"], "400 invalid_dpop_proof \"'htm' claim in the DPoP proof JWT is invalid.\"");
 }
+
+/// The server's answer to a token request with `assertion`: `401 invalid_client "..."`, as explain writes it.
+fn server_answer(server: &crate::harness::Server, assertion: &str) -> String {
+    let url = format!("{}/oauth2/v1/token", server.url);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (status, body): (u16, serde_json::Value) = runtime.block_on(async move {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "okta.users.read"),
+                ("client_assertion_type", tollgate_jose::assertion::JWT_BEARER),
+                ("client_assertion", assertion),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    });
+    format!("{status} {} \"{}\"", body["error"].as_str().unwrap(), body["error_description"].as_str().unwrap())
+}
+
+/// Sign `header` and `claims` as they are (explain must read what a broken client really sends).
+fn sign_raw(key: &PrivateKey, header: serde_json::Value, claims: serde_json::Value) -> String {
+    let b64 = |v: &serde_json::Value| tollgate_jose::b64url_encode(v.to_string().as_bytes());
+    let input = format!("{}.{}", b64(&header), b64(&claims));
+    let signature = key.sign(key.algorithm(), input.as_bytes()).unwrap();
+    format!("{input}.{}", tollgate_jose::b64url_encode(&signature))
+}
+
+#[test]
+fn explain_predicts_the_server_answer_for_every_refusal() {
+    use crate::harness::{ADMIN_TOKEN, Server};
+    let server = Server::start();
+    let f = fixture();
+    let created = ok_json(crate::support::tollgate(f.dir.path()).args([
+        "app",
+        "create",
+        "--org",
+        &server.url,
+        "--api-token",
+        ADMIN_TOKEN,
+        "--name",
+        "explain agrees",
+        "--jwks",
+        "jwks.json",
+        "--scopes",
+        "okta.users.read",
+    ]));
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let token_url = format!("{}/oauth2/v1/token", server.url);
+    let t = now();
+    let good = serde_json::json!({ "iss": id, "sub": id, "aud": token_url, "iat": t, "exp": t + 300, "jti": "x" });
+    let with = |changes: serde_json::Value| {
+        let mut claims = good.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        claims["jti"] = uuid_like().into();
+        claims
+    };
+    let rs256 = serde_json::json!({ "alg": "RS256", "kid": "k1" });
+    let other = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap();
+    let cases: Vec<(&str, String)> = vec![
+        ("garbage", "abc.def".to_owned()),
+        ("HS256", {
+            let header = tollgate_jose::b64url_encode(br#"{"alg":"HS256","kid":"k1"}"#);
+            let claims = tollgate_jose::b64url_encode(with(serde_json::json!({})).to_string().as_bytes());
+            format!("{header}.{claims}.c2ln")
+        }),
+        ("unknown iss", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "iss": "0oanobody" })))),
+        ("wrong sub", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "sub": "0oanobody" })))),
+        (
+            "unknown kid",
+            sign_raw(&f.key, serde_json::json!({ "alg": "RS256", "kid": "nope" }), with(serde_json::json!({}))),
+        ),
+        ("wrong key", sign_raw(&other, rs256.clone(), with(serde_json::json!({})))),
+        ("double slash", {
+            let aud = format!("{}//oauth2/v1/token", server.url);
+            sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "aud": aud })))
+        }),
+        (
+            "gateway assertion",
+            sign_raw(
+                &f.key,
+                rs256.clone(),
+                with(serde_json::json!({ "aud": server.url, "scope": "okta.oag.app.read" })),
+            ),
+        ),
+        ("no exp", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "exp": null })))),
+        ("expired", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "iat": t - 1000, "exp": t - 100 })))),
+        ("exp too far", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "exp": t + 4000 })))),
+        ("iat ahead", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "iat": t + 100 })))),
+        ("nbf ahead", sign_raw(&f.key, rs256.clone(), with(serde_json::json!({ "nbf": t + 100 })))),
+    ];
+    for (name, assertion) in cases {
+        let answer = server_answer(&server, &assertion);
+        let output = crate::support::tollgate(f.dir.path())
+            .args(["explain", &assertion, "--org", &server.url, "--client-id", &id, "--jwks", "jwks.json"])
+            .args(["--output", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let first_failure =
+            report["checks"].as_array().unwrap().iter().find(|c| c["verdict"] == "fail").unwrap_or_else(|| {
+                panic!("{name}: explain finds nothing wrong, the server answers {answer}: {report}")
+            });
+        assert_eq!(first_failure["server_answer"].as_str(), Some(answer.as_str()), "{name}: {first_failure}");
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("jti-{}-{}", now(), N.fetch_add(1, Ordering::Relaxed))
+}

@@ -253,3 +253,19 @@ fn every_command_has_help_with_examples() {
     let script = ok_stdout(tollgate(dir.path()).args(["completions", "bash"]));
     assert!(script.contains("tollgate"));
 }
+
+#[test]
+fn an_endless_key_file_is_one_error_line_not_a_memory_blow_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["token", "assertion"] {
+        let stderr = fails_with(
+            tollgate(dir.path()).env("OKTA_URL", "https://org.example").env("CLIENT_ID", "c").args([
+                cmd,
+                "--private-key",
+                "/dev/zero",
+            ]),
+            1,
+        );
+        assert!(stderr.contains("larger than 1048576 bytes"), "{stderr}");
+    }
+}

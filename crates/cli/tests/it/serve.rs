@@ -26,6 +26,8 @@ fn spawn(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Running {
         "TOLLGATE_MASTER_KEY",
         "TOLLGATE_MASTER_KEY_PREVIOUS",
         "TOLLGATE_MASTER_KEY_FILE",
+        "TOLLGATE_ALLOW_PRIVATE_FETCH",
+        "TOLLGATE_SHUTDOWN_GRACE_SECONDS",
     ] {
         cmd.env_remove(var);
     }
@@ -110,6 +112,26 @@ fn first_start_prints_an_admin_token_once_and_sigterm_exits_zero() {
     assert_eq!(code, Some(0));
     assert!(!stderr.contains("generated an admin API token"), "{stderr}");
     assert!(!stderr.contains(&token), "the token is never logged: {stderr}");
+}
+
+#[test]
+fn sigterm_exits_zero_within_the_grace_period_with_a_stuck_client_connected() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let r = spawn(dir.path(), &["--listen", "127.0.0.1:0", "--database", &db, "--shutdown-grace-seconds", "2"], &[]);
+    // One client that never finishes its request head, one stuck in its body.
+    let addr = r.url.trim_start_matches("http://").to_string();
+    let mut half_head = std::net::TcpStream::connect(&addr).unwrap();
+    half_head.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut half_body = std::net::TcpStream::connect(&addr).unwrap();
+    half_body.write_all(b"POST /api/v1/apps HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    let (code, _, stderr) = terminate(r);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(8), "took {:?}: {stderr}", start.elapsed());
+    drop((half_head, half_body));
 }
 
 #[test]

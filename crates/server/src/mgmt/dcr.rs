@@ -227,7 +227,7 @@ async fn find_client(state: &AppState, client_id: &str) -> Result<App, DcrError>
 async fn create(State(state): State<AppState>, admin: Admin, body: JsonObject) -> Result<Response, DcrError> {
     admin.require(&state, &["okta.clients.manage", "okta.clients.register"])?;
     let map = body.object()?;
-    let reg = register(&map, now_millis())?;
+    let reg = checked(&state, register(&map, now_millis())?)?;
     let secrets: Vec<AppSecret> =
         reg.secret.iter().map(|s| secret_row(&state, &reg.app.id, s, reg.app.created)).collect();
     state.store.insert_app(&reg.app, &reg.keys, &secrets).await?;
@@ -289,7 +289,7 @@ async fn replace(
     let map = body.object()?;
     let old = find_client(&state, &client_id).await?;
     let now = now_millis();
-    let reg = register(&map, now)?;
+    let reg = checked(&state, register(&map, now)?)?;
     if map.contains_key("application_type") && reg.app.application_type != old.application_type {
         return Err(metadata_error("application_type: The field cannot be changed after creation").into());
     }
@@ -369,4 +369,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/oauth2/v1/clients", get(list).post(create))
         .route("/oauth2/v1/clients/{client_id}", get(get_one).put(replace).delete(delete))
         .route("/oauth2/v1/clients/{client_id}/lifecycle/newSecret", axum::routing::post(new_secret))
+}
+
+/// A registration whose `jwks_uri` passes the outbound policy; else 400 `invalid_client_metadata`.
+fn checked(state: &AppState, reg: Registration) -> Result<Registration, OAuthError> {
+    super::outbound::jwks_uri_refusal(state, reg.app.jwks_uri.as_deref()).map_err(metadata_error)?;
+    Ok(reg)
 }

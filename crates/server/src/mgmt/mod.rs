@@ -15,6 +15,7 @@ pub(crate) mod catalogue;
 mod dcr;
 mod dpop_auth;
 mod jwks;
+mod outbound;
 mod paging;
 mod servers;
 mod users;

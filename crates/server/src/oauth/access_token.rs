@@ -1,5 +1,6 @@
 //! tollgate's own access tokens: minting (RS256 JWTs shaped like Okta's) and checking them where they
 //! come back (introspection, revocation, the management and users APIs).
+use super::jti::ConsumedJti;
 use crate::clock::now_secs;
 use crate::state::{AppState, AuthzServer};
 use serde::{Deserialize, Serialize};
@@ -22,23 +23,16 @@ pub struct AccessClaims {
     pub cnf: Option<serde_json::Value>,
 }
 
-/// Mints a signed access token for `client_id` with `scopes` on `server`; returns it with its claims.
+/// Mints a signed access token for `client_id` with `scopes` on `server`, with a confirmation claim
+/// (`cnf`) for DPoP-bound tokens; returns it with its claims. Takes the proof that the request's assertion
+/// `jti` was spent, so no path can mint without spending it.
 pub fn mint(
     state: &AppState,
     server: &AuthzServer,
     client_id: &str,
     scopes: Vec<String>,
-) -> Result<(String, AccessClaims), crate::errors::OAuthError> {
-    mint_bound(state, server, client_id, scopes, None)
-}
-
-/// [`mint`] with a confirmation claim (`cnf`), for DPoP-bound tokens.
-pub fn mint_bound(
-    state: &AppState,
-    server: &AuthzServer,
-    client_id: &str,
-    scopes: Vec<String>,
     cnf: Option<serde_json::Value>,
+    _jti_spent: ConsumedJti,
 ) -> Result<(String, AccessClaims), crate::errors::OAuthError> {
     let keys = server
         .keys(state)

@@ -1,75 +1,30 @@
 //! Client authentication at the token, introspection and revocation endpoints: `private_key_jwt`
-//! (RFC 7523), `client_secret_basic` and `client_secret_post`, with Okta's exact refusals.
+//! (RFC 7523), `client_secret_basic` and `client_secret_post`, with Okta's exact refusals
+//! ([`tollgate_jose::assertion::Refusal`] for assertions).
 //!
 //! Order of checks for an assertion: its type; it parses (strict JWS); its `alg` is one we take; `iss`
-//! names a client and `sub` agrees; the client is active and has keys; a key is selected by `kid` (or, with
-//! no `kid`, every active key of the right type is tried); the signature verifies; only then are `aud` and
-//! the times checked (and, at the Access Gateway, the `scope` claim) and the `jti` consumed, so an unsigned
-//! token can never burn another client's `jti`. One rule set serves every flavour; only the accepted `aud`
-//! differs (see `audience_accepted`).
-use super::form::Form;
+//! names a client and `sub` agrees; the client is active and has keys; a key is selected by `kid` (with no `kid`:
+//! the app's one key of the assertion's key type, if it has exactly one); the signature verifies; only then are `aud`, the
+//! times and (where the server's rules want one) the `scope` claim checked. The `jti` is not consumed here:
+//! it is handed back as a [`PendingJti`] for the caller to spend, so an unsigned token can never burn
+//! another client's `jti`, and the token endpoint can record it with a DPoP proof's in one statement.
+use super::form::{Form, storable};
+use super::jti::PendingJti;
+use super::remote_jwks::RemoteJwksError;
+use super::rules::{Audience, AuthMethod};
 use crate::cache::{CachedClient, ClientKey};
 use crate::clock::now_secs;
 use crate::errors::OAuthError;
 use crate::state::{AppState, AuthzServer};
 use axum::http::{HeaderMap, header};
 use std::sync::Arc;
-use tollgate_jose::{Algorithm, Claims, ClaimsError, JoseError, Validation, jws};
-
-/// The only `client_assertion_type` there is.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/// Longest an assertion may live: Okta refuses `exp` more than an hour ahead.
-pub const MAX_ASSERTION_LIFETIME: u64 = 3600;
-
-/// How the client authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
-    PrivateKeyJwt,
-    ClientSecretBasic,
-    ClientSecretPost,
-}
-
-impl AuthMethod {
-    /// The RFC 7591 name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::PrivateKeyJwt => "private_key_jwt",
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-        }
-    }
-}
+use tollgate_jose::assertion::{JWT_BEARER, MAX_LIFETIME_SECONDS, Refusal, scope_set};
+use tollgate_jose::{Algorithm, Claims, JoseError, Validation, jws};
 
 /// An authenticated client.
 pub struct Authenticated {
     pub client: Arc<CachedClient>,
     pub method: AuthMethod,
-    /// The assertion `jti` still to consume, when [`authenticate_deferred`] was used.
-    pub pending_jti: Option<PendingJti>,
-}
-
-/// An assertion `jti` whose single use is yet to be recorded (see [`consume_jti`]).
-#[derive(Debug, Clone)]
-pub struct PendingJti {
-    pub client_id: String,
-    pub jti: String,
-    /// Unix milliseconds, as `used_jti` keeps it.
-    pub keep_until: i64,
-}
-
-/// Okta's answer to a replayed assertion.
-pub fn replayed_assertion() -> OAuthError {
-    OAuthError::invalid_client("The client_assertion token has already been used.")
-}
-
-/// Records a pending assertion `jti`; a replay is refused.
-pub async fn consume_jti(state: &AppState, pending: &PendingJti) -> Result<(), OAuthError> {
-    if state.store.use_jti(&pending.client_id, &pending.jti, pending.keep_until).await? {
-        Ok(())
-    } else {
-        Err(replayed_assertion())
-    }
 }
 
 enum Presented<'a> {
@@ -111,57 +66,57 @@ pub fn method_of(headers: &HeaderMap, form: &Form) -> Result<AuthMethod, OAuthEr
 }
 
 /// Authenticates the client of a request to `endpoint` (`token`, `introspect`, `revoke`) of `server`.
+/// The assertion `jti`, if any, is returned unconsumed: the caller must spend it (see [`super::jti`]).
 pub async fn authenticate(
     state: &AppState,
     server: &AuthzServer,
     endpoint: &str,
     headers: &HeaderMap,
     form: &Form,
-) -> Result<Authenticated, OAuthError> {
-    let mut auth = authenticate_deferred(state, server, endpoint, headers, form).await?;
-    if let Some(pending) = auth.pending_jti.take() {
-        consume_jti(state, &pending).await?;
-    }
-    Ok(auth)
-}
-
-/// Like [`authenticate`], but leaves the assertion `jti` unconsumed in `pending_jti`, so that the token
-/// endpoint can record it together with a DPoP proof's `jti` in one store round trip. The caller must
-/// consume it (even when the request then fails, as Okta does).
-pub async fn authenticate_deferred(
-    state: &AppState,
-    server: &AuthzServer,
-    endpoint: &str,
-    headers: &HeaderMap,
-    form: &Form,
-) -> Result<Authenticated, OAuthError> {
+) -> Result<(Authenticated, PendingJti), OAuthError> {
     match presented(headers, form)? {
         Presented::Basic(creds) => {
-            let (id, secret) = decode_basic(creds).ok_or_else(|| {
+            let basic = decode_basic(creds).ok_or_else(|| {
                 OAuthError::invalid_client("Found Authentication header but was not valid client credentials.")
             })?;
-            if form.non_empty("client_id").is_some_and(|f| f != id) {
-                return Err(OAuthError::invalid_client("Invalid value for 'client_id' parameter."));
+            if !storable(&basic.id) || form.non_empty("client_id").is_some_and(|f| f != basic.id) {
+                return Err(Refusal::BadClientId.into());
             }
-            let client = check_secret(state, &id, &secret).await?;
-            Ok(Authenticated { client, method: AuthMethod::ClientSecretBasic, pending_jti: None })
+            let client = match &basic.decoded_secret {
+                Some(decoded) => check_secret(state, &basic.id, &[&basic.secret, decoded]).await?,
+                None => check_secret(state, &basic.id, &[&basic.secret]).await?,
+            };
+            Ok((Authenticated { client, method: AuthMethod::ClientSecretBasic }, PendingJti::nothing()))
         }
         Presented::Post => {
             let id = form
                 .non_empty("client_id")
                 .ok_or_else(|| OAuthError::invalid_client("No client credentials found."))?;
-            let client = check_secret(state, id, form.get("client_secret").unwrap_or("")).await?;
-            Ok(Authenticated { client, method: AuthMethod::ClientSecretPost, pending_jti: None })
+            if !storable(id) {
+                return Err(Refusal::BadClientId.into());
+            }
+            let client = check_secret(state, id, &[form.get("client_secret").unwrap_or("")]).await?;
+            Ok((Authenticated { client, method: AuthMethod::ClientSecretPost }, PendingJti::nothing()))
         }
         Presented::Assertion => {
-            let (client, pending_jti) = check_assertion(state, server, endpoint, form).await?;
-            Ok(Authenticated { client, method: AuthMethod::PrivateKeyJwt, pending_jti })
+            let (client, pending) = check_assertion(state, server, endpoint, form).await?;
+            Ok((Authenticated { client, method: AuthMethod::PrivateKeyJwt }, pending))
         }
     }
 }
 
-/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
-fn decode_basic(creds: &str) -> Option<(String, String)> {
+/// What a `Basic` header carries.
+struct BasicCredentials {
+    id: String,
+    /// The secret as sent, and form-decoded when that differs: RFC 6749 §2.3.1 wants both parts
+    /// form-encoded, but curl `-u`, requests, authlib, httpx and ruby-oauth2 send them raw.
+    secret: String,
+    decoded_secret: Option<String>,
+}
+
+/// `Basic base64(id ":" secret)`, split on the first `:` (an encoded secret has none before it; a raw one
+/// may have some after it). The id is form-decoded (ids have nothing to encode, so both forms agree).
+fn decode_basic(creds: &str) -> Option<BasicCredentials> {
     use base64ct::Encoding;
     let raw = base64ct::Base64::decode_vec(creds).ok()?;
     let text = String::from_utf8(raw).ok()?;
@@ -170,70 +125,66 @@ fn decode_basic(creds: &str) -> Option<(String, String)> {
         |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|c| c.into_owned());
     let id = decode(id)?;
     (!id.is_empty()).then_some(())?;
-    Some((id, decode(secret)?))
+    let decoded_secret = decode(secret).filter(|d| d != secret);
+    Some(BasicCredentials { id, secret: secret.to_owned(), decoded_secret })
 }
 
-async fn check_secret(state: &AppState, client_id: &str, secret: &str) -> Result<Arc<CachedClient>, OAuthError> {
+async fn check_secret(state: &AppState, client_id: &str, candidates: &[&str]) -> Result<Arc<CachedClient>, OAuthError> {
     let client = state
         .clients
         .get_or_load(state.store.as_ref(), client_id)
         .await?
         .filter(|c| c.is_active())
-        .ok_or_else(|| OAuthError::invalid_client("Invalid value for 'client_id' parameter."))?;
-    // Compare against every active secret (constant time each), so timing does not say which matched.
-    let matched = client.secret_hashes.iter().fold(false, |acc, stored| state.hasher.matches(secret, stored) | acc);
+        .ok_or(Refusal::BadClientId)?;
+    // Every candidate against every active secret (constant time each), so timing says neither which
+    // secret nor which spelling matched.
+    let matched = candidates.iter().fold(false, |acc, secret| {
+        client.secret_hashes.iter().fold(acc, |acc, stored| state.hasher.matches(secret, stored) | acc)
+    });
     if !matched {
         return Err(OAuthError::invalid_client("The client secret supplied for a confidential client is invalid."));
     }
     Ok(client)
 }
 
-fn assertion_error(err: &JoseError) -> OAuthError {
+fn assertion_error(err: JoseError) -> OAuthError {
     match err {
-        JoseError::UnsupportedAlgorithm(_) => {
-            OAuthError::invalid_client("The client_assertion JWT signature algorithm is invalid.")
-        }
-        other => OAuthError::invalid_client("The parsing of the client_assertion failed.").with_detail(other),
+        JoseError::UnsupportedAlgorithm(_) => Refusal::BadAlgorithm.into(),
+        other => OAuthError::from(Refusal::Unparsable).with_detail(other),
     }
 }
 
-/// Maps a claims-validation failure to Okta's description.
-pub fn claims_error(err: &ClaimsError) -> OAuthError {
-    let text = match err {
-        ClaimsError::Missing("exp") | ClaimsError::WrongType("exp") => {
-            "The client_assertion must contain the 'exp' claim as seconds since epoch."
-        }
-        ClaimsError::Expired { .. } => "The client_assertion token is expired.",
-        ClaimsError::ExpiresTooLate { .. } => "The client_assertion token has an expiration too far into the future.",
-        ClaimsError::IssuedInFuture { .. } => "The client_assertion token must be issued before the current time.",
-        ClaimsError::NotYetValid { .. } => "The client_assertion token is not valid yet (nbf is in the future).",
-        ClaimsError::WrongAudience { .. } => {
-            "The audience claim for client_assertion must be the endpoint invoked for the request."
-        }
-        _ => "The parsing of the client_assertion failed.",
-    };
-    OAuthError::invalid_client(text).with_detail(err)
+/// A client's active keys: its stored JWKS (borrowed from the cache, not copied) or its `jwks_uri`'s.
+enum Keys<'a> {
+    Stored(&'a [ClientKey]),
+    Remote(Arc<Vec<ClientKey>>),
 }
 
-async fn client_keys(
+impl std::ops::Deref for Keys<'_> {
+    type Target = [ClientKey];
+    fn deref(&self) -> &[ClientKey] {
+        match self {
+            Keys::Stored(keys) => keys,
+            Keys::Remote(keys) => keys,
+        }
+    }
+}
+
+async fn client_keys<'a>(
     state: &AppState,
-    client: &CachedClient,
+    client: &'a CachedClient,
     kid: Option<&str>,
-) -> Result<Arc<Vec<ClientKey>>, OAuthError> {
+) -> Result<Keys<'a>, OAuthError> {
     match &client.app.jwks_uri {
-        Some(uri) => state.remote_jwks.keys(&client.app.client_id, uri, kid).await.map_err(|err| {
-            let text = match err {
-                super::remote_jwks::RemoteJwksError::Empty => {
-                    "The client JWKSet from jwks_uri must contain at least one key."
-                }
-                super::remote_jwks::RemoteJwksError::DuplicateKid => {
-                    "All keys in the client JWKSet from jwks_uri must have a unique kid."
-                }
-                _ => "The client JWKSet is invalid.",
+        Some(uri) => state.remote_jwks.keys(&client.app.client_id, uri, kid).await.map(Keys::Remote).map_err(|err| {
+            let refusal = match err {
+                RemoteJwksError::Empty => Refusal::RemoteJwksEmpty,
+                RemoteJwksError::DuplicateKid => Refusal::RemoteJwksDuplicateKid,
+                _ => Refusal::JwksInvalid,
             };
-            OAuthError::invalid_client(text).with_detail(err)
+            OAuthError::from(refusal).with_detail(err)
         }),
-        None => Ok(Arc::new(client.keys.clone())),
+        None => Ok(Keys::Stored(&client.keys)),
     }
 }
 
@@ -242,35 +193,30 @@ async fn check_assertion(
     server: &AuthzServer,
     endpoint: &str,
     form: &Form,
-) -> Result<(Arc<CachedClient>, Option<PendingJti>), OAuthError> {
+) -> Result<(Arc<CachedClient>, PendingJti), OAuthError> {
     if form.get("client_assertion_type") != Some(JWT_BEARER) {
-        return Err(OAuthError::invalid_request("The client_assertion_type is invalid."));
+        return Err(Refusal::WrongType.into());
     }
     let token = form.get("client_assertion").unwrap_or("");
-    let jws = jws::decode(token).map_err(|e| assertion_error(&e))?;
+    let jws = jws::decode(token).map_err(assertion_error)?;
     let alg = jws.header().alg;
     if alg == Algorithm::EdDsa {
-        return Err(OAuthError::invalid_client("The client_assertion JWT signature algorithm is invalid."));
+        return Err(Refusal::BadAlgorithm.into());
     }
-    let claims: Claims = jws.claims().map_err(|e| assertion_error(&e))?;
+    let claims: Claims = jws.claims().map_err(assertion_error)?;
     let client_id = claims.iss.as_deref().unwrap_or("");
-    let client =
-        state.clients.get_or_load(state.store.as_ref(), client_id).await?.ok_or_else(|| {
-            OAuthError::invalid_client("The issuer claim for client_assertion is not a valid client_id.")
-        })?;
+    if !storable(client_id) {
+        return Err(Refusal::BadIssuer.into());
+    }
+    let client = state.clients.get_or_load(state.store.as_ref(), client_id).await?.ok_or(Refusal::BadIssuer)?;
     if claims.sub.as_deref() != Some(client_id) {
-        return Err(OAuthError::invalid_client("The subject claim for client_assertion is not a valid client_id."));
+        return Err(Refusal::BadSubject.into());
     }
-    if form.non_empty("client_id").is_some_and(|id| id != client_id) {
-        return Err(OAuthError::invalid_client("Invalid value for 'client_id' parameter."));
-    }
-    if !client.is_active() {
-        return Err(OAuthError::invalid_client("Invalid value for 'client_id' parameter."));
+    if form.non_empty("client_id").is_some_and(|id| id != client_id) || !client.is_active() {
+        return Err(Refusal::BadClientId.into());
     }
     if client.app.jwks_uri.is_none() && !client.has_jwks {
-        return Err(OAuthError::invalid_client(
-            "The client does not have a JWKSet configured, but the client_assertion requires one.",
-        ));
+        return Err(Refusal::NoJwks.into());
     }
     let kid = jws.header().kid.as_deref();
     let keys = client_keys(state, &client, kid).await?;
@@ -280,69 +226,85 @@ async fn check_assertion(
             // A lone key without a kid matches any kid, as Okta lets a single-key JWKS omit it.
             if by_kid.is_empty() && keys.len() == 1 && keys[0].kid.is_none() { keys.iter().collect() } else { by_kid }
         }
-        None => keys.iter().collect(),
+        // No kid: only when the app has exactly one key of the assertion's key type (Okta's Python SDK with a
+        // PEM sends none); never a trial of every key, which would let garbage cost one verify per key.
+        None => {
+            let of_type: Vec<_> = keys.iter().filter(|k| k.key.spec().kty() == kty_of(alg)).collect();
+            if of_type.len() == 1 { of_type } else { Vec::new() }
+        }
     };
     if candidates.is_empty() {
-        return Err(OAuthError::invalid_client("The client_assertion JWT kid is invalid."));
+        return Err(Refusal::BadKid.into());
     }
     if candidates.iter().all(|k| k.key.key_use() == Some("enc")) {
-        return Err(OAuthError::invalid_client("The client_assertion JWT needs to be signed using a signing key."));
+        return Err(Refusal::EncryptionKey.into());
     }
     let usable: Vec<_> = candidates.iter().filter(|k| k.key.key_use() != Some("enc") && k.key.allows(alg)).collect();
     if usable.is_empty() {
-        return Err(if kid.is_some() {
-            OAuthError::invalid_client("The client_assertion JWT signature algorithm is invalid.")
-        } else {
-            OAuthError::invalid_client("The client_assertion JWT kid is invalid.")
-        });
+        return Err(if kid.is_some() { Refusal::BadAlgorithm } else { Refusal::BadKid }.into());
     }
     if !usable.iter().any(|k| jws.verify(&k.key).is_ok()) {
-        return Err(OAuthError::invalid_client("The client_assertion signature is invalid."));
+        return Err(Refusal::BadSignature.into());
     }
 
-    let now = now_secs();
+    let rules = server.rules();
     if !audience_accepted(state, server, endpoint, &claims) {
-        return Err(match server {
-            AuthzServer::Oag => super::oag::wrong_audience(),
-            _ => OAuthError::invalid_client(
-                "The audience claim for client_assertion must be the endpoint invoked for the request.",
-            ),
-        });
+        return Err(rules.wrong_audience.into());
     }
-    let validation = Validation::new(now)
+    let validation = Validation::new(now_secs())
         .leeway(state.config.assertion_leeway_seconds)
         .require("exp")
-        .max_lifetime(MAX_ASSERTION_LIFETIME);
-    validation.validate(&claims).map_err(|e| claims_error(&e))?;
-    if matches!(server, AuthzServer::Oag) {
-        super::oag::check_scope_claim(&claims, form)?;
+        .max_lifetime(MAX_LIFETIME_SECONDS);
+    validation.validate(&claims).map_err(|e| OAuthError::from(Refusal::from_claims(&e)).with_detail(e))?;
+    if rules.scope_claim {
+        check_scope_claim(&claims, form)?;
     }
 
     let pending = match (claims.jti, claims.exp) {
-        (Some(jti), Some(exp)) => Some(PendingJti {
-            client_id: client_id.to_owned(),
-            jti,
-            keep_until: (exp + state.config.assertion_leeway_seconds as i64) * 1000,
-        }),
-        _ => None,
+        // Signed by the client, but not a jti the replay store can keep.
+        (Some(jti), _) if !storable(&jti) => return Err(Refusal::Unparsable.into()),
+        (Some(jti), Some(exp)) => {
+            PendingJti::new(client_id.to_owned(), jti, (exp + state.config.assertion_leeway_seconds as i64) * 1000)
+        }
+        _ => PendingJti::nothing(),
     };
     Ok((client, pending))
 }
 
-/// Which `aud` an assertion may name. Custom servers: the invoked endpoint or the issuer (RFC 7523bis).
-/// The Access Gateway: its base URL (the org issuer) only, as OAG requires. The org server: the endpoint,
-/// or the issuer only when the assertion carries no `scope` claim — an assertion with `aud` = the bare
-/// org URL and a `scope` claim is the Access Gateway's, and must not be taken here.
+/// The JWK `kty` of the keys that can verify `alg`.
+fn kty_of(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::EdDsa => "OKP",
+        a if a.is_rsa() => "RSA",
+        _ => "EC",
+    }
+}
+
+/// Whether the assertion's `aud` is one the server's rules accept (see [`Audience`]).
 fn audience_accepted(state: &AppState, server: &AuthzServer, endpoint: &str, claims: &Claims) -> bool {
     let Some(aud) = claims.aud.as_ref() else { return false };
     let issuer = server.issuer(state);
-    match server {
-        // Exactly the base URL, alone: a list that also named the token URL would make one assertion good at
-        // both endpoints, and the two flavours must refuse each other's assertions.
-        AuthzServer::Oag => aud.values() == [issuer.as_str()],
-        AuthzServer::Org if claims.extra.contains_key("scope") => aud.contains(&server.endpoint(state, endpoint)),
+    match server.rules().audience {
+        Audience::IssuerAlone => aud.values() == [issuer.as_str()],
+        Audience::EndpointOrIssuerWithoutScopeClaim if claims.extra.contains_key("scope") => {
+            aud.contains(&server.endpoint(state, endpoint))
+        }
         _ => aud.contains(&server.endpoint(state, endpoint)) || aud.contains(&issuer),
     }
+}
+
+/// The assertion's `scope` claim must be there, be a string, and name the same set of scopes as the form's
+/// `scope` parameter (order and repeats do not matter).
+fn check_scope_claim(claims: &Claims, form: &Form) -> Result<(), Refusal> {
+    let claim = match claims.extra.get("scope") {
+        Some(serde_json::Value::String(s)) => s.as_str(),
+        Some(_) => return Err(Refusal::ScopeClaimNotString),
+        None => return Err(Refusal::MissingScopeClaim),
+    };
+    if scope_set(claim) != scope_set(form.get("scope").unwrap_or("")) {
+        return Err(Refusal::ScopeClaimMismatch);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -352,10 +314,37 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         use base64ct::Encoding;
-        let enc = base64ct::Base64::encode_string(b"my%20id:p%40ss+word");
-        assert_eq!(decode_basic(&enc), Some(("my id".into(), "p@ss word".into())));
-        assert_eq!(decode_basic("not base64!"), None);
-        let no_colon = base64ct::Base64::encode_string(b"justid");
-        assert_eq!(decode_basic(&no_colon), None);
+        let parts = |text: &[u8]| {
+            decode_basic(&base64ct::Base64::encode_string(text)).map(|b| (b.id, b.secret, b.decoded_secret))
+        };
+        assert_eq!(
+            parts(b"my%20id:p%40ss+word"),
+            Some(("my id".into(), "p%40ss+word".into(), Some("p@ss word".into())))
+        );
+        // Sent raw: split on the first colon, the rest is the secret.
+        assert_eq!(parts(b"id:a:b/c"), Some(("id".into(), "a:b/c".into(), None)));
+        assert_eq!(parts(b"id:%FF"), Some(("id".into(), "%FF".into(), None)), "not UTF-8 once decoded: raw only");
+        assert!(decode_basic("not base64!").is_none());
+        assert!(parts(b"justid").is_none());
+    }
+
+    fn form(scope: &str) -> Form {
+        Form::parse(format!("scope={}", scope.replace(' ', "+")).as_bytes()).unwrap()
+    }
+
+    fn claims(scope: serde_json::Value) -> Claims {
+        serde_json::from_value(serde_json::json!({ "iss": "c", "scope": scope })).unwrap()
+    }
+
+    #[test]
+    fn scope_claim_agrees_as_a_set() {
+        let c = claims("okta.oag.app.read okta.oag.idp.read".into());
+        assert!(check_scope_claim(&c, &form("okta.oag.idp.read okta.oag.app.read")).is_ok());
+        assert!(check_scope_claim(&c, &form("okta.oag.app.read  okta.oag.idp.read okta.oag.app.read")).is_ok());
+        assert_eq!(check_scope_claim(&c, &form("okta.oag.app.read")), Err(Refusal::ScopeClaimMismatch));
+        let not_string = claims(serde_json::json!(["okta.oag.app.read"]));
+        assert_eq!(check_scope_claim(&not_string, &form("x")), Err(Refusal::ScopeClaimNotString));
+        let none: Claims = serde_json::from_value(serde_json::json!({ "iss": "c" })).unwrap();
+        assert_eq!(check_scope_claim(&none, &form("okta.oag.app.read")), Err(Refusal::MissingScopeClaim));
     }
 }

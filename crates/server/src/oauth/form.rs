@@ -35,6 +35,12 @@ impl Form {
     }
 }
 
+/// Whether the database can hold `text`: PostgreSQL `text` cannot hold NUL, and a lookup with one fails
+/// rather than finding nothing. Checked before any lookup by a client-supplied value.
+pub fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
 /// Reads and parses the body of an OAuth POST, after checking the content type and the query string.
 pub async fn read_form(headers: &HeaderMap, uri: &Uri, body: Body, limit: usize) -> Result<Form, OAuthError> {
     if let Some(query) = uri.query() {

@@ -1,11 +1,25 @@
 //! `POST .../v1/introspect` (RFC 7662) and `POST .../v1/revoke` (RFC 7009), with the same client
 //! authentication as the token endpoint (an assertion's `aud` is then the introspect or revoke URL).
 use super::client_auth;
-use super::form::Form;
+use super::form::{Form, storable};
 use crate::errors::OAuthError;
 use crate::state::{AppState, AuthzServer};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+/// The `token` parameter, required; a `token` or `token_type_hint` the database could not hold is refused
+/// before anything else is done with it.
+fn token_param(form: &Form) -> Result<&str, OAuthError> {
+    if !form.get("token_type_hint").is_none_or(storable) {
+        return Err(OAuthError::invalid_request("The 'token_type_hint' parameter is invalid."));
+    }
+    let token =
+        form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
+    if !storable(token) {
+        return Err(OAuthError::invalid_request("The 'token' parameter is invalid."));
+    }
+    Ok(token)
+}
 
 fn no_store(mut resp: Response) -> Response {
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -20,9 +34,9 @@ pub async fn introspect(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Response, OAuthError> {
-    client_auth::authenticate(state, server, "introspect", headers, form).await?;
-    let token =
-        form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
+    let (_auth, pending_jti) = client_auth::authenticate(state, server, "introspect", headers, form).await?;
+    let _spent = pending_jti.consume(state).await?;
+    let token = token_param(form)?;
     let body = match super::access_token::verify(state, server, token).await {
         Ok(c) => {
             let mut body = serde_json::json!({
@@ -55,9 +69,9 @@ pub async fn revoke(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Response, OAuthError> {
-    let auth = client_auth::authenticate(state, server, "revoke", headers, form).await?;
-    let token =
-        form.non_empty("token").ok_or_else(|| OAuthError::invalid_request("The 'token' parameter is required."))?;
+    let (auth, pending_jti) = client_auth::authenticate(state, server, "revoke", headers, form).await?;
+    let _spent = pending_jti.consume(state).await?;
+    let token = token_param(form)?;
     if let Ok(claims) = super::access_token::verify(state, server, token).await
         && claims.cid == auth.client.app.client_id
     {

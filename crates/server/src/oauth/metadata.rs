@@ -1,13 +1,16 @@
 //! Discovery documents (OpenID Connect Discovery, RFC 8414) and the published signing keys.
+use super::rules::{ALL_METHODS, AuthMethod};
+use super::scopes::is_oag_scope;
+use crate::catalogue::OKTA_SCOPES;
 use crate::clock::now_secs;
 use crate::state::{AppState, AuthzServer};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-const AUTH_METHODS: [&str; 5] =
-    ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
 const ASSERTION_ALGS: [&str; 9] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+/// The claims of the access tokens tollgate issues (it issues no ID token).
+const CLAIMS: [&str; 9] = ["ver", "jti", "iss", "aud", "iat", "exp", "cid", "scp", "sub"];
 
 /// Which document: `openid-configuration` or `oauth-authorization-server`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -16,75 +19,44 @@ pub enum Kind {
     OAuth,
 }
 
-/// The discovery document of `server`.
+fn method_names(methods: &[AuthMethod]) -> Vec<&'static str> {
+    methods.iter().map(|m| m.as_str()).collect()
+}
+
+/// The discovery document of `server`: only what it really serves (no authorization, userinfo or logout
+/// endpoint, no `client_secret_jwt` or `none`), with the fields the specifications require kept valid.
 pub fn document(state: &AppState, server: &AuthzServer, kind: Kind) -> Value {
     let issuer = server.issuer(state);
     let base = server.endpoint_base(state);
-    let mut scopes: Vec<String> =
-        ["openid", "profile", "email", "address", "phone", "offline_access", "groups"].map(String::from).to_vec();
-    let mut grant_types = vec!["authorization_code", "implicit", "refresh_token", "password"];
-    match server {
-        AuthzServer::Org | AuthzServer::Oag => {}
-        AuthzServer::Custom(s) => {
-            grant_types.push("client_credentials");
-            scopes.extend(s.scopes.iter().map(|s| s.name.clone()));
-        }
-    }
+    let scopes: Vec<&str> = match server {
+        AuthzServer::Custom(s) => s.scopes.iter().map(|s| s.name.as_str()).collect(),
+        _ => OKTA_SCOPES.iter().copied().filter(|s| !is_oag_scope(s)).collect(),
+    };
     let mut doc = json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{base}/v1/authorize"),
         "token_endpoint": format!("{base}/v1/token"),
         "registration_endpoint": format!("{}/oauth2/v1/clients", state.issuer),
         "jwks_uri": format!("{base}/v1/keys"),
-        "response_types_supported": ["code", "id_token", "code id_token", "code token", "id_token token", "code id_token token"],
-        "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
-        "grant_types_supported": grant_types,
-        "subject_types_supported": ["public"],
+        // Required by both specifications; there is no authorization endpoint, so no response type.
+        "response_types_supported": [],
+        "grant_types_supported": ["client_credentials"],
         "scopes_supported": scopes,
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": method_names(server.rules().token_methods),
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-        "code_challenge_methods_supported": ["S256"],
         "introspection_endpoint": format!("{base}/v1/introspect"),
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": method_names(ALL_METHODS),
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint": format!("{base}/v1/revoke"),
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-        "end_session_endpoint": format!("{base}/v1/logout"),
-        "request_parameter_supported": true,
-        "request_object_signing_alg_values_supported": ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"],
+        "revocation_endpoint_auth_methods_supported": method_names(ALL_METHODS),
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "claims_supported": CLAIMS,
         "dpop_signing_alg_values_supported": ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"],
     });
-    if let Some(map) = doc.as_object_mut() {
-        match kind {
-            Kind::OpenId => {
-                map.insert("userinfo_endpoint".into(), json!(format!("{base}/v1/userinfo")));
-                map.insert("id_token_signing_alg_values_supported".into(), json!(["RS256"]));
-                map.insert(
-                    "claims_supported".into(),
-                    json!([
-                        "iss",
-                        "ver",
-                        "sub",
-                        "aud",
-                        "iat",
-                        "exp",
-                        "jti",
-                        "auth_time",
-                        "amr",
-                        "idp",
-                        "nonce",
-                        "name",
-                        "email",
-                        "preferred_username"
-                    ]),
-                );
-            }
-            Kind::OAuth => {
-                map.insert(
-                    "claims_supported".into(),
-                    json!(["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"]),
-                );
-            }
-        }
+    if let (Kind::OpenId, Some(map)) = (kind, doc.as_object_mut()) {
+        // Required by OpenID Connect Discovery: the subject (a client id) is the same for everyone, and
+        // RS256 is what tollgate signs with.
+        map.insert("subject_types_supported".into(), json!(["public"]));
+        map.insert("id_token_signing_alg_values_supported".into(), json!(["RS256"]));
     }
     doc
 }

@@ -1,21 +1,30 @@
-//! The OAuth 2.0 endpoints of the org authorization server (`/oauth2/v1/...`) and of custom ones
-//! (`/oauth2/{id}/v1/...`), plus discovery. Handlers resolve which server a request is for, then share
-//! one implementation per endpoint.
+//! The OAuth 2.0 endpoints of the org authorization server (`/oauth2/v1/...`), of custom ones
+//! (`/oauth2/{id}/v1/...`) and of the Access Gateway flavour (`/api/v2/oauth/token`), plus discovery.
+//! Handlers resolve which server a request is for, then share one implementation per endpoint; what
+//! differs between the flavours is data, in [`rules`].
+//!
+//! Modules, from the bottom up (each uses only those above it): [`rules`], [`form`], [`nonce`],
+//! [`remote_jwks`] (leaves); [`jti`]; [`client_auth`]; [`dpop`]; [`scopes`]; [`access_token`]; [`token`],
+//! [`introspect`], [`metadata`].
 pub mod access_token;
 pub mod client_auth;
 pub mod dpop;
 pub mod form;
 pub mod introspect;
+pub mod jti;
 pub mod metadata;
-pub mod oag;
+pub mod nonce;
 pub mod remote_jwks;
+pub mod rules;
+pub mod scopes;
 pub mod token;
 
 use crate::errors::{ApiError, OAuthError};
 use crate::state::{AppState, AuthzServer};
+use crate::syslog::{self, RequestContext};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,33 +50,69 @@ async fn dispatch(
     state: AppState,
     server: AuthzServer,
     endpoint: Endpoint,
+    context: Option<RequestContext>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Response {
-    let result: Result<Response, OAuthError> = async {
-        let form = form::read_form(&headers, &uri, body, state.config.max_body_bytes).await?;
-        match endpoint {
-            Endpoint::Token => token::handle(&state, &server, &headers, &form).await,
-            Endpoint::Introspect => introspect::introspect(&state, &server, &headers, &form).await,
-            Endpoint::Revoke => introspect::revoke(&state, &server, &headers, &form).await,
+    let mut facts = token::TokenFacts::default();
+    let (form, result): (Option<form::Form>, Result<Response, OAuthError>) =
+        match form::read_form(&headers, &uri, body, state.config.max_body_bytes).await {
+            Err(e) => (None, Err(e)),
+            Ok(form) => {
+                let result = match endpoint {
+                    Endpoint::Token => token::handle(&state, &server, &headers, &form, &mut facts).await,
+                    Endpoint::Introspect => introspect::introspect(&state, &server, &headers, &form).await,
+                    Endpoint::Revoke => introspect::revoke(&state, &server, &headers, &form).await,
+                };
+                (Some(form), result)
+            }
+        };
+    let call = match endpoint {
+        Endpoint::Token => syslog::oauth::Call::Token,
+        Endpoint::Introspect => syslog::oauth::Call::Introspect,
+        Endpoint::Revoke => syslog::oauth::Call::Revoke,
+    };
+    let refusal = result.as_ref().err().filter(|e| !e.status.is_server_error());
+    if result.is_ok() || refusal.is_some() {
+        syslog::oauth::record(&state, &server, call, context.as_ref(), &headers, form.as_ref(), &facts, refusal);
+    }
+    match result {
+        Ok(resp) => resp,
+        Err(mut err) => {
+            if let Some(status) = server.rules().client_error_status
+                && err.status.is_client_error()
+            {
+                err.status = status;
+            }
+            err.into_response()
         }
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
-fn org_post(endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
-    post(move |State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: Body| {
-        dispatch(state, AuthzServer::Org, endpoint, headers, uri, body)
-    })
+/// A route of a server known from the path alone (the org server, the Access Gateway).
+fn fixed_post(server: AuthzServer, endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              context: Option<Extension<RequestContext>>,
+              headers: HeaderMap,
+              uri: Uri,
+              body: Body| {
+            dispatch(state, server.clone(), endpoint, context.map(|c| c.0), headers, uri, body)
+        },
+    )
 }
 
 fn custom_post(endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
     post(
-        move |State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, uri: Uri, body: Body| async move {
+        move |State(state): State<AppState>,
+              Path(id): Path<String>,
+              context: Option<Extension<RequestContext>>,
+              headers: HeaderMap,
+              uri: Uri,
+              body: Body| async move {
             match custom_server(&state, &id) {
-                Ok(server) => dispatch(state, server, endpoint, headers, uri, body).await,
+                Ok(server) => dispatch(state, server, endpoint, context.map(|c| c.0), headers, uri, body).await,
                 Err(e) => e.into_response(),
             }
         },
@@ -111,11 +156,11 @@ pub fn routes() -> Router<AppState> {
                 }
             }),
         )
-        .route("/oauth2/v1/token", org_post(Endpoint::Token))
-        .route("/oauth2/v1/introspect", org_post(Endpoint::Introspect))
-        .route("/oauth2/v1/revoke", org_post(Endpoint::Revoke))
+        .route("/oauth2/v1/token", fixed_post(AuthzServer::Org, Endpoint::Token))
+        .route("/oauth2/v1/introspect", fixed_post(AuthzServer::Org, Endpoint::Introspect))
+        .route("/oauth2/v1/revoke", fixed_post(AuthzServer::Org, Endpoint::Revoke))
         .route("/oauth2/{id}/v1/token", custom_post(Endpoint::Token))
         .route("/oauth2/{id}/v1/introspect", custom_post(Endpoint::Introspect))
         .route("/oauth2/{id}/v1/revoke", custom_post(Endpoint::Revoke))
-        .merge(oag::routes())
+        .route("/api/v2/oauth/token", fixed_post(AuthzServer::Oag, Endpoint::Token))
 }

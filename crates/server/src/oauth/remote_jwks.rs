@@ -2,7 +2,9 @@
 //!
 //! A cached set is used for `jwks_uri_cache_seconds`; an unknown `kid` may force a refetch at most once per
 //! `jwks_uri_refetch_seconds` per client, so a stream of bogus assertions cannot turn tollgate into a
-//! request amplifier. Answers are bounded in size, time and number of keys; redirects are not followed.
+//! request amplifier. Fetches go through [`tollgate_fetch::Fetcher`] (the outbound policy: https, public
+//! addresses only, no redirects, bounded size and time, one fetch per URL at a time, failures remembered
+//! for `jwks_uri_failure_cache_seconds`); a document that is fetched but unusable is remembered as long.
 use crate::cache::ClientKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,28 +37,51 @@ struct Entry {
 
 /// The per-client cache of remote key sets.
 pub struct RemoteJwks {
-    http: reqwest::Client,
+    fetcher: tollgate_fetch::Fetcher,
     ttl: Duration,
     min_refetch: Duration,
     entries: Mutex<HashMap<String, Entry>>,
+    /// URLs whose document was fetched but unusable, and when (transport failures are the fetcher's).
+    invalid: Mutex<HashMap<String, (Instant, String)>>,
+    failure_ttl: Duration,
+    /// Fetch outcomes, for the `tollgate_outbound_fetches` metric.
+    outcomes: prometheus_client::metrics::family::Family<
+        crate::metrics::FetchLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
 }
 
 impl RemoteJwks {
-    /// A cache with these freshness rules.
-    pub fn new(ttl_secs: u64, min_refetch_secs: u64) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+    /// A cache with these freshness rules, fetching through `fetcher`.
+    pub fn new(fetcher: tollgate_fetch::Fetcher, ttl_secs: u64, min_refetch_secs: u64, failure_secs: u64) -> Self {
         RemoteJwks {
-            http,
+            fetcher,
             ttl: Duration::from_secs(ttl_secs),
             min_refetch: Duration::from_secs(min_refetch_secs),
             entries: Mutex::new(HashMap::new()),
+            invalid: Mutex::new(HashMap::new()),
+            failure_ttl: Duration::from_secs(failure_secs),
+            outcomes: Default::default(),
         }
+    }
+
+    /// The fetch outcome counters (registered with the metrics).
+    pub(crate) fn outcomes(
+        &self,
+    ) -> prometheus_client::metrics::family::Family<
+        crate::metrics::FetchLabels,
+        prometheus_client::metrics::counter::Counter,
+    > {
+        self.outcomes.clone()
+    }
+
+    fn count(&self, result: &str) {
+        self.outcomes.get_or_create(&crate::metrics::FetchLabels { result: result.to_string() }).inc();
+    }
+
+    /// The outbound fetch client (and its policy).
+    pub fn fetcher(&self) -> &tollgate_fetch::Fetcher {
+        &self.fetcher
     }
 
     fn cached(&self, client_id: &str, uri: &str) -> Option<(Arc<Vec<ClientKey>>, Instant)> {
@@ -97,25 +122,39 @@ impl RemoteJwks {
     }
 
     async fn fetch(&self, uri: &str) -> Result<Vec<ClientKey>, RemoteJwksError> {
-        let mut resp = self
-            .http
-            .get(uri)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| RemoteJwksError::Fetch(e.without_url().to_string()))?;
-        if !resp.status().is_success() {
-            return Err(RemoteJwksError::Fetch(format!("HTTP {}", resp.status().as_u16())));
+        let recent = self
+            .invalid
+            .lock()
+            .ok()
+            .and_then(|m| m.get(uri).filter(|(at, _)| at.elapsed() < self.failure_ttl).map(|(_, why)| why.clone()));
+        if let Some(why) = recent {
+            self.count("cached_failure");
+            return Err(RemoteJwksError::Invalid(why));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| RemoteJwksError::Fetch(e.without_url().to_string()))? {
-            if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                return Err(RemoteJwksError::Invalid(format!("larger than {MAX_JWKS_BYTES} bytes")));
+        let fetched = self.fetcher.get(uri).await;
+        self.count(match &fetched {
+            Ok(_) => "ok",
+            Err(tollgate_fetch::FetchError::Policy(_)) => "refused",
+            Err(tollgate_fetch::FetchError::RecentlyFailed(..)) => "cached_failure",
+            Err(_) => "failed",
+        });
+        let body = fetched.map_err(|e| match e {
+            tollgate_fetch::FetchError::TooLarge(n) => RemoteJwksError::Invalid(format!("larger than {n} bytes")),
+            other => RemoteJwksError::Fetch(other.to_string()),
+        })?;
+        let parsed = Self::parse(&body);
+        if let (Err(e), Ok(mut invalid)) = (&parsed, self.invalid.lock()) {
+            if invalid.len() >= 10_000 {
+                invalid.clear();
             }
-            body.extend_from_slice(&chunk);
+            invalid.insert(uri.to_string(), (Instant::now(), e.to_string()));
         }
-        let text = String::from_utf8(body).map_err(|_| RemoteJwksError::Invalid("not UTF-8".into()))?;
-        let jwks = Jwks::from_json(&text).map_err(|e| RemoteJwksError::Invalid(e.to_string()))?;
+        parsed
+    }
+
+    fn parse(body: &[u8]) -> Result<Vec<ClientKey>, RemoteJwksError> {
+        let text = std::str::from_utf8(body).map_err(|_| RemoteJwksError::Invalid("not UTF-8".into()))?;
+        let jwks = Jwks::from_json(text).map_err(|e| RemoteJwksError::Invalid(e.to_string()))?;
         let mut keys = Vec::new();
         let mut kids = std::collections::HashSet::new();
         for jwk in jwks.keys.iter().take(MAX_JWKS_KEYS) {

@@ -1,13 +1,14 @@
-//! `POST /oauth2/v1/token` and `/oauth2/{id}/v1/token` (and the Access Gateway's `/api/v2/oauth/token`,
-//! see [`super::oag`]): the client-credentials grant.
+//! `POST /oauth2/v1/token`, `/oauth2/{id}/v1/token` and the Access Gateway's `/api/v2/oauth/token`: the
+//! client-credentials grant, for every flavour by the same path, which consults the server's
+//! [`super::rules`] row and reads top to bottom:
 //!
-//! Path of a request: parse the form → check `grant_type` → authenticate the client (the only database
-//! access is the atomic `jti` insert) → check the server-specific rules (org: service apps, private_key_jwt)
-//! → pick scopes (org: intersect with grants, silently narrowing; custom: the server's scopes and policy)
-//! → sign the access token with the server's active key.
-use super::client_auth::{self, AuthMethod};
+//! form (already parsed) → `grant_type` → [`client_auth::authenticate`] (a client cache miss reads the
+//! database once) → [`dpop::bind`] (spends the assertion `jti`, with the proof's when the token is to be
+//! DPoP-bound: one store statement) → grant type and app type → [`scopes::grant`] →
+//! [`access_token::mint`], which takes the proof that the `jti` was spent.
 use super::form::Form;
-use crate::cache::{CachedClient, CachedServer};
+use super::rules::AuthMethod;
+use super::{access_token, client_auth, dpop, scopes};
 use crate::errors::OAuthError;
 use crate::state::{AppState, AuthzServer};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,16 +16,28 @@ use axum::response::{IntoResponse, Response};
 
 const CLIENT_CREDENTIALS: &str = "client_credentials";
 
-/// Scopes that belong to OpenID Connect: a client-credentials token has no user to describe.
-const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access", "groups"];
+/// What a token request established, for the System Log and metrics (filled as the path gets there).
+#[derive(Debug, Default)]
+pub struct TokenFacts {
+    /// The authenticated client's id and name.
+    pub client: Option<(String, String)>,
+    pub method: Option<AuthMethod>,
+    pub granted: Vec<String>,
+    /// The access token's `jti`.
+    pub token_jti: Option<String>,
+    /// The DPoP key's thumbprint, for a bound token.
+    pub jkt: Option<String>,
+}
 
-/// Handles a token request addressed to `server`.
+/// Handles a token request addressed to `server`, noting in `facts` what it established.
 pub async fn handle(
     state: &AppState,
     server: &AuthzServer,
     headers: &HeaderMap,
     form: &Form,
+    facts: &mut TokenFacts,
 ) -> Result<Response, OAuthError> {
+    let rules = server.rules();
     match form.non_empty("grant_type") {
         None => {
             return Err(OAuthError::invalid_request(
@@ -40,18 +53,14 @@ pub async fn handle(
             ));
         }
     }
-    if !matches!(server, AuthzServer::Custom(_)) && client_auth::method_of(headers, form)? != AuthMethod::PrivateKeyJwt
-    {
-        return Err(match server {
-            AuthzServer::Oag => super::oag::assertion_required(),
-            _ => OAuthError::invalid_client(
-                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
-            ),
-        });
+    if !rules.token_methods.contains(&client_auth::method_of(headers, form)?) {
+        return Err(OAuthError::invalid_client(rules.other_method_refusal));
     }
-    let mut auth = client_auth::authenticate_deferred(state, server, "token", headers, form).await?;
-    let binding = super::dpop::token_request(state, server, headers, &mut auth).await?;
+    let (auth, pending_jti) = client_auth::authenticate(state, server, "token", headers, form).await?;
     let client = &auth.client;
+    facts.client = Some((client.app.client_id.clone(), client.app.name.clone()));
+    facts.method = Some(auth.method);
+    let (consumed_jti, binding) = dpop::bind(state, server, headers, client, pending_jti).await?;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -62,129 +71,30 @@ pub async fn handle(
             ),
         ));
     }
-    let requested = requested_scopes(form.get("scope").unwrap_or(""));
-    let scopes = match server {
-        AuthzServer::Org | AuthzServer::Oag => {
-            if client.app.application_type != "service" {
-                return Err(OAuthError::invalid_client(
-                    "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
-                ));
-            }
-            org_scopes(server, client, &requested)?
-        }
-        AuthzServer::Custom(custom) => custom_scopes(custom, client, &requested)?,
-    };
+    if rules.service_apps_only && client.app.application_type != "service" {
+        return Err(OAuthError::invalid_client(
+            "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
+        ));
+    }
+    let scopes = scopes::grant(server, client, form.get("scope").unwrap_or(""))?;
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
-    let (token, claims) = super::access_token::mint_bound(state, server, &client.app.client_id, scopes, cnf)?;
-    tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %claims.scp.join(" "), "access token issued");
+    let (token, claims) = access_token::mint(state, server, &client.app.client_id, scopes, cnf, consumed_jti)?;
+    let scope = claims.scp.join(" ");
+    facts.token_jti = Some(claims.jti.clone());
+    facts.jkt = binding.as_ref().map(|b| b.jkt.clone());
+    facts.granted = claims.scp;
+    tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %scope, "access token issued");
     let body = serde_json::json!({
         "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": server.token_lifetime(),
         "access_token": token,
-        "scope": claims.scp.join(" "),
+        "scope": scope,
     });
     let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if let Some(nonce) = binding.and_then(|b| b.next_nonce) {
-        resp.headers_mut().insert(super::dpop::DPOP_NONCE, nonce);
+        resp.headers_mut().insert(dpop::DPOP_NONCE, nonce);
     }
     Ok(resp)
-}
-
-/// The `scope` parameter split on spaces, empties and repeats dropped, order kept.
-fn requested_scopes(scope: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in scope.split(' ').filter(|s| !s.is_empty()) {
-        if !out.iter().any(|o| o == s) {
-            out.push(s.to_string());
-        }
-    }
-    out
-}
-
-fn refuse_oidc(requested: &[String]) -> Result<(), OAuthError> {
-    if requested.iter().any(|s| s == "openid") {
-        return Err(OAuthError::invalid_scope("Cannot request 'openid' scopes using client credentials."));
-    }
-    let oidc: Vec<&str> = requested.iter().map(String::as_str).filter(|s| OIDC_SCOPES.contains(s)).collect();
-    if !oidc.is_empty() {
-        return Err(OAuthError::invalid_scope(format!(
-            "The following scopes are not allowed for this request: [{}].",
-            oidc.join(", ")
-        )));
-    }
-    Ok(())
-}
-
-/// Org server and Access Gateway: `okta.*` scopes only (`okta.oag.*` at the gateway, any other at the org
-/// server), narrowed to the app's grants ("silent downscoping").
-fn org_scopes(server: &AuthzServer, client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
-    if requested.is_empty() {
-        return Err(OAuthError::invalid_scope("No scopes were requested."));
-    }
-    refuse_oidc(requested)?;
-    if requested.iter().any(|s| s.ends_with(".self")) {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "client_credentials_self_scope_requested",
-            "The 'client_credentials' grant type may not request .self scopes.",
-        ));
-    }
-    if requested.iter().any(|s| !s.starts_with("okta.")) {
-        return Err(OAuthError::invalid_scope("Custom scopes are not allowed for this request."));
-    }
-    super::oag::check_scope_family(server, requested)?;
-    let granted: Vec<String> = requested.iter().filter(|s| client.org_grants.contains(*s)).cloned().collect();
-    if granted.is_empty() {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "consent_required",
-            "You are not allowed any of the requested scopes.",
-        ));
-    }
-    Ok(granted)
-}
-
-/// Custom server: its own scopes (or its default scopes when none are asked for), under its policy.
-fn custom_scopes(
-    server: &CachedServer,
-    client: &CachedClient,
-    requested: &[String],
-) -> Result<Vec<String>, OAuthError> {
-    if !server.allows_client(&client.app.client_id) {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "access_denied",
-            "Policy evaluation failed for this request, please check the policy configurations.",
-        ));
-    }
-    if requested.is_empty() {
-        let defaults: Vec<String> = server.scopes.iter().filter(|s| s.is_default).map(|s| s.name.clone()).collect();
-        if defaults.is_empty() {
-            return Err(OAuthError::invalid_scope(
-                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
-            ));
-        }
-        return Ok(defaults);
-    }
-    refuse_oidc(requested)?;
-    let known = |name: &String| server.scopes.iter().any(|s| &s.name == name);
-    if !requested.iter().all(known) {
-        return Err(OAuthError::invalid_scope(
-            "One or more scopes are not configured for the authorization server resource.",
-        ));
-    }
-    Ok(requested.to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scopes_are_split_and_deduplicated() {
-        assert_eq!(requested_scopes("  a b  a c "), vec!["a", "b", "c"]);
-        assert!(requested_scopes("").is_empty());
-    }
 }

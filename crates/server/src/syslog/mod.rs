@@ -5,6 +5,7 @@
 pub(crate) mod api;
 pub(crate) mod audit;
 pub(crate) mod event;
+pub(crate) mod oauth;
 pub(crate) mod writer;
 
 pub(crate) use event::{Event, Party, RequestContext};

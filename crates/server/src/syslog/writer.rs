@@ -55,7 +55,7 @@ impl EventLog {
             let Ok(mut pending) = self.0.pending.lock() else { return };
             if pending.len() >= self.0.max_pending {
                 drop(pending);
-                if self.0.dropped.fetch_add(1, Ordering::Relaxed) % 1000 == 0 {
+                if self.0.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
                     tracing::warn!(max_pending = self.0.max_pending, "System Log buffer full: events dropped");
                 }
                 return;

@@ -289,7 +289,8 @@ async fn lifecycle_and_delete_take_effect_at_once() {
 
 #[tokio::test]
 async fn put_replaces_and_switching_to_jwks_uri_drops_keys() {
-    let server = TestServer::start().await;
+    // The jwks_uri below is on 127.0.0.1: allowed only with the outbound policy's opt-out.
+    let server = TestServer::start_configured(|c| c.allow_private_fetch = true).await;
     let (_, app) = server.admin_post("/api/v1/apps", &jwt_app_body("svc", &[rsa_key()])).await;
     let id = app["id"].as_str().unwrap().to_string();
     server.grant(&id, &["okta.users.read"]).await;

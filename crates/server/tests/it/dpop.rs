@@ -188,7 +188,7 @@ async fn every_bad_proof_is_refused_at_the_token_endpoint() {
         f(&mut header, &mut claims);
         raw_proof(&key, &header, &claims)
     };
-    let foreign_nonce = tollgate_server::oauth::dpop::Nonces::new(b"another installation", 86_400).current(now());
+    let foreign_nonce = tollgate_server::oauth::nonce::Nonces::new(b"another installation", 86_400).current(now());
     let cases: Vec<(&str, String, &str, &str)> = vec![
         (
             "wrong typ",

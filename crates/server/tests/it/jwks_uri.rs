@@ -55,7 +55,7 @@ async fn register_uri_app(server: &TestServer, uri: &str) -> String {
 async fn keys_come_from_the_uri_and_an_unknown_kid_refetches_at_most_once_per_interval() {
     let first = PrivateKey::generate(tollgate_jose::KeySpec::Ec(Curve::P256)).unwrap();
     let jwks = jwks_server(jwks_of(&[&first])).await;
-    let server = TestServer::start().await;
+    let server = TestServer::start_configured(|c| c.allow_private_fetch = true).await;
     let client_id = register_uri_app(&server, &jwks.url).await;
     let url = server.url("/oauth2/v1/token");
 
@@ -83,7 +83,11 @@ async fn keys_come_from_the_uri_and_an_unknown_kid_refetches_at_most_once_per_in
 async fn an_unknown_kid_refetches_once_the_interval_has_passed() {
     let first = PrivateKey::generate(tollgate_jose::KeySpec::Ec(Curve::P384)).unwrap();
     let jwks = jwks_server(jwks_of(&[&first])).await;
-    let server = TestServer::start_configured(|c| c.jwks_uri_refetch_seconds = 0).await;
+    let server = TestServer::start_configured(|c| {
+        c.jwks_uri_refetch_seconds = 0;
+        c.allow_private_fetch = true;
+    })
+    .await;
     let client_id = register_uri_app(&server, &jwks.url).await;
     let url = server.url("/oauth2/v1/token");
     let (status, _) = server.token_with(&sign(&first, &assertion_claims(&client_id, &url)), "okta.users.read").await;

@@ -132,10 +132,16 @@ async fn discovery_documents() {
     assert_eq!(org["token_endpoint"], server.url("/oauth2/v1/token"));
     assert_eq!(org["jwks_uri"], server.url("/oauth2/v1/keys"));
     assert_eq!(org["registration_endpoint"], server.url("/oauth2/v1/clients"));
-    assert_eq!(
-        org["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"])
-    );
+    // Only what is served: the org token endpoint takes private_key_jwt alone, no endpoint that would 404.
+    assert_eq!(org["token_endpoint_auth_methods_supported"], json!(["private_key_jwt"]));
+    let all = json!(["client_secret_basic", "client_secret_post", "private_key_jwt"]);
+    assert_eq!(org["introspection_endpoint_auth_methods_supported"], all);
+    assert_eq!(org["revocation_endpoint_auth_methods_supported"], all);
+    assert_eq!(org["grant_types_supported"], json!(["client_credentials"]));
+    assert!(org["response_types_supported"].is_array() && org["subject_types_supported"].is_array());
+    for absent in ["authorization_endpoint", "userinfo_endpoint", "end_session_endpoint", "response_modes_supported"] {
+        assert!(org.get(absent).is_none(), "{absent} is advertised: {org}");
+    }
     for path in [
         "/oauth2/default/.well-known/oauth-authorization-server",
         "/.well-known/oauth-authorization-server/oauth2/default",
@@ -147,6 +153,22 @@ async fn discovery_documents() {
         assert_eq!(doc["token_endpoint"], server.url("/oauth2/default/v1/token"));
         assert_eq!(doc["registration_endpoint"], server.url("/oauth2/v1/clients"));
         assert!(doc["grant_types_supported"].as_array().unwrap().contains(&json!("client_credentials")));
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+        );
+        // Every URL advertised answers (a POST endpoint refuses an empty request, it does not 404).
+        for (field, value) in doc.as_object().unwrap() {
+            let Some(url) = value.as_str().filter(|_| field.ends_with("_endpoint") || field == "jwks_uri") else {
+                continue;
+            };
+            let status = if field == "jwks_uri" {
+                server.http.get(url).send().await.unwrap().status().as_u16()
+            } else {
+                server.http.post(url).send().await.unwrap().status().as_u16()
+            };
+            assert!(status != 404 && status != 405, "{path}: {field} {url} answers {status}");
+        }
     }
     let (status, body) = get("/oauth2/nope/.well-known/openid-configuration").await;
     assert_eq!(status, 404);

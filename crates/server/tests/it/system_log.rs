@@ -243,3 +243,89 @@ async fn metrics_are_served_on_their_own_listener() {
     assert_eq!(server.http.get(server.url("/metrics")).send().await.unwrap().status(), 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn token_grants_and_refusals_are_logged_at_every_server() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = TestServer::start_configured(|c| c.metrics_listen = Some(format!("127.0.0.1:{port}"))).await;
+    let client_id = server.register_jwt_app(&[rsa_key()], &["okta.users.read"]).await;
+    let claims = assertion_claims(&client_id, &server.issuer_url("/oauth2/v1/token"));
+    let jti = claims["jti"].as_str().unwrap().to_string();
+    let (status, body) = server.token_with(&sign(rsa_key(), &claims), "okta.users.read okta.apps.read").await;
+    assert_eq!(status, 200, "{body}");
+    // The same assertion again: refused as a replay.
+    let (status, refused) = server.token_with(&sign(rsa_key(), &claims), "okta.users.read").await;
+    assert_eq!(status, 401, "{refused}");
+
+    let until = enc(&until_soon());
+    let q = format!("?until={until}&filter={}", enc(r#"eventType sw "app.oauth2.token.grant""#));
+    let events = wait_for(&server, &q, 2).await;
+    let granted = events.iter().find(|e| e["eventType"] == "app.oauth2.token.grant.access_token").unwrap();
+    assert_eq!(granted["actor"]["id"], client_id.as_str());
+    assert_eq!(granted["actor"]["displayName"], "test service");
+    let debug = &granted["debugContext"]["debugData"];
+    assert_eq!(debug["grantType"], "client_credentials");
+    assert_eq!(debug["requestedScopes"], "okta.users.read okta.apps.read");
+    assert_eq!(debug["grantedScopes"], "okta.users.read");
+    assert_eq!(debug["clientAuthMethod"], "private_key_jwt");
+    assert_eq!(debug["assertionJti"], jti.as_str());
+    let token_jti = payload(body["access_token"].as_str().unwrap())["jti"].as_str().unwrap().to_string();
+    assert!(
+        granted["target"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == token_jti.as_str() && t["type"] == "access_token")
+    );
+    let failed = events.iter().find(|e| e["eventType"] == "app.oauth2.token.grant").unwrap();
+    assert_eq!(failed["outcome"]["result"], "FAILURE");
+    assert_eq!(failed["outcome"]["reason"], refused["error_description"]);
+    assert_eq!(failed["actor"]["id"], client_id.as_str(), "a refusal names the client it claimed to be");
+    assert!(
+        !events.iter().any(|e| e.to_string().contains(body["access_token"].as_str().unwrap())),
+        "no token in the log"
+    );
+
+    // A custom server's grant has the `.as.` type; revocation is logged.
+    let (cid, secret) = server.register_secret_app().await;
+    server.create_scope("default", "api.read").await;
+    let r = server
+        .http
+        .post(server.url("/oauth2/default/v1/token"))
+        .basic_auth(&cid, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token: Value = r.json().await.unwrap();
+    let r = server
+        .http
+        .post(server.url("/oauth2/default/v1/revoke"))
+        .basic_auth(&cid, Some(&secret))
+        .form(&[("token", token["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let q = format!("?until={until}&filter={}", enc(&format!(r#"actor.id eq "{cid}""#)));
+    let events = wait_for(&server, &q, 2).await;
+    let types: Vec<&str> = events.iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+    assert!(types.contains(&"app.oauth2.as.token.grant.access_token"), "{types:?}");
+    assert!(types.contains(&"app.oauth2.as.token.revoke"), "{types:?}");
+    let grant = events.iter().find(|e| e["eventType"] == "app.oauth2.as.token.grant.access_token").unwrap();
+    assert_eq!(grant["debugContext"]["debugData"]["clientAuthMethod"], "client_secret_basic");
+    assert!(!events.iter().any(|e| e.to_string().contains(&secret)), "no secret in the log");
+
+    // The token outcome counters.
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"tollgate_token_requests_total{server="org",auth_method="private_key_jwt",result="success",error=""} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"tollgate_token_requests_total{server="default",auth_method="client_secret_basic",result="success",error=""} 1"#), "{text}");
+    assert!(text.contains(r#"tollgate_token_requests_total{server="org",auth_method="private_key_jwt",result="failure",error="invalid_client"} 1"#), "{text}");
+    server.stop().await;
+}

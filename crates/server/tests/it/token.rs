@@ -259,18 +259,22 @@ async fn replayed_jti_is_refused_even_after_restart_and_aud_may_be_the_issuer() 
 }
 
 #[tokio::test]
-async fn assertion_without_kid_tries_every_active_key() {
+async fn assertion_without_kid_needs_exactly_one_key_of_its_type() {
     let server = TestServer::start().await;
     let ec = ec_key(Curve::P256);
     let client_id = server.register_jwt_app(&[rsa_key(), rsa_key_2(), &ec], &["okta.users.read"]).await;
-    let assertion =
-        sign_with(rsa_key_2(), Algorithm::Rs256, None, &assertion_claims(&client_id, &server.url("/oauth2/v1/token")));
-    let (status, body) = server.token_with(&assertion, "okta.users.read").await;
+    let claims = || assertion_claims(&client_id, &server.url("/oauth2/v1/token"));
+    // Two RSA keys: a kid-less RS256 assertion is ambiguous, as at Okta (no trying every key).
+    let (status, body) =
+        server.token_with(&sign_with(rsa_key_2(), Algorithm::Rs256, None, &claims()), "okta.users.read").await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    assert_eq!(body["error_description"], "The client_assertion JWT kid is invalid.");
+    // One EC key: the kid may be left out.
+    let (status, body) = server.token_with(&sign_with(&ec, Algorithm::Es256, None, &claims()), "okta.users.read").await;
     assert_eq!(status, 200, "{body}");
     let other = PrivateKey::generate(KeySpec::Ec(Curve::P256)).unwrap();
-    let assertion =
-        sign_with(&other, Algorithm::Es256, None, &assertion_claims(&client_id, &server.url("/oauth2/v1/token")));
-    let (status, body) = server.token_with(&assertion, "okta.users.read").await;
+    let (status, body) =
+        server.token_with(&sign_with(&other, Algorithm::Es256, None, &claims()), "okta.users.read").await;
     assert_eq!(status, 401);
     assert_eq!(body["error_description"], "The client_assertion signature is invalid.");
     server.stop().await;
@@ -554,5 +558,98 @@ async fn tokens_signed_before_a_rotation_still_verify() {
     let r = server.http.get(server.url("/oauth2/default/v1/keys")).send().await.unwrap();
     let cc = r.headers()["cache-control"].to_str().unwrap().to_string();
     assert!(cc.starts_with("max-age=") && cc.ends_with(", must-revalidate"), "{cc}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn basic_credentials_are_accepted_raw_or_form_encoded() {
+    use base64ct::Encoding;
+    let server = TestServer::start().await;
+    server.create_scope("default", "api.read").await;
+    let secret = "p+ss%word:with/slash-0123%2F";
+    let (status, app) = server
+        .admin_post(
+            "/api/v1/apps",
+            &json!({
+                "name": "oidc_client", "label": "odd secret", "signOnMode": "OPENID_CONNECT",
+                "credentials": { "oauthClient": { "token_endpoint_auth_method": "client_secret_basic", "client_secret": secret } },
+                "settings": { "oauthClient": { "application_type": "service", "grant_types": ["client_credentials"] } },
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{app}");
+    let id = app["credentials"]["oauthClient"]["client_id"].as_str().unwrap().to_owned();
+    let token = |user: String, password: String| {
+        let header = format!("Basic {}", base64ct::Base64::encode_string(format!("{user}:{password}").as_bytes()));
+        let request = server.http.post(server.url("/oauth2/default/v1/token")).header("Authorization", header);
+        async move {
+            let r = request.form(&[("grant_type", "client_credentials"), ("scope", "api.read")]).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    // As curl -u, requests, httpx... send it: raw.
+    let (status, body) = token(id.clone(), secret.to_owned()).await;
+    assert_eq!(status, 200, "raw: {body}");
+    // As RFC 6749 wants it (and tollgate's client sends it): form-encoded.
+    let (status, body) = token(encode(&id), encode(secret)).await;
+    assert_eq!(status, 200, "encoded: {body}");
+    // Neither spelling of a wrong secret.
+    let (status, body) = token(id.clone(), "p ss%word:with/slash-0123/".to_owned()).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error_description"], "The client secret supplied for a confidential client is invalid.");
+    server.stop().await;
+}
+
+/// A NUL (which PostgreSQL text cannot hold) in a client id, an assertion `iss` or `jti`, or an
+/// introspected token is refused in Okta's shape before any lookup, on both backends (was a 503).
+#[tokio::test]
+async fn bytes_the_database_cannot_hold_are_refused_before_any_lookup() {
+    use base64ct::Encoding;
+    let server = TestServer::start().await;
+    let (id, secret) = server.register_secret_app().await;
+    let token_url = "/oauth2/default/v1/token";
+    let (status, body) = server
+        .post_form(token_url, &[("grant_type", "client_credentials"), ("client_id", "a\0b"), ("client_secret", "x")])
+        .await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    assert_eq!(body["error_description"], "Invalid value for 'client_id' parameter.");
+    let basic = format!("Basic {}", base64ct::Base64::encode_string(b"a%00b:secret"));
+    let r = server
+        .http
+        .post(server.url(token_url))
+        .header("Authorization", basic)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error_description"], "Invalid value for 'client_id' parameter.");
+
+    let client_id = server.register_jwt_app(&[rsa_key()], &["okta.users.read"]).await;
+    let mut claims = assertion_claims("a\0b", &server.url("/oauth2/v1/token"));
+    let (status, body) = server.token_with(&sign(rsa_key(), &claims), "okta.users.read").await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    assert_eq!(body["error_description"], "The issuer claim for client_assertion is not a valid client_id.");
+    claims = assertion_claims(&client_id, &server.url("/oauth2/v1/token"));
+    claims["jti"] = json!("j\0ti");
+    let (status, body) = server.token_with(&sign(rsa_key(), &claims), "okta.users.read").await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    assert_eq!(body["error_description"], "The parsing of the client_assertion failed.");
+
+    for (name, value) in [("token", "a\0b"), ("token_type_hint", "access\0token")] {
+        for endpoint in ["introspect", "revoke"] {
+            let token = if name == "token" { value } else { "abc" };
+            let mut form = vec![("client_id", id.as_str()), ("client_secret", secret.as_str()), ("token", token)];
+            if name == "token_type_hint" {
+                form.push((name, value));
+            }
+            let (status, body) = server.post_form(&format!("/oauth2/default/v1/{endpoint}"), &form).await;
+            assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{endpoint} {name}: {body}");
+            assert_eq!(body["error_description"], format!("The '{name}' parameter is invalid."));
+        }
+    }
     server.stop().await;
 }

@@ -256,3 +256,37 @@ async fn the_layer_answers_401_403_and_lets_good_tokens_through() {
 }
 
 mod dpop;
+
+#[tokio::test]
+async fn an_oversized_jwks_is_a_clear_error_not_a_buffer() {
+    // The issuer's keys endpoint streams 4 MiB of a never-ending JSON string; the verifier stops at its cap.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("{base}/oauth2/big");
+    let (u1, u2) = (url.clone(), url.clone());
+    let app = Router::new()
+        .route(
+            "/oauth2/big/.well-known/openid-configuration",
+            get(move || {
+                let u = u1.clone();
+                async move { axum::Json(serde_json::json!({"issuer": u, "jwks_uri": format!("{u}/v1/keys")})) }
+            }),
+        )
+        .route(
+            "/oauth2/big/v1/keys",
+            get(|| async {
+                let chunks = futures::stream::iter((0..64).map(|i| {
+                    Ok::<_, std::io::Error>(if i == 0 { b"{\"keys\":\"".to_vec() } else { vec![b'a'; 64 * 1024] })
+                }));
+                axum::body::Body::from_stream(chunks)
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let key = rsa("k1");
+    let token = sign(&key, &claims(&u2, AUDIENCE, now() + 300, &["read"]));
+    let verifier = Verifier::new(VerifierConfig::new(url).audience(AUDIENCE)).unwrap();
+    match verifier.verify(&token).await {
+        Err(VerifyError::KeysUnavailable(why)) => assert!(why.contains("larger than 1048576 bytes"), "{why}"),
+        other => panic!("expected KeysUnavailable, got {other:?}"),
+    }
+}

@@ -89,7 +89,7 @@ async fn create(
     let map = body.object()?;
     let id = crate::ids::new_id("0oa");
     let now = now_millis();
-    let input: AppInput = parse_app(&map, &id, now)?;
+    let input: AppInput = checked(&state, parse_app(&map, &id, now)?)?;
     let client_id = input.client_id.clone().unwrap_or_else(|| id.clone());
     if state.store.app_by_client_id(&client_id).await?.is_some() {
         return Err(ApiError::validation(
@@ -184,7 +184,7 @@ async fn replace(
     let mut app = find_app(&state, &id).await?;
     let map = body.object()?;
     let now = now_millis();
-    let input = parse_app(&map, &app.id, now)?;
+    let input = checked(&state, parse_app(&map, &app.id, now)?)?;
     if input.client_id.as_ref().is_some_and(|c| c != &app.client_id) {
         return Err(ApiError::validation("client_id", vec!["client_id: The client_id cannot be changed.".into()]));
     }
@@ -262,4 +262,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/apps/{id}", get(get_one).put(replace).delete(delete))
         .route("/api/v1/apps/{id}/lifecycle/activate", post(activate))
         .route("/api/v1/apps/{id}/lifecycle/deactivate", post(deactivate))
+}
+
+/// An Apps-API body whose `jwks_uri` passes the outbound policy; else 400 `E0000001`.
+fn checked(state: &AppState, input: AppInput) -> Result<AppInput, ApiError> {
+    crate::mgmt::outbound::jwks_uri_refusal(state, input.jwks_uri.as_deref())
+        .map_err(|cause| ApiError::validation("jwks_uri", vec![cause]))?;
+    Ok(input)
 }

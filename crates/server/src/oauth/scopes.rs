@@ -1,0 +1,167 @@
+//! Which scopes a client-credentials token gets, by the server's [`Scopes`] rule: Okta API scopes
+//! narrowed to the app's org grants ("silent downscoping"; the org server issues no `okta.oag.*` scope and
+//! the Access Gateway nothing else, so their tokens never share a scope), or a custom server's own scopes
+//! under its access policy.
+use super::rules::Scopes;
+use crate::cache::{CachedClient, CachedServer};
+use crate::errors::OAuthError;
+use crate::state::AuthzServer;
+use axum::http::StatusCode;
+
+/// Scopes that belong to OpenID Connect: a client-credentials token has no user to describe.
+const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access", "groups"];
+
+/// Every Access Gateway scope starts with this.
+pub const OAG_SCOPE_PREFIX: &str = "okta.oag.";
+
+/// Whether `scope` belongs to the Access Gateway.
+pub fn is_oag_scope(scope: &str) -> bool {
+    scope.starts_with(OAG_SCOPE_PREFIX)
+}
+
+/// The scopes `client` gets from `server` for the form's `scope` parameter.
+pub fn grant(server: &AuthzServer, client: &CachedClient, scope_param: &str) -> Result<Vec<String>, OAuthError> {
+    let requested = requested_scopes(scope_param);
+    match (server.rules().scopes, server) {
+        (Scopes::ServerOwn, AuthzServer::Custom(custom)) => custom_scopes(custom, client, &requested),
+        (Scopes::ServerOwn, _) => Err(OAuthError::server_error("a server's own scopes without a custom server")),
+        (family, _) => org_scopes(family, client, &requested),
+    }
+}
+
+/// The `scope` parameter split on spaces, empties and repeats dropped, order kept.
+fn requested_scopes(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
+fn refuse_oidc(requested: &[String]) -> Result<(), OAuthError> {
+    if requested.iter().any(|s| s == "openid") {
+        return Err(OAuthError::invalid_scope("Cannot request 'openid' scopes using client credentials."));
+    }
+    let oidc: Vec<&str> = requested.iter().map(String::as_str).filter(|s| OIDC_SCOPES.contains(s)).collect();
+    if !oidc.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "The following scopes are not allowed for this request: [{}].",
+            oidc.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Org server and Access Gateway: `okta.*` scopes of the server's family only, narrowed to the app's grants.
+fn org_scopes(family: Scopes, client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
+    if requested.is_empty() {
+        return Err(OAuthError::invalid_scope("No scopes were requested."));
+    }
+    refuse_oidc(requested)?;
+    if requested.iter().any(|s| s.ends_with(".self")) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "client_credentials_self_scope_requested",
+            "The 'client_credentials' grant type may not request .self scopes.",
+        ));
+    }
+    if requested.iter().any(|s| !s.starts_with("okta.")) {
+        return Err(OAuthError::invalid_scope("Custom scopes are not allowed for this request."));
+    }
+    check_family(family, requested)?;
+    let granted: Vec<String> = requested.iter().filter(|s| client.org_grants.contains(*s)).cloned().collect();
+    if granted.is_empty() {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "consent_required",
+            "You are not allowed any of the requested scopes.",
+        ));
+    }
+    Ok(granted)
+}
+
+/// Keeps the two families apart: the gateway issues known `okta.oag.*` scopes only, the org server none
+/// of them.
+fn check_family(family: Scopes, requested: &[String]) -> Result<(), OAuthError> {
+    let refused = |keep: &dyn Fn(&str) -> bool| -> Vec<&str> {
+        requested.iter().map(String::as_str).filter(|s| !keep(s)).collect()
+    };
+    match family {
+        Scopes::Gateway => {
+            let bad = refused(&|s| is_oag_scope(s) && crate::catalogue::is_known(s));
+            if !bad.is_empty() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "The following scopes are not Access Gateway scopes: [{}].",
+                    bad.join(", ")
+                )));
+            }
+        }
+        Scopes::OktaApi => {
+            let oag = refused(&|s| !is_oag_scope(s));
+            if !oag.is_empty() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "Access Gateway scopes are issued only by /api/v2/oauth/token: [{}].",
+                    oag.join(", ")
+                )));
+            }
+        }
+        Scopes::ServerOwn => {}
+    }
+    Ok(())
+}
+
+/// Custom server: its own scopes (or its default scopes when none are asked for), under its policy.
+fn custom_scopes(
+    server: &CachedServer,
+    client: &CachedClient,
+    requested: &[String],
+) -> Result<Vec<String>, OAuthError> {
+    if !server.allows_client(&client.app.client_id) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "access_denied",
+            "Policy evaluation failed for this request, please check the policy configurations.",
+        ));
+    }
+    if requested.is_empty() {
+        let defaults: Vec<String> = server.scopes.iter().filter(|s| s.is_default).map(|s| s.name.clone()).collect();
+        if defaults.is_empty() {
+            return Err(OAuthError::invalid_scope(
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+            ));
+        }
+        return Ok(defaults);
+    }
+    refuse_oidc(requested)?;
+    let known = |name: &String| server.scopes.iter().any(|s| &s.name == name);
+    if !requested.iter().all(known) {
+        return Err(OAuthError::invalid_scope(
+            "One or more scopes are not configured for the authorization server resource.",
+        ));
+    }
+    Ok(requested.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_split_and_deduplicated() {
+        assert_eq!(requested_scopes("  a b  a c "), vec!["a", "b", "c"]);
+        assert!(requested_scopes("").is_empty());
+    }
+
+    #[test]
+    fn families_stay_apart() {
+        let oag = vec!["okta.oag.app.read".to_string()];
+        let org = vec!["okta.users.read".to_string()];
+        assert!(check_family(Scopes::Gateway, &oag).is_ok());
+        assert!(check_family(Scopes::Gateway, &org).is_err());
+        assert!(check_family(Scopes::Gateway, &["okta.oag.nope".to_string()]).is_err());
+        assert!(check_family(Scopes::OktaApi, &org).is_ok());
+        assert!(check_family(Scopes::OktaApi, &oag).is_err());
+    }
+}
