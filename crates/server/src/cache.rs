@@ -88,6 +88,16 @@ impl ClientCache {
         ClientCache { org_issuer: org_issuer.to_string(), map: RwLock::new(HashMap::new()) }
     }
 
+    /// How many clients are cached (a metric).
+    pub fn len(&self) -> usize {
+        self.map.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no client is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The cached client, if it exists.
     pub fn get(&self, client_id: &str) -> Option<Arc<CachedClient>> {
         self.map.read().ok().and_then(|m| m.get(client_id).cloned())

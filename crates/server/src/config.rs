@@ -32,6 +32,15 @@ pub struct Config {
     /// How often the DPoP nonce (`DPoP-Nonce`) changes, in seconds; a nonce stays accepted for three
     /// further periods. Okta's: renewed daily, the old one still good for three days.
     pub dpop_nonce_period_seconds: u64,
+    /// Keep a System Log (`GET /api/v1/logs`) of token grants, refusals and management changes.
+    pub system_log: bool,
+    /// How long System Log events are kept, in days (pruned by the maintenance task).
+    pub log_retention_days: u32,
+    /// How often buffered System Log events are written (a batch is also written as soon as it fills),
+    /// in milliseconds. A `kill -9` loses at most this much.
+    pub log_flush_millis: u64,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (`127.0.0.1:9090`); off when unset.
+    pub metrics_listen: Option<String>,
     /// Development and tests only: let outbound fetches (a client's `jwks_uri`) use http and reach
     /// loopback, private and link-local addresses. Logged as a warning at start.
     pub allow_private_fetch: bool,
@@ -77,6 +86,10 @@ impl Default for Config {
             maintenance_seconds: 60,
             max_body_bytes: 64 * 1024,
             dpop_nonce_period_seconds: 86_400,
+            system_log: true,
+            log_retention_days: 90,
+            log_flush_millis: 250,
+            metrics_listen: None,
             allow_private_fetch: false,
             fetch_max_concurrent: 16,
             jwks_uri_failure_cache_seconds: 30,

@@ -67,6 +67,7 @@ impl OAuthError {
 
 impl From<tollgate_store::StoreError> for OAuthError {
     fn from(err: tollgate_store::StoreError) -> Self {
+        crate::metrics::DATABASE_ERRORS.inc();
         OAuthError::unavailable(err)
     }
 }
@@ -190,7 +191,10 @@ impl From<tollgate_store::StoreError> for ApiError {
                 ApiError::validation(what, vec![cause])
             }
             StoreError::LimitReached { what, max } => ApiError::limit_reached(what, max),
-            other => ApiError::unavailable(other),
+            other => {
+                crate::metrics::DATABASE_ERRORS.inc();
+                ApiError::unavailable(other)
+            }
         }
     }
 }

@@ -15,14 +15,17 @@ pub mod cluster;
 pub mod config;
 pub mod dev;
 pub mod errors;
+mod filter_expr;
 pub mod ids;
 pub mod listener;
 pub mod master_key;
+mod metrics;
 mod mgmt;
 pub mod oauth;
 pub mod secrets;
 pub mod signing;
 pub mod state;
+mod syslog;
 
 pub use config::Config;
 
@@ -118,8 +121,21 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
         config.jwks_uri_failure_cache_seconds,
     );
     let dpop_nonces = bootstrap::dpop_nonces(store.as_ref(), config.dpop_nonce_period_seconds).await?;
-    let state =
-        AppState(Arc::new(Inner { config, issuer, store, keys, clients, servers, hasher, remote_jwks, dpop_nonces }));
+    let log = syslog::EventLog::new(store.clone(), config.system_log, 100_000);
+    let metrics = Arc::new(metrics::Metrics::new(remote_jwks.outcomes()));
+    let state = AppState(Arc::new(Inner {
+        config,
+        issuer,
+        store,
+        keys,
+        clients,
+        servers,
+        hasher,
+        remote_jwks,
+        log,
+        metrics,
+        dpop_nonces,
+    }));
     Ok((state, boot))
 }
 
@@ -137,11 +153,46 @@ async fn not_found(uri: axum::http::Uri) -> errors::ApiError {
     errors::ApiError::not_found(uri.path(), "Resource")
 }
 
-async fn request_id(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+/// Gives every request its id (sent back as `X-Okta-Request-Id`, and the System Log's `transaction.id`)
+/// and the context the System Log records: the peer address and the user agent.
+async fn request_context(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let request_id = ids::random_token(20);
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let user_agent = req
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(512).collect())
+        .unwrap_or_default();
+    req.extensions_mut().insert(syslog::RequestContext { request_id: request_id.clone(), ip, user_agent });
     let mut resp = next.run(req).await;
-    if let Ok(v) = HeaderValue::from_str(&ids::random_token(20)) {
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-okta-request-id", v);
     }
+    resp
+}
+
+/// Times each routed request for the latency histogram, labelled by its route template.
+async fn observe_latency(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    matched: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let start = std::time::Instant::now();
+    let method = req.method().as_str().to_string();
+    let resp = next.run(req).await;
+    let route = matched.map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let status = format!("{}xx", resp.status().as_u16() / 100);
+    state
+        .metrics
+        .requests
+        .get_or_create(&metrics::RouteLabels { method, route, status })
+        .observe(start.elapsed().as_secs_f64());
     resp
 }
 
@@ -154,13 +205,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .merge(oauth::routes())
-        .merge(mgmt::routes())
+        .merge(mgmt::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), syslog::audit::audit)))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe_latency))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(state.config.request_timeout_seconds.max(1)),
             listener::request_timeout,
         ))
-        .layer(axum::middleware::from_fn(request_id))
+        .layer(axum::middleware::from_fn(request_context))
         .layer(trace)
         .with_state(state)
 }
@@ -175,16 +227,35 @@ fn spawn_background(state: &AppState) {
             let mut lifetimes: HashMap<String, i64> =
                 s.servers.all().iter().map(|c| (c.server.id.clone(), c.server.access_token_lifetime)).collect();
             lifetimes.insert(tollgate_store::ORG_SERVER_ID.into(), oauth::rules::ORG_TOKEN_LIFETIME);
-            s.keys.rotate_due(&lifetimes).await;
+            for r in s.keys.rotate_due(&lifetimes).await {
+                let server = if r.server_id == tollgate_store::ORG_SERVER_ID { "org" } else { r.server_id.as_str() };
+                s.log.record(
+                    syslog::Event::new(
+                        "app.oauth2.as.key.rollover",
+                        "Authorization server signing key rotated on schedule",
+                        syslog::Party::system(),
+                    )
+                    .target(syslog::Party::new(&r.server_id, "AuthorizationServer", server, server))
+                    .debug("previousKid", r.previous_kid)
+                    .debug("activeKid", r.active_kid),
+                );
+            }
             match s.store.prune_expired(clock::now_millis()).await {
                 Ok(n) if n > 0 => tracing::debug!(rows = n, "pruned expired jti and revocations"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "pruning failed"),
             }
+            let retention_ms = i64::from(s.config.log_retention_days) * 86_400_000;
+            if s.log.enabled()
+                && let Err(e) = s.store.prune_log_events(clock::now_millis() - retention_ms).await
+            {
+                tracing::warn!(error = %e, "pruning the System Log failed");
+            }
         }
     });
     // Changes made by other nodes: their notifications, and a periodic full reload as the safety net.
     cluster::spawn(state);
+    state.log.spawn(Duration::from_millis(state.config.log_flush_millis.max(10)));
 }
 
 /// Binds, starts and serves until `shutdown` resolves; calls `on_ready` once it accepts connections.
@@ -203,9 +274,48 @@ pub async fn serve(
         Some(dir) => Some(dev::seed(&state, &dir).await?),
         None => None,
     };
+    let metrics_listener = match &state.config.metrics_listen {
+        Some(at) => Some(tokio::net::TcpListener::bind(at).await.map_err(|e| ServeError::Bind(at.clone(), e))?),
+        None => None,
+    };
     spawn_background(&state);
+    if let Some(listener) = metrics_listener {
+        tracing::info!(addr = ?listener.local_addr().ok(), "metrics at /metrics");
+        let app = metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
     let limits = listener::Limits::from_config(&state.config);
-    listener::run(listener, router(state), limits, shutdown).await?;
+    let served = listener::run(listener, router(state.clone()), limits, shutdown).await;
+    // Whatever ended the serving, what the System Log holds in memory is written before the process goes.
+    if let Err(e) = state.log.flush().await {
+        tracing::error!(error = %e, pending = state.log.pending(), "System Log events lost at shutdown");
+    }
+    served?;
     Ok(())
+}
+
+/// `GET /metrics` (Prometheus text format), for the separate metrics listener.
+fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|axum::extract::State(state): axum::extract::State<AppState>| async move {
+                let m = &state.metrics;
+                m.cached_clients.set(state.clients.len() as i64);
+                m.cached_servers.set(state.servers.all().len() as i64);
+                m.log_pending.set(state.log.pending() as i64);
+                m.log_written.inner().store(state.log.written(), std::sync::atomic::Ordering::Relaxed);
+                m.log_dropped.inner().store(state.log.dropped(), std::sync::atomic::Ordering::Relaxed);
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+                    m.encode(),
+                )
+            }),
+        )
+        .with_state(state)
 }

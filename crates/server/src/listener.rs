@@ -107,7 +107,7 @@ pub async fn run(
             _ = &mut shutdown => break,
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(s) => s,
@@ -130,8 +130,11 @@ pub async fn run(
             let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let running = Running::begin(&seen);
                 let app = app.clone();
+                let mut req = req.map(axum::body::Body::new);
+                // The peer's address, for the System Log's `client.ipAddress`.
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
                 async move {
-                    let resp = tower::ServiceExt::oneshot(app, req.map(axum::body::Body::new)).await;
+                    let resp = tower::ServiceExt::oneshot(app, req).await;
                     drop(running);
                     resp
                 }

@@ -241,28 +241,42 @@ impl KeyRings {
 
     /// Rotates every loaded server whose ACTIVE key is due. `lifetimes` gives each server's longest token
     /// lifetime. Called periodically by the server.
-    pub async fn rotate_due(&self, lifetimes: &HashMap<String, i64>) {
+    pub async fn rotate_due(&self, lifetimes: &HashMap<String, i64>) -> Vec<Rotated> {
         let now = now_secs();
+        let mut rotated = Vec::new();
         let due: Vec<String> = match self.rings.read() {
             Ok(r) => r.iter().filter(|(_, k)| k.next_rotation <= now).map(|(id, _)| id.clone()).collect(),
-            Err(_) => return,
+            Err(_) => return rotated,
         };
         for server_id in due {
             // Another node may have rotated already: decide on the stored keys, not on this node's copy.
-            match self.reload(&server_id).await {
+            let before = match self.reload(&server_id).await {
                 Ok(fresh) if fresh.next_rotation > now => continue,
-                Ok(_) => {}
+                Ok(fresh) => fresh.active.kid().to_string(),
                 Err(err) => {
                     tracing::error!(server = %server_id, error = %err, "reloading signing keys failed");
                     continue;
                 }
-            }
+            };
             let lifetime = lifetimes.get(&server_id).copied().unwrap_or(86_400);
-            if let Err(err) = self.rotate_inner(&server_id, lifetime, true).await {
-                tracing::error!(server = %server_id, error = %err, "scheduled key rotation failed");
+            match self.rotate_inner(&server_id, lifetime, true).await {
+                Ok(keys) if keys.active.kid() != before => {
+                    rotated.push(Rotated { server_id, previous_kid: before, active_kid: keys.active.kid().to_string() })
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(server = %server_id, error = %err, "scheduled key rotation failed"),
             }
         }
+        rotated
     }
+}
+
+/// A scheduled rotation this node carried out (for the System Log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    pub server_id: String,
+    pub previous_kid: String,
+    pub active_kid: String,
 }
 
 #[cfg(test)]

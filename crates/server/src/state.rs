@@ -24,6 +24,10 @@ pub struct Inner {
     pub servers: ServerCache,
     pub hasher: SecretHasher,
     pub remote_jwks: RemoteJwks,
+    /// The System Log's writer.
+    pub(crate) log: crate::syslog::EventLog,
+    /// Prometheus metrics.
+    pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Issues and checks DPoP nonces (same key on every node).
     pub dpop_nonces: Nonces,
 }

@@ -8,6 +8,8 @@
 
 mod changes;
 mod error;
+pub mod filter;
+pub mod log;
 mod model;
 mod postgres;
 mod shared;
@@ -171,6 +173,14 @@ pub trait Store: Send + Sync + 'static {
     async fn is_revoked(&self, jti: &str) -> Result<bool>;
     /// Deletes used `jti`s and revocations that have expired by `now`; returns how many rows went.
     async fn prune_expired(&self, now: i64) -> Result<u64>;
+
+    // --- System Log ------------------------------------------------------------------------------
+    /// Writes a batch of events (and their targets) in one transaction.
+    async fn insert_log_events(&self, events: &[log::LogEventRow]) -> Result<()>;
+    /// One page of events matching `query`, in its order.
+    async fn log_events(&self, query: &log::LogQuery) -> Result<Vec<log::LoggedEvent>>;
+    /// Deletes events published before `before` (retention); returns how many went.
+    async fn prune_log_events(&self, before: i64) -> Result<u64>;
 
     // --- several nodes ---------------------------------------------------------------------------
     /// A feed of changes committed by any node (PostgreSQL: `LISTEN tollgate_changes`), so each node can

@@ -822,6 +822,70 @@ macro_rules! store_impl {
                 Ok(a.rows_affected() + b.rows_affected())
             }
 
+            async fn insert_log_events(&self, events: &[$crate::log::LogEventRow]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for e in events {
+                    sqlx::query(
+                        "INSERT INTO log_events (uuid, published, event_type, severity, outcome_result, actor_id, \
+                         actor_type, client_ip, transaction_id, search_text, body) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&e.uuid)
+                    .bind(e.published)
+                    .bind(&e.event_type)
+                    .bind(&e.severity)
+                    .bind(&e.outcome_result)
+                    .bind(&e.actor_id)
+                    .bind(&e.actor_type)
+                    .bind(&e.client_ip)
+                    .bind(&e.transaction_id)
+                    .bind(&e.search_text)
+                    .bind(&e.body)
+                    .execute(&mut *tx)
+                    .await?;
+                    for (id, kind) in &e.targets {
+                        sqlx::query(
+                            "INSERT INTO log_event_targets (event_uuid, target_id, target_type) VALUES ($1, $2, $3)",
+                        )
+                        .bind(&e.uuid)
+                        .bind(id)
+                        .bind(kind)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn log_events(&self, query: &$crate::log::LogQuery) -> Result<Vec<$crate::log::LoggedEvent>> {
+                let (sql, binds) = $crate::log::select_sql(query)?;
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = match b {
+                        $crate::log::Bind::Int(i) => q.bind(i),
+                        $crate::log::Bind::Text(t) => q.bind(t),
+                    };
+                }
+                q.fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        Ok($crate::log::LoggedEvent {
+                            uuid: row.try_get("uuid")?,
+                            published: row.try_get("published")?,
+                            body: row.try_get("body")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn prune_log_events(&self, before: i64) -> Result<u64> {
+                // Targets go with their events (ON DELETE CASCADE).
+                let done = sqlx::query("DELETE FROM log_events WHERE published < $1").bind(before).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }
+
             $($specific)*
         }
     };

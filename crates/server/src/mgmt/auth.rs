@@ -40,6 +40,18 @@ pub(crate) enum Principal {
     },
 }
 
+impl Principal {
+    /// The caller as a System Log actor.
+    pub(crate) fn as_party(&self) -> crate::syslog::Party {
+        match self {
+            Principal::ApiToken { id, .. } => crate::syslog::Party::new(id, "ApiToken", id, "API token"),
+            Principal::Bearer { client_id, .. } => {
+                crate::syslog::Party::new(client_id, "PublicClientApp", client_id, client_id)
+            }
+        }
+    }
+}
+
 impl Admin {
     /// Allows the call if the caller holds `permission`: an API token by its role; a Bearer token by one
     /// of the permission's scopes (else today's 403 insufficient_scope challenge) and, when its app holds
@@ -143,6 +155,10 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let admin = authenticate(parts, state).await?;
+        // The System Log's audit middleware names this caller as the actor of the change.
+        if let Some(slot) = parts.extensions.get::<crate::syslog::audit::CallerSlot>() {
+            slot.set(admin.principal.as_party());
+        }
         refuse_nul(&parts.uri)?;
         Ok(admin)
     }

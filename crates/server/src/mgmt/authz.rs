@@ -29,6 +29,8 @@ pub(crate) enum Permission {
     RolesManage,
     /// The Access Gateway's read-only apps view.
     OagRead,
+    /// The System Log (`GET /api/v1/logs`).
+    LogsRead,
 }
 
 impl Permission {
@@ -52,6 +54,7 @@ impl Permission {
             Permission::RolesRead => &["okta.roles.read", "okta.roles.manage"],
             Permission::RolesManage => &["okta.roles.manage"],
             Permission::OagRead => &["okta.oag.app.read", "okta.oag.app.manage"],
+            Permission::LogsRead => &["okta.logs.read"],
         }
     }
 
@@ -67,6 +70,7 @@ impl Permission {
                 | Permission::ApiTokensRead
                 | Permission::RolesRead
                 | Permission::OagRead
+                | Permission::LogsRead
         )
     }
 }
@@ -139,13 +143,15 @@ impl Role {
                         | P::ServersManage
                         | P::ApiTokensRead
                         | P::RolesRead
+                        | P::LogsRead
                 )
             }
-            Role::AppAdmin => apps || matches!(p, P::GrantsRead | P::UsersRead | P::ServersRead),
-            Role::UserAdmin => matches!(p, P::UsersRead | P::UsersManage),
-            Role::ApiAccessManagementAdmin => {
-                matches!(p, P::ServersRead | P::ServersManage | P::AppsRead | P::ClientsRead | P::GrantsRead)
-            }
+            Role::AppAdmin => apps || matches!(p, P::GrantsRead | P::UsersRead | P::ServersRead | P::LogsRead),
+            Role::UserAdmin => matches!(p, P::UsersRead | P::UsersManage | P::LogsRead),
+            Role::ApiAccessManagementAdmin => matches!(
+                p,
+                P::ServersRead | P::ServersManage | P::AppsRead | P::ClientsRead | P::GrantsRead | P::LogsRead
+            ),
             Role::ReadOnlyAdmin => p.is_read(),
         }
     }
@@ -159,7 +165,7 @@ impl Role {
 }
 
 /// Every permission, for [`Role::covers`] and the tests.
-pub(crate) const ALL_PERMISSIONS: [Permission; 16] = [
+pub(crate) const ALL_PERMISSIONS: [Permission; 17] = [
     Permission::AppsRead,
     Permission::AppsManage,
     Permission::ClientsRead,
@@ -176,6 +182,7 @@ pub(crate) const ALL_PERMISSIONS: [Permission; 16] = [
     Permission::RolesRead,
     Permission::RolesManage,
     Permission::OagRead,
+    Permission::LogsRead,
 ];
 
 #[cfg(test)]

@@ -10,8 +10,8 @@
 //!   cursor pages), [`jwks`] (registered public keys), [`catalogue`] (the `okta.*` scopes).
 mod api_tokens;
 mod apps;
-mod auth;
-mod authz;
+pub(crate) mod auth;
+pub(crate) mod authz;
 mod body;
 pub(crate) mod catalogue;
 mod dcr;
@@ -35,4 +35,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(roles::routes())
         .merge(servers::routes())
         .merge(users::routes())
+        .route("/api/v1/logs", axum::routing::get(crate::syslog::api::list))
 }

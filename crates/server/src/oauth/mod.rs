@@ -21,9 +21,10 @@ pub mod token;
 
 use crate::errors::{ApiError, OAuthError};
 use crate::state::{AppState, AuthzServer};
+use crate::syslog::{self, RequestContext};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,19 +50,33 @@ async fn dispatch(
     state: AppState,
     server: AuthzServer,
     endpoint: Endpoint,
+    context: Option<RequestContext>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Response {
-    let result: Result<Response, OAuthError> = async {
-        let form = form::read_form(&headers, &uri, body, state.config.max_body_bytes).await?;
-        match endpoint {
-            Endpoint::Token => token::handle(&state, &server, &headers, &form).await,
-            Endpoint::Introspect => introspect::introspect(&state, &server, &headers, &form).await,
-            Endpoint::Revoke => introspect::revoke(&state, &server, &headers, &form).await,
-        }
+    let mut facts = token::TokenFacts::default();
+    let (form, result): (Option<form::Form>, Result<Response, OAuthError>) =
+        match form::read_form(&headers, &uri, body, state.config.max_body_bytes).await {
+            Err(e) => (None, Err(e)),
+            Ok(form) => {
+                let result = match endpoint {
+                    Endpoint::Token => token::handle(&state, &server, &headers, &form, &mut facts).await,
+                    Endpoint::Introspect => introspect::introspect(&state, &server, &headers, &form).await,
+                    Endpoint::Revoke => introspect::revoke(&state, &server, &headers, &form).await,
+                };
+                (Some(form), result)
+            }
+        };
+    let call = match endpoint {
+        Endpoint::Token => syslog::oauth::Call::Token,
+        Endpoint::Introspect => syslog::oauth::Call::Introspect,
+        Endpoint::Revoke => syslog::oauth::Call::Revoke,
+    };
+    let refusal = result.as_ref().err().filter(|e| !e.status.is_server_error());
+    if result.is_ok() || refusal.is_some() {
+        syslog::oauth::record(&state, &server, call, context.as_ref(), &headers, form.as_ref(), &facts, refusal);
     }
-    .await;
     match result {
         Ok(resp) => resp,
         Err(mut err) => {
@@ -77,16 +92,27 @@ async fn dispatch(
 
 /// A route of a server known from the path alone (the org server, the Access Gateway).
 fn fixed_post(server: AuthzServer, endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
-    post(move |State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: Body| {
-        dispatch(state, server.clone(), endpoint, headers, uri, body)
-    })
+    post(
+        move |State(state): State<AppState>,
+              context: Option<Extension<RequestContext>>,
+              headers: HeaderMap,
+              uri: Uri,
+              body: Body| {
+            dispatch(state, server.clone(), endpoint, context.map(|c| c.0), headers, uri, body)
+        },
+    )
 }
 
 fn custom_post(endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
     post(
-        move |State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, uri: Uri, body: Body| async move {
+        move |State(state): State<AppState>,
+              Path(id): Path<String>,
+              context: Option<Extension<RequestContext>>,
+              headers: HeaderMap,
+              uri: Uri,
+              body: Body| async move {
             match custom_server(&state, &id) {
-                Ok(server) => dispatch(state, server, endpoint, headers, uri, body).await,
+                Ok(server) => dispatch(state, server, endpoint, context.map(|c| c.0), headers, uri, body).await,
                 Err(e) => e.into_response(),
             }
         },

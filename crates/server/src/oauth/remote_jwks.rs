@@ -44,6 +44,11 @@ pub struct RemoteJwks {
     /// URLs whose document was fetched but unusable, and when (transport failures are the fetcher's).
     invalid: Mutex<HashMap<String, (Instant, String)>>,
     failure_ttl: Duration,
+    /// Fetch outcomes, for the `tollgate_outbound_fetches` metric.
+    outcomes: prometheus_client::metrics::family::Family<
+        crate::metrics::FetchLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
 }
 
 impl RemoteJwks {
@@ -56,7 +61,22 @@ impl RemoteJwks {
             entries: Mutex::new(HashMap::new()),
             invalid: Mutex::new(HashMap::new()),
             failure_ttl: Duration::from_secs(failure_secs),
+            outcomes: Default::default(),
         }
+    }
+
+    /// The fetch outcome counters (registered with the metrics).
+    pub(crate) fn outcomes(
+        &self,
+    ) -> prometheus_client::metrics::family::Family<
+        crate::metrics::FetchLabels,
+        prometheus_client::metrics::counter::Counter,
+    > {
+        self.outcomes.clone()
+    }
+
+    fn count(&self, result: &str) {
+        self.outcomes.get_or_create(&crate::metrics::FetchLabels { result: result.to_string() }).inc();
     }
 
     /// The outbound fetch client (and its policy).
@@ -108,9 +128,17 @@ impl RemoteJwks {
             .ok()
             .and_then(|m| m.get(uri).filter(|(at, _)| at.elapsed() < self.failure_ttl).map(|(_, why)| why.clone()));
         if let Some(why) = recent {
+            self.count("cached_failure");
             return Err(RemoteJwksError::Invalid(why));
         }
-        let body = self.fetcher.get(uri).await.map_err(|e| match e {
+        let fetched = self.fetcher.get(uri).await;
+        self.count(match &fetched {
+            Ok(_) => "ok",
+            Err(tollgate_fetch::FetchError::Policy(_)) => "refused",
+            Err(tollgate_fetch::FetchError::RecentlyFailed(..)) => "cached_failure",
+            Err(_) => "failed",
+        });
+        let body = fetched.map_err(|e| match e {
             tollgate_fetch::FetchError::TooLarge(n) => RemoteJwksError::Invalid(format!("larger than {n} bytes")),
             other => RemoteJwksError::Fetch(other.to_string()),
         })?;

@@ -7,6 +7,7 @@
 //! DPoP-bound: one store statement) → grant type and app type → [`scopes::grant`] →
 //! [`access_token::mint`], which takes the proof that the `jti` was spent.
 use super::form::Form;
+use super::rules::AuthMethod;
 use super::{access_token, client_auth, dpop, scopes};
 use crate::errors::OAuthError;
 use crate::state::{AppState, AuthzServer};
@@ -15,12 +16,26 @@ use axum::response::{IntoResponse, Response};
 
 const CLIENT_CREDENTIALS: &str = "client_credentials";
 
-/// Handles a token request addressed to `server`.
+/// What a token request established, for the System Log and metrics (filled as the path gets there).
+#[derive(Debug, Default)]
+pub struct TokenFacts {
+    /// The authenticated client's id and name.
+    pub client: Option<(String, String)>,
+    pub method: Option<AuthMethod>,
+    pub granted: Vec<String>,
+    /// The access token's `jti`.
+    pub token_jti: Option<String>,
+    /// The DPoP key's thumbprint, for a bound token.
+    pub jkt: Option<String>,
+}
+
+/// Handles a token request addressed to `server`, noting in `facts` what it established.
 pub async fn handle(
     state: &AppState,
     server: &AuthzServer,
     headers: &HeaderMap,
     form: &Form,
+    facts: &mut TokenFacts,
 ) -> Result<Response, OAuthError> {
     let rules = server.rules();
     match form.non_empty("grant_type") {
@@ -43,6 +58,8 @@ pub async fn handle(
     }
     let (auth, pending_jti) = client_auth::authenticate(state, server, "token", headers, form).await?;
     let client = &auth.client;
+    facts.client = Some((client.app.client_id.clone(), client.app.name.clone()));
+    facts.method = Some(auth.method);
     let (consumed_jti, binding) = dpop::bind(state, server, headers, client, pending_jti).await?;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(
@@ -63,6 +80,9 @@ pub async fn handle(
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
     let (token, claims) = access_token::mint(state, server, &client.app.client_id, scopes, cnf, consumed_jti)?;
     let scope = claims.scp.join(" ");
+    facts.token_jti = Some(claims.jti.clone());
+    facts.jkt = binding.as_ref().map(|b| b.jkt.clone());
+    facts.granted = claims.scp;
     tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %scope, "access token issued");
     let body = serde_json::json!({
         "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },

@@ -16,5 +16,6 @@ mod oag;
 mod outbound;
 mod resource;
 mod slow_clients;
+mod system_log;
 mod token;
 mod users;

@@ -1,5 +1,7 @@
 //! The checks every backend must pass, written against `dyn Store` only.
 use std::sync::Arc;
+use tollgate_store::filter::{CmpOp, Filter};
+use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
     ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
     StoreError, Unique, User, key_status,
@@ -107,6 +109,7 @@ pub async fn run(store: &dyn Store) {
     api_tokens(store).await;
     management(store).await;
     replay_and_revocation(store).await;
+    system_log(store).await;
 }
 
 async fn settings(store: &dyn Store) {
@@ -543,4 +546,72 @@ pub async fn limit_race(a: Arc<dyn Store>, b: Arc<dyn Store>) {
     assert_eq!(a.app_secrets("0oaL").await.unwrap().len(), 2);
     let err = a.insert_app_key(&key("0oaL-late", "0oaL", 101), 50).await.unwrap_err();
     assert_eq!(err.to_string(), "an app may have at most 50 keys");
+}
+
+fn log_row(uuid: &str, published: i64, event_type: &str, result: &str, targets: &[(&str, &str)]) -> LogEventRow {
+    LogEventRow {
+        uuid: uuid.into(),
+        published,
+        event_type: event_type.into(),
+        severity: "INFO".into(),
+        outcome_result: result.into(),
+        actor_id: "0oaActor".into(),
+        actor_type: "PublicClientApp".into(),
+        client_ip: "127.0.0.1".into(),
+        transaction_id: format!("req-{uuid}"),
+        targets: targets.iter().map(|(i, k)| (i.to_string(), k.to_string())).collect(),
+        search_text: format!("{event_type} granted okta.users.read 100%"),
+        body: format!(r#"{{"uuid":"{uuid}"}}"#),
+    }
+}
+
+fn log_query(filter: Option<Filter>) -> LogQuery {
+    LogQuery { since: 0, until: None, filter, q: vec![], after: None, limit: 100, descending: false }
+}
+
+fn uuids(rows: &[tollgate_store::log::LoggedEvent]) -> Vec<&str> {
+    rows.iter().map(|r| r.uuid.as_str()).collect()
+}
+
+async fn system_log(store: &dyn Store) {
+    let grant = "app.oauth2.token.grant.access_token";
+    let rows = vec![
+        log_row("e1", 1_000, grant, "SUCCESS", &[("AT.1", "access_token")]),
+        log_row("e2", 2_000, "app.oauth2.token.grant", "FAILURE", &[]),
+        log_row("e3", 2_000, "application.lifecycle.create", "SUCCESS", &[("0oa9", "AppInstance"), ("x_y", "Key")]),
+        log_row("e4", 3_000, grant, "SUCCESS", &[]),
+    ];
+    store.insert_log_events(&rows).await.unwrap();
+    let all = store.log_events(&log_query(None)).await.unwrap();
+    assert_eq!(uuids(&all), ["e1", "e2", "e3", "e4"], "ascending by published, then uuid");
+    assert_eq!(all[0].body, r#"{"uuid":"e1"}"#);
+    assert_eq!(all[0].published, 1_000);
+
+    let cmp = |attr: &str, op, value: &str| Filter::Cmp { attr: attr.into(), op, value: value.into() };
+    let by_type = store.log_events(&log_query(Some(cmp("eventType", CmpOp::Eq, grant)))).await.unwrap();
+    assert_eq!(uuids(&by_type), ["e1", "e4"]);
+    let either = Filter::Or(vec![cmp("outcome.result", CmpOp::Eq, "FAILURE"), cmp("target.id", CmpOp::Eq, "0oa9")]);
+    assert_eq!(uuids(&store.log_events(&log_query(Some(either))).await.unwrap()), ["e2", "e3"]);
+    let both = Filter::And(vec![cmp("eventType", CmpOp::Sw, "APP.OAUTH2"), cmp("target.type", CmpOp::Co, "token")]);
+    assert_eq!(uuids(&store.log_events(&log_query(Some(both))).await.unwrap()), ["e1"]);
+    // LIKE wildcards in a value are literal characters.
+    assert!(store.log_events(&log_query(Some(cmp("target.id", CmpOp::Co, "_")))).await.unwrap().len() == 1);
+    assert!(store.log_events(&log_query(Some(cmp("eventType", CmpOp::Sw, "%")))).await.unwrap().is_empty());
+
+    let q = LogQuery { q: vec!["USERS.READ".into(), "100%".into()], ..log_query(None) };
+    assert_eq!(store.log_events(&q).await.unwrap().len(), 4, "q words, case-insensitive, % literal");
+
+    // Paging: a cursor at (2000, e2) continues with e3; descending goes the other way; since/until bound.
+    let after = Some(LogCursor { published: 2_000, uuid: "e2".into() });
+    let next = LogQuery { after: after.clone(), limit: 1, ..log_query(None) };
+    assert_eq!(uuids(&store.log_events(&next).await.unwrap()), ["e3"]);
+    let back = LogQuery { after, descending: true, ..log_query(None) };
+    assert_eq!(uuids(&store.log_events(&back).await.unwrap()), ["e1"]);
+    let window = LogQuery { since: 2_000, until: Some(3_000), ..log_query(None) };
+    assert_eq!(uuids(&store.log_events(&window).await.unwrap()), ["e2", "e3"]);
+
+    assert_eq!(store.prune_log_events(2_000).await.unwrap(), 1);
+    assert_eq!(uuids(&store.log_events(&log_query(None)).await.unwrap()), ["e2", "e3", "e4"]);
+    assert_eq!(store.prune_log_events(10_000).await.unwrap(), 3);
+    assert!(store.log_events(&log_query(None)).await.unwrap().is_empty());
 }
