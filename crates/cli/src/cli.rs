@@ -2,7 +2,7 @@
 //! [`crate::commands`]; this file only lists them and holds the options every command shares.
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{app, assertion, call, completions, decode, explain, jwk, keygen, token, verify};
+use crate::commands::{app, assertion, call, completions, decode, explain, jwk, keygen, logs, token, verify};
 use crate::serve;
 
 const EXAMPLES: &str = "\
@@ -56,6 +56,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Call an API with a fresh access token and print the response body.
     Call(call::CallArgs),
+    /// Read the System Log (GET /api/v1/logs): filter, page, or --follow new events.
+    Logs(logs::LogsArgs),
     /// Show a JWT's header and claims without verifying it.
     Decode(decode::DecodeArgs),
     /// Verify an access token against an issuer's keys and claims.

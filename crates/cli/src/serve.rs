@@ -50,6 +50,12 @@ pub struct ServeArgs {
     /// Connections served at once; more wait in the listen backlog [default: 1000]
     #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Serve Prometheus metrics at GET /metrics on this address (e.g. 127.0.0.1:9090) [default: off]
+    #[arg(long, env = "TOLLGATE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Days System Log events are kept [default: 90]
+    #[arg(long, env = "TOLLGATE_LOG_RETENTION_DAYS")]
+    pub log_retention_days: Option<u32>,
     /// Dev mode: seed a demo org (users, a service app whose private key is written to ./tollgate-demo/,
     /// a fresh admin token), print the commands that use it, and run the whole flow once against it
     #[arg(long)]
@@ -91,6 +97,12 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     }
     if let Some(v) = args.max_connections {
         config.max_connections = v;
+    }
+    if let Some(v) = &args.metrics_listen {
+        config.metrics_listen = Some(v.clone());
+    }
+    if let Some(v) = args.log_retention_days {
+        config.log_retention_days = v;
     }
     if let Some(v) = &args.master_key_file {
         config.master_key_file = Some(v.clone());

@@ -59,7 +59,8 @@ fn instant(text: &str, now: OffsetDateTime) -> anyhow::Result<String> {
         return Ok(text.to_string());
     }
     let (digits, unit) = text.split_at(text.trim_end_matches(char::is_alphabetic).len());
-    let n: i64 = digits.parse().map_err(|_| usage(format!("invalid time {text:?}: use 2026-12-01T10:00:00Z or 30m, 2h, 7d")))?;
+    let n: i64 =
+        digits.parse().map_err(|_| usage(format!("invalid time {text:?}: use 2026-12-01T10:00:00Z or 30m, 2h, 7d")))?;
     let seconds = match unit {
         "s" => n,
         "m" => n * 60,
@@ -79,9 +80,9 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-fn print_event(event: &Value, format: OutputFormat) {
+fn print_event(event: &Value, format: OutputFormat) -> anyhow::Result<()> {
     match format {
-        OutputFormat::Json => output::line(event.to_string()),
+        OutputFormat::Json => output::line(&event.to_string()),
         OutputFormat::Text => {
             let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
             let targets: Vec<String> =
@@ -98,14 +99,15 @@ fn print_event(event: &Value, format: OutputFormat) {
             if let Some(reason) = event["outcome"]["reason"].as_str() {
                 line.push_str(&format!(" ({reason})"));
             }
-            output::line(line);
+            output::line(&line)
         }
     }
 }
 
 pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
     let org = args.connection.org.org()?;
-    let base = url::Url::parse(org.trim_end_matches('/')).map_err(|e| usage(format!("invalid org URL {org:?}: {e}")))?;
+    let base =
+        url::Url::parse(org.trim_end_matches('/')).map_err(|e| usage(format!("invalid org URL {org:?}: {e}")))?;
     let mut url = base.join("/api/v1/logs").context("building the System Log URL")?;
     {
         let now = OffsetDateTime::now_utc();
@@ -138,7 +140,10 @@ pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
     let mut collected = Vec::new();
     loop {
         if url.origin() != base.origin() {
-            anyhow::bail!("the server's next link {url} leaves {}; not following it", base.origin().ascii_serialization());
+            anyhow::bail!(
+                "the server's next link {url} leaves {}; not following it",
+                base.origin().ascii_serialization()
+            );
         }
         let mut request = http.get(url.clone()).header(reqwest::header::ACCEPT, "application/json");
         request = match (&api_token, &source) {
@@ -152,7 +157,7 @@ pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
         let response = request.send().await.with_context(|| format!("GET {}", url.path()))?;
         let status = response.status();
         let next = next_link(response.headers());
-        let body = tollgate_client::read_capped(response, tollgate_client::MAX_API_BODY)
+        let body = tollgate_fetch::read_capped(response, tollgate_client::MAX_RESPONSE_BYTES)
             .await
             .with_context(|| format!("reading the answer of GET {}", url.path()))?;
         if !status.is_success() {
@@ -163,7 +168,7 @@ pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
         let empty = events.is_empty();
         for event in events {
             if args.follow || format == OutputFormat::Text {
-                print_event(&event, format);
+                print_event(&event, format)?;
             } else {
                 collected.push(event);
             }
@@ -186,7 +191,7 @@ pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
         }
     }
     if format == OutputFormat::Json && !args.follow {
-        output::json(&Value::Array(collected));
+        output::json(&Value::Array(collected))?;
     }
     Ok(())
 }

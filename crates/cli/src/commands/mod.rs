@@ -7,6 +7,7 @@ pub mod decode;
 pub mod explain;
 pub mod jwk;
 pub mod keygen;
+pub mod logs;
 pub mod token;
 pub mod verify;
 
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Assertion(args) => assertion::run(args, format),
         Command::Token(args) => token::run(args, format).await,
         Command::Call(args) => call::run(args, format).await,
+        Command::Logs(args) => logs::run(args, format).await,
         Command::Decode(args) => decode::run(args, format),
         Command::Verify(args) => verify::run(args, format).await,
         Command::Explain(args) => explain::run(args, format),

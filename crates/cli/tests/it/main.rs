@@ -5,6 +5,7 @@ mod cluster;
 mod dpop;
 mod explain;
 mod harness;
+mod logs;
 mod oag;
 mod offline;
 mod serve;
