@@ -169,30 +169,32 @@ async fn the_key_alg_binds_the_token_alg() {
 
 #[tokio::test]
 async fn an_unknown_kid_refetches_the_keys_after_rotation_but_not_too_often() {
+    // Every key is made before the clock starts: RSA generation in a debug build on a busy machine can take
+    // longer than the refresh interval, which would make "too soon to refetch" a race.
     let old = rsa("old");
+    let new = rsa("new");
+    let stranger = rsa("stranger");
     let issuer = Issuer::start(&[&old]).await;
     let config =
-        VerifierConfig::new(issuer.url.clone()).audience(AUDIENCE).min_refresh_interval(Duration::from_millis(300));
+        VerifierConfig::new(issuer.url.clone()).audience(AUDIENCE).min_refresh_interval(Duration::from_millis(1000));
     let verifier = Verifier::new(config).unwrap();
     verifier.verify(&sign(&old, &claims(&issuer.url, AUDIENCE, now() + 60, &[]))).await.unwrap();
     assert_eq!(issuer.fetches(), 1);
 
     // the issuer rotates; a token with the new kid arrives right away: too soon to refetch
-    let new = rsa("new");
     issuer.publish(&[&old, &new]);
     let new_token = sign(&new, &claims(&issuer.url, AUDIENCE, now() + 60, &[]));
     assert!(matches!(verifier.verify(&new_token).await, Err(VerifyError::UnknownKey(Some(_)))));
     assert_eq!(issuer.fetches(), 1, "an unknown kid within the interval does not refetch");
 
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     verifier.verify(&new_token).await.unwrap();
     assert_eq!(issuer.fetches(), 2, "refetched once after the interval");
     verifier.verify(&new_token).await.unwrap();
     assert_eq!(issuer.fetches(), 2, "then served from the cache");
 
     // a flood of forged kids costs at most one fetch per interval
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    let stranger = rsa("stranger");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let forged = sign(&stranger, &claims(&issuer.url, AUDIENCE, now() + 60, &[]));
     for _ in 0..20 {
         assert!(verifier.verify(&forged).await.is_err());
