@@ -14,6 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 const CLIENT_CREDENTIALS: &str = "client_credentials";
+/// The org server's refusal when none of the requested scopes is granted.
+const CONSENT_REQUIRED: &str = "consent_required";
 
 /// Scopes that belong to OpenID Connect: a client-credentials token has no user to describe.
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access", "groups"];
@@ -51,28 +53,20 @@ pub async fn handle(
     }
     let mut auth = client_auth::authenticate_deferred(state, server, "token", headers, form).await?;
     let binding = super::dpop::token_request(state, server, headers, &mut auth).await?;
-    let client = &auth.client;
-    if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            format!(
-                "The client is not authorized to use the provided grant type. Configured grant types: [{}].",
-                client.app.grant_types.join(", ")
-            ),
-        ));
-    }
     let requested = requested_scopes(form.get("scope").unwrap_or(""));
-    let scopes = match server {
-        AuthzServer::Org | AuthzServer::Oag => {
-            if client.app.application_type != "service" {
-                return Err(OAuthError::invalid_client(
-                    "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
-                ));
+    let client = &auth.client;
+    let scopes = match decide(server, client, &requested) {
+        Ok(scopes) => scopes,
+        Err(refusal) if refusal.error == CONSENT_REQUIRED => {
+            // The cached entry may predate a grant just made through another node (its change notification
+            // not applied here yet: an app and its grant are two writes, so the app can be cached first).
+            // Read the client once more before refusing; only this refusal pays the read, never a token.
+            match state.clients.reload(state.store.as_ref(), &client.app.client_id).await? {
+                Some(fresh) if fresh.is_active() => decide(server, &fresh, &requested)?,
+                _ => return Err(refusal),
             }
-            org_scopes(server, client, &requested)?
         }
-        AuthzServer::Custom(custom) => custom_scopes(custom, client, &requested)?,
+        Err(refusal) => return Err(refusal),
     };
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
     let (token, claims) = super::access_token::mint_bound(state, server, &client.app.client_id, scopes, cnf)?;
@@ -90,6 +84,31 @@ pub async fn handle(
         resp.headers_mut().insert(super::dpop::DPOP_NONCE, nonce);
     }
     Ok(resp)
+}
+
+/// What the authenticated `client` may have from `server`: its grant type, then the scopes.
+fn decide(server: &AuthzServer, client: &CachedClient, requested: &[String]) -> Result<Vec<String>, OAuthError> {
+    if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            format!(
+                "The client is not authorized to use the provided grant type. Configured grant types: [{}].",
+                client.app.grant_types.join(", ")
+            ),
+        ));
+    }
+    match server {
+        AuthzServer::Org | AuthzServer::Oag => {
+            if client.app.application_type != "service" {
+                return Err(OAuthError::invalid_client(
+                    "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
+                ));
+            }
+            org_scopes(server, client, requested)
+        }
+        AuthzServer::Custom(custom) => custom_scopes(custom, client, requested),
+    }
 }
 
 /// The `scope` parameter split on spaces, empties and repeats dropped, order kept.
@@ -139,7 +158,7 @@ fn org_scopes(server: &AuthzServer, client: &CachedClient, requested: &[String])
     if granted.is_empty() {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
-            "consent_required",
+            CONSENT_REQUIRED,
             "You are not allowed any of the requested scopes.",
         ));
     }
