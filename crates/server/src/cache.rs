@@ -5,6 +5,12 @@
 //! The token endpoint must not read the database (its one write is the replay check), so every change
 //! made through the management API reloads the affected entry here at once, and a periodic full reload
 //! is the safety net for changes made by other nodes.
+//!
+//! Loads of one cache (a full reload, one entry, a miss) are serialised: each holds the cache's load lock
+//! from its database read to its install. So they install in the order they read, and a later read sees
+//! at least what an earlier one saw: an older result can never overwrite a newer one (before, a full
+//! reload that read before a change and installed after a reload of that change undid it). Lookups
+//! (`get`) never take the load lock.
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use tollgate_jose::{Jwk, PublicKey};
@@ -80,12 +86,18 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
 pub struct ClientCache {
     org_issuer: String,
     map: RwLock<HashMap<String, Arc<CachedClient>>>,
+    /// Held from read to install by every load (see the module doc).
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl ClientCache {
     /// An empty cache for the org server with this issuer.
     pub fn new(org_issuer: &str) -> Self {
-        ClientCache { org_issuer: org_issuer.to_string(), map: RwLock::new(HashMap::new()) }
+        ClientCache {
+            org_issuer: org_issuer.to_string(),
+            map: RwLock::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// How many clients are cached (a metric).
@@ -114,16 +126,17 @@ impl ClientCache {
         if let Some(hit) = self.get(client_id) {
             return Ok(Some(hit));
         }
-        let Some(record) = store.client_record(client_id).await? else { return Ok(None) };
-        let client = Arc::new(build_client(record, &self.org_issuer));
-        if let Ok(mut map) = self.map.write() {
-            map.entry(client_id.to_string()).or_insert_with(|| client.clone());
+        let _loading = self.loading.lock().await;
+        // A load that held the lock meanwhile may have brought it.
+        if let Some(hit) = self.get(client_id) {
+            return Ok(Some(hit));
         }
-        Ok(Some(client))
+        self.load_locked(store, client_id).await
     }
 
     /// Replaces the whole cache with the store's contents.
     pub async fn reload_all(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let _loading = self.loading.lock().await;
         let records = store.client_snapshot().await?;
         let fresh: HashMap<_, _> = records
             .into_iter()
@@ -136,20 +149,27 @@ impl ClientCache {
         Ok(n)
     }
 
-    /// Reloads one client (after a change to it), or drops it if it no longer exists.
-    pub async fn reload(&self, store: &dyn Store, client_id: &str) -> Result<(), StoreError> {
-        let record = store.client_record(client_id).await?;
+    /// Reloads one client (after a change to it), or drops it if it no longer exists; returns what is now
+    /// cached for it.
+    pub async fn reload(&self, store: &dyn Store, client_id: &str) -> Result<Option<Arc<CachedClient>>, StoreError> {
+        let _loading = self.loading.lock().await;
+        self.load_locked(store, client_id).await
+    }
+
+    /// Reads one client and installs it (or drops it); the caller holds `loading`.
+    async fn load_locked(&self, store: &dyn Store, client_id: &str) -> Result<Option<Arc<CachedClient>>, StoreError> {
+        let client = store.client_record(client_id).await?.map(|r| Arc::new(build_client(r, &self.org_issuer)));
         if let Ok(mut map) = self.map.write() {
-            match record {
-                Some(r) => {
-                    map.insert(client_id.to_string(), Arc::new(build_client(r, &self.org_issuer)));
+            match &client {
+                Some(c) => {
+                    map.insert(client_id.to_string(), c.clone());
                 }
                 None => {
                     map.remove(client_id);
                 }
             }
         }
-        Ok(())
+        Ok(client)
     }
 }
 
@@ -171,6 +191,8 @@ impl CachedServer {
 #[derive(Default)]
 pub struct ServerCache {
     map: RwLock<HashMap<String, Arc<CachedServer>>>,
+    /// Held from read to install by every load (see the module doc).
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl ServerCache {
@@ -186,6 +208,7 @@ impl ServerCache {
 
     /// Reloads every server and its scopes.
     pub async fn reload_all(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let _loading = self.loading.lock().await;
         let mut fresh = HashMap::new();
         for server in store.auth_servers().await? {
             let scopes = store.scopes(&server.id).await?;
@@ -199,6 +222,7 @@ impl ServerCache {
 
     /// Reloads one server (or drops it when deleted).
     pub async fn reload(&self, store: &dyn Store, id: &str) -> Result<(), StoreError> {
+        let _loading = self.loading.lock().await;
         let server = store.auth_server(id).await?;
         let entry = match server {
             Some(server) => Some(Arc::new(CachedServer { scopes: store.scopes(id).await?, server })),

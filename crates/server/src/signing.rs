@@ -43,6 +43,9 @@ pub struct KeyRings {
     rotation_secs: i64,
     rings: RwLock<HashMap<String, Arc<ServerKeys>>>,
     master: Arc<MasterKeys>,
+    /// Held by every reload from its read to its install, so reloads install in the order they read and
+    /// keys read before a rotation can never replace the rotated ones (as in `cache`).
+    loading: tokio::sync::Mutex<()>,
 }
 
 fn generate_row(master: &MasterKeys, server_id: &str, status: &str, now_ms: i64) -> Result<SigningKey, SigningError> {
@@ -69,6 +72,7 @@ impl KeyRings {
             rotation_secs: i64::from(rotation_days.max(1)) * 86_400,
             rings: RwLock::new(HashMap::new()),
             master,
+            loading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -124,6 +128,7 @@ impl KeyRings {
 
     /// Reloads `server_id`'s keys from the store.
     pub async fn reload(&self, server_id: &str) -> Result<Arc<ServerKeys>, SigningError> {
+        let _loading = self.loading.lock().await;
         let rows = self.store.signing_keys(server_id).await?;
         let keys = Arc::new(self.build(server_id, &rows)?);
         if let Ok(mut rings) = self.rings.write() {

@@ -187,9 +187,9 @@ pub trait Store: Send + Sync + 'static {
     /// drop what it caches. `None` when the backend has no other nodes to hear from (SQLite).
     async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>>;
     /// Rotation once per cluster: applies like [`Store::rotate_signing_keys`], but only if `server_id`'s
-    /// ACTIVE key is still `expected_active` (`None`: it has no ACTIVE key yet) and no other node is changing
-    /// its keys at the same moment (PostgreSQL: a transaction-scoped advisory lock). `false` when nothing
-    /// was done.
+    /// ACTIVE key is still `expected_active` (`None`: it has no ACTIVE key yet). A node changing the same
+    /// server's keys at that moment is waited for (PostgreSQL: a transaction-scoped advisory lock), so on
+    /// return its keys are committed and readable. `false` when nothing was done.
     async fn rotate_signing_keys_if_active(
         &self,
         server_id: &str,

@@ -59,11 +59,16 @@ async fn begin_snapshot(pool: &PgPool) -> crate::Result<Tx> {
     Ok(tx)
 }
 
-/// One rotation per server across the cluster: a node that finds the lock taken leaves it to the holder;
-/// one that gets it after the holder committed sees a different ACTIVE key and does nothing.
+/// One rotation per server across the cluster: a node that finds the lock taken waits for the holder to
+/// commit, then sees a different ACTIVE key and does nothing. Waiting (not giving up at once) matters: a
+/// node that gave up and read the keys straight away could read them before the holder's commit, and a
+/// node starting beside another on an empty database then found no ACTIVE key at all. The wait is
+/// bounded (`lock_timeout`, also for the row locks that follow), so a stuck holder is an error, not a hang.
 async fn lock_rotation(tx: &mut Tx, server_id: &str) -> crate::Result<bool> {
-    let query = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))");
-    Ok(query.bind(ROTATION_LOCK_CLASS).bind(server_id).fetch_one(&mut **tx).await?)
+    sqlx::query(ROTATION_LOCK_TIMEOUT).execute(&mut **tx).await?;
+    let query = sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))");
+    query.bind(ROTATION_LOCK_CLASS).bind(server_id).execute(&mut **tx).await?;
+    Ok(true)
 }
 
 crate::shared::store_impl! {
@@ -84,6 +89,8 @@ crate::shared::store_impl! {
 const CHANGES_CHANNEL: &str = "tollgate_changes";
 /// First key of the advisory lock taken while rotating a server's signing keys (second: the server id).
 const ROTATION_LOCK_CLASS: i32 = 0x746f_6c6c; // "toll"
+/// How long a rotation waits for another node's: its transaction is a few row writes.
+const ROTATION_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '10s'";
 
 async fn listen(pool: &PgPool) -> Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;

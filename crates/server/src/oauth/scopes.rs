@@ -8,6 +8,10 @@ use crate::errors::OAuthError;
 use crate::state::AuthzServer;
 use axum::http::StatusCode;
 
+/// The refusal when none of the requested scopes is granted (the token path reads the client once more
+/// before answering it).
+pub const CONSENT_REQUIRED: &str = "consent_required";
+
 /// Scopes that belong to OpenID Connect: a client-credentials token has no user to describe.
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access", "groups"];
 
@@ -75,7 +79,7 @@ fn org_scopes(family: Scopes, client: &CachedClient, requested: &[String]) -> Re
     if granted.is_empty() {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
-            "consent_required",
+            CONSENT_REQUIRED,
             "You are not allowed any of the requested scopes.",
         ));
     }

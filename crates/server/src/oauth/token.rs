@@ -76,7 +76,20 @@ pub async fn handle(
             "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.",
         ));
     }
-    let scopes = scopes::grant(server, client, form.get("scope").unwrap_or(""))?;
+    let requested = form.get("scope").unwrap_or("");
+    let scopes = match scopes::grant(server, client, requested) {
+        Ok(scopes) => scopes,
+        Err(refusal) if refusal.error == scopes::CONSENT_REQUIRED => {
+            // The cached entry may predate a grant just made through another node (its change notification
+            // not applied here yet: an app and its grant are two writes, so the app can be cached first).
+            // Read the client once more before refusing; only this refusal pays the read, never a token.
+            match state.clients.reload(state.store.as_ref(), &client.app.client_id).await? {
+                Some(fresh) if fresh.is_active() => scopes::grant(server, &fresh, requested)?,
+                _ => return Err(refusal),
+            }
+        }
+        Err(refusal) => return Err(refusal),
+    };
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
     let (token, claims) = access_token::mint(state, server, &client.app.client_id, scopes, cnf, consumed_jti)?;
     let scope = claims.scp.join(" ");

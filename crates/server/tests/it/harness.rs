@@ -213,6 +213,11 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The URL of this server's database, for a test that writes behind its back as another node would.
+    pub fn database_url(&self) -> String {
+        test_db::url_for(self.dir.path())
+    }
+
     /// Registers a private_key_jwt service app with `keys` and grants it `scopes` on the org server.
     pub async fn register_jwt_app(&self, keys: &[&PrivateKey], scopes: &[&str]) -> String {
         let jwks: Vec<Value> = keys.iter().map(|k| serde_json::to_value(k.public_key().to_jwk()).unwrap()).collect();

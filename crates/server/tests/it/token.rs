@@ -309,6 +309,46 @@ async fn org_scope_rules() {
     server.stop().await;
 }
 
+/// A grant written by another node (straight to the database: no reload here, and SQLite has no change
+/// feed) counts at once. The app was cached without it; before refusing `consent_required` the endpoint
+/// reads the app once more, so an app created on one node and granted a moment later gets its token from
+/// another node that cached the app in between.
+#[tokio::test]
+async fn a_grant_made_elsewhere_counts_before_a_consent_refusal() {
+    let server = TestServer::start().await;
+    let key = rsa_key();
+    let client_id = server.register_jwt_app(&[key], &["okta.users.read"]).await;
+    let url = server.url("/oauth2/v1/token");
+    let ask = |scope: &'static str| {
+        let a = sign(key, &assertion_claims(&client_id, &url));
+        let server = &server;
+        async move { server.token_with(&a, scope).await }
+    };
+    assert_eq!(ask("okta.users.read").await.0, 200, "cached with its one grant");
+
+    let other_node = tollgate_store::open(&server.database_url()).await.unwrap();
+    let app = other_node.app_by_client_id(&client_id).await.unwrap().unwrap();
+    let now = now() * 1000;
+    let grant = tollgate_store::Grant {
+        id: "oag_written_elsewhere".into(),
+        app_id: app.id,
+        scope_id: "okta.apps.read".into(),
+        issuer: server.issuer.clone(),
+        status: "ACTIVE".into(),
+        source: "ADMIN".into(),
+        created: now,
+        last_updated: now,
+    };
+    other_node.insert_grant(&grant).await.unwrap();
+    let (status, body) = ask("okta.apps.read").await;
+    assert_eq!(status, 200, "the stored grant is honoured: {body}");
+    assert_eq!(body["scope"], "okta.apps.read");
+    // Still refused when the database has no such grant either.
+    let (status, body) = ask("okta.apps.manage").await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("consent_required")), "{body}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn request_shape_refusals() {
     let server = TestServer::start().await;

@@ -219,6 +219,49 @@ async fn postgres_conditional_rotation_applies_once() {
     b.close().await;
 }
 
+/// Two nodes creating a server's first keys at once: the one that finds the rotation lock taken waits for
+/// the holder's commit, so when it returns the holder's keys are there to load (it used to give up at once
+/// and could read the keys before they were committed: "no active signing key").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_conditional_rotation_waits_for_the_node_holding_the_lock() {
+    use sqlx::Connection;
+    let Some(db) = pg::TestDb::create().await else { return };
+    let b = Arc::new(PostgresStore::open(&db.url).await.unwrap());
+    // "Node A", half-way through its first-start keys: lock taken (same keys as the store's), row written,
+    // not yet committed.
+    let mut a = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut a).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(1953459308, hashtext('org'))").execute(&mut a).await.unwrap();
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, server_id, status, private_key, created, activated) \
+         VALUES ('ka', 'org', 'ACTIVE', '\\x30', 1, 1)",
+    )
+    .execute(&mut a)
+    .await
+    .unwrap();
+    let key = tollgate_store::SigningKey {
+        kid: "kb".into(),
+        server_id: "org".into(),
+        status: "ACTIVE".into(),
+        private_key: vec![0x30],
+        created: 2,
+        activated: Some(2),
+        retire_at: None,
+    };
+    let node_b = b.clone();
+    let mut attempt =
+        tokio::spawn(async move { node_b.rotate_signing_keys_if_active("org", None, &[], &[key], &[]).await });
+    let early = tokio::time::timeout(std::time::Duration::from_millis(500), &mut attempt).await;
+    assert!(early.is_err(), "returned while the other node held the lock: {early:?}");
+    sqlx::query("COMMIT").execute(&mut a).await.unwrap();
+    let applied = tokio::time::timeout(std::time::Duration::from_secs(10), attempt).await.unwrap().unwrap().unwrap();
+    assert!(!applied, "the other node's keys were made first");
+    let keys = b.signing_keys("org").await.unwrap();
+    let kids: Vec<(&str, &str)> = keys.iter().map(|k| (k.kid.as_str(), k.status.as_str())).collect();
+    assert_eq!(kids, [("ka", "ACTIVE")], "on return the holder's key is committed and the loser added none");
+    b.close().await;
+}
+
 fn conformance_server(id: &str) -> tollgate_store::AuthServer {
     tollgate_store::AuthServer {
         id: id.into(),
