@@ -16,8 +16,11 @@
 //! token-path statement on its own), rows inserted, and table scans (index or sequential) — the aim is
 //! one insert (the replay check) and no read.
 //!
+//! With `--no-system-log` the server keeps no System Log (compare with a run without it: the cost of
+//! recording every grant).
+//!
 //! Run: `cargo bench -p tollgate-server --bench token_endpoint -- --connections 32 --seconds 10
-//! [--dpop] [--database postgres://postgres@127.0.0.1/tollgate_bench]`
+//! [--dpop] [--no-system-log] [--database postgres://postgres@127.0.0.1/tollgate_bench]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
@@ -99,9 +102,12 @@ fn main() {
         master_key: Some(tollgate_server::master_key::SecretText(
             "YmVuY2ggbWFzdGVyIGtleSwgbm90IGEgc2VjcmV0ISE=".into(),
         )),
+        // `--no-system-log`: the same run without the System Log, to see what recording every grant costs.
+        system_log: !flag("--no-system-log"),
         ..Default::default()
     };
     println!("database: {}", tollgate_store::redact_url(&config.database_url));
+    println!("system log: {}", if config.system_log { "on" } else { "off" });
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
