@@ -46,6 +46,53 @@ pub async fn dpop_nonces(
     Ok(crate::oauth::nonce::Nonces::new(&key, period_seconds))
 }
 
+/// The setting naming the API token that holds the configured `TOLLGATE_ADMIN_TOKEN`.
+const BOOTSTRAP_TOKEN_SETTING: &str = "bootstrap_api_token_id";
+
+/// The name of the API token that holds the configured `TOLLGATE_ADMIN_TOKEN`.
+const BOOTSTRAP_TOKEN_NAME: &str = "TOLLGATE_ADMIN_TOKEN";
+
+/// Makes the configured `TOLLGATE_ADMIN_TOKEN` a SUPER_ADMIN API token and retires the one a previous
+/// start configured, if the value changed: an operator rotating the variable must not leave the old value
+/// working. Tokens created through the API are untouched. (Before the setting existed, the previous
+/// values are recognised by the name bootstrap gave them.)
+async fn bootstrap_token(store: &dyn Store, hasher: &SecretHasher, token: &str, now: i64) -> Result<(), StoreError> {
+    let hash = hasher.hash(token);
+    let current = match store.api_token_by_hash(&hash).await? {
+        Some(found) => found.id,
+        None => {
+            let fresh = ApiToken {
+                id: crate::ids::new_id("00T"),
+                name: BOOTSTRAP_TOKEN_NAME.into(),
+                token_hash: hash.clone(),
+                created: now,
+                role: "SUPER_ADMIN".into(),
+            };
+            match store.insert_api_token(&fresh).await {
+                Ok(()) => fresh.id,
+                // Another node starting at the same moment stored it first.
+                Err(StoreError::Conflict { .. }) => match store.api_token_by_hash(&hash).await? {
+                    Some(found) => found.id,
+                    None => return Err(StoreError::Corrupt("the bootstrap API token vanished".into())),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let retired: Vec<String> = match store.setting(BOOTSTRAP_TOKEN_SETTING).await? {
+        Some(previous) => vec![previous],
+        None => {
+            store.api_tokens().await?.into_iter().filter(|t| t.name == BOOTSTRAP_TOKEN_NAME).map(|t| t.id).collect()
+        }
+    };
+    for id in retired.iter().filter(|id| **id != current) {
+        if store.delete_api_token(id).await? {
+            tracing::warn!(token = %id, "TOLLGATE_ADMIN_TOKEN changed: the previous bootstrap API token is retired");
+        }
+    }
+    store.set_setting(BOOTSTRAP_TOKEN_SETTING, &current).await
+}
+
 /// Creates what must exist and loads every server's signing keys.
 pub async fn run(
     store: &Arc<dyn Store>,
@@ -78,25 +125,7 @@ pub async fn run(
 
     let mut out = Bootstrapped::default();
     match admin_token {
-        Some(token) => {
-            let hash = hasher.hash(token);
-            if store.api_token_by_hash(&hash).await?.is_none() {
-                let inserted = store
-                    .insert_api_token(&ApiToken {
-                        id: crate::ids::new_id("00T"),
-                        name: "TOLLGATE_ADMIN_TOKEN".into(),
-                        token_hash: hash,
-                        created: now,
-                        role: "SUPER_ADMIN".into(),
-                    })
-                    .await;
-                match inserted {
-                    // Another node starting at the same moment stored it first.
-                    Ok(()) | Err(StoreError::Conflict { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
+        Some(token) => bootstrap_token(store.as_ref(), hasher, token, now).await?,
         None if store.api_token_count().await? == 0 => {
             let token = crate::secrets::new_api_token();
             store

@@ -106,6 +106,7 @@ pub async fn seed(state: &AppState, dir: &Path) -> Result<DemoSeed, DevError> {
                 extra,
                 created: now,
                 last_updated: now,
+                token_generation: 0,
             };
             let jwk = key.public_key().to_jwk();
             let app_key = AppKey {

@@ -87,6 +87,11 @@ pub struct App {
     pub extra: serde_json::Map<String, serde_json::Value>,
     pub created: i64,
     pub last_updated: i64,
+    /// Which of the app's access tokens are still good: tokens carry the generation they were issued
+    /// under, and the store bumps it whenever the app leaves ACTIVE (never written from this field, so a
+    /// stale copy cannot roll it back). 0 for a new app.
+    #[serde(default)]
+    pub token_generation: i64,
 }
 
 /// One public key registered for an app.

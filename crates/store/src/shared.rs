@@ -29,7 +29,7 @@ pub(crate) fn json_map(text: &str) -> crate::Result<serde_json::Map<String, serd
 
 /// The columns of `apps`, in the order [`store_impl!`]'s `app_from_row` reads them.
 pub(crate) const APP_COLUMNS: &str = "id, client_id, name, status, application_type, auth_method, grant_types, \
-                                      jwks_uri, dpop_bound, extra, created, last_updated";
+                                      jwks_uri, dpop_bound, extra, created, last_updated, token_generation";
 
 /// Groups the child rows of a snapshot under their apps.
 pub(crate) fn assemble(
@@ -117,6 +117,7 @@ macro_rules! store_impl {
                 extra: json_map(row.try_get("extra")?)?,
                 created: row.try_get("created")?,
                 last_updated: row.try_get("last_updated")?,
+                token_generation: row.try_get("token_generation")?,
             })
         }
 
@@ -156,10 +157,14 @@ macro_rules! store_impl {
             query.fetch_all(exec).await?.iter().map(app_from_row).collect()
         }
 
+        /// Writes an app's settings; leaving ACTIVE bumps `token_generation` in the same statement (the
+        /// right-hand `status` is the stored one), so every token issued before is dead for good.
         async fn update_app_row<'e, E: sqlx::Executor<'e, Database = $db>>(exec: E, app: &App) -> Result<()> {
             sqlx::query(
                 "UPDATE apps SET name = $1, status = $2, auth_method = $3, grant_types = $4, jwks_uri = $5, \
-                 dpop_bound = $6, extra = $7, last_updated = $8 WHERE id = $9",
+                 dpop_bound = $6, extra = $7, last_updated = $8, token_generation = CASE \
+                 WHEN status = 'ACTIVE' AND $2 <> 'ACTIVE' THEN token_generation + 1 ELSE token_generation END \
+                 WHERE id = $9",
             )
             .bind(&app.name)
             .bind(&app.status)

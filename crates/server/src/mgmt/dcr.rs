@@ -133,6 +133,7 @@ fn register(map: &Map<String, Value>, now: i64) -> Result<Registration, OAuthErr
         extra,
         created: now,
         last_updated: now,
+        token_generation: 0,
     };
     Ok(Registration { app, keys, secret })
 }
@@ -328,6 +329,7 @@ async fn replace(
         application_type: old.application_type.clone(),
         created: old.created,
         last_updated: now,
+        token_generation: old.token_generation,
         ..reg.app
     };
     state.store.save_app(&app, Some(&keys), secrets.as_deref()).await?;

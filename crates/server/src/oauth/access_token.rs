@@ -5,6 +5,7 @@ use crate::clock::now_secs;
 use crate::state::{AppState, AuthzServer};
 use serde::{Deserialize, Serialize};
 use tollgate_jose::{Algorithm, Header, jws};
+use tollgate_store::App;
 
 /// The claims of an access token tollgate issued.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,15 +22,24 @@ pub struct AccessClaims {
     /// DPoP confirmation (`{"jkt": thumbprint}`) for sender-constrained tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<serde_json::Value>,
+    /// The app instance (its internal id, not the `client_id`) the token was issued to: a client
+    /// re-registered under the same `client_id` is another instance and does not inherit the token.
+    /// Absent only in tokens minted before this claim existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The app's token generation at issue; deactivating the app moves it on, killing the token for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tgen: Option<i64>,
 }
 
-/// Mints a signed access token for `client_id` with `scopes` on `server`, with a confirmation claim
+/// Mints a signed access token for `app` with `scopes` on `server`, with a confirmation claim
 /// (`cnf`) for DPoP-bound tokens; returns it with its claims. Takes the proof that the request's assertion
-/// `jti` was spent, so no path can mint without spending it.
+/// `jti` was spent, so no path can mint without spending it. The app instance and token generation come
+/// from the cached app: no database read here.
 pub fn mint(
     state: &AppState,
     server: &AuthzServer,
-    client_id: &str,
+    app: &App,
     scopes: Vec<String>,
     cnf: Option<serde_json::Value>,
     _jti_spent: ConsumedJti,
@@ -45,10 +55,12 @@ pub fn mint(
         aud: server.audience(state),
         iat: now,
         exp: now + server.token_lifetime(),
-        cid: client_id.to_string(),
+        cid: app.client_id.clone(),
         scp: scopes,
-        sub: client_id.to_string(),
+        sub: app.client_id.clone(),
         cnf,
+        app: Some(app.id.clone()),
+        tgen: Some(app.token_generation),
     };
     let header = Header::new(Algorithm::Rs256).with_kid(keys.active.kid());
     let token = jws::sign_json(&keys.active, &header, &claims).map_err(crate::errors::OAuthError::server_error)?;
@@ -62,7 +74,8 @@ pub enum Rejection {
     Invalid,
     Expired,
     Revoked,
-    /// Its client no longer exists or is deactivated.
+    /// Its client no longer exists, is deactivated, was deactivated after the token was issued, or is
+    /// another instance registered under the same `client_id`.
     ClientInactive,
 }
 
@@ -78,8 +91,19 @@ impl Rejection {
     }
 }
 
+/// Whether a token with these claims still belongs to `app`: the same instance, issued under the app's
+/// current token generation. A token from before these claims existed has neither; it is taken only while
+/// the app was never deactivated and if it is not older than the app (so not from an earlier instance).
+fn issued_to(claims: &AccessClaims, app: &App) -> bool {
+    match (&claims.app, claims.tgen) {
+        (Some(instance), Some(generation)) => *instance == app.id && generation == app.token_generation,
+        (None, None) => app.token_generation == 0 && claims.iat.saturating_mul(1000) >= app.created,
+        _ => false,
+    }
+}
+
 /// Checks a presented access token against `server`: signature by a published key, issuer, expiry,
-/// not revoked, and its client still active.
+/// not revoked, and its client still active and the very instance (and generation) it was issued to.
 pub async fn verify(state: &AppState, server: &AuthzServer, token: &str) -> Result<AccessClaims, Rejection> {
     let parsed = jws::decode(token).map_err(|_| Rejection::Invalid)?;
     if parsed.header().alg != Algorithm::Rs256 {
@@ -98,7 +122,7 @@ pub async fn verify(state: &AppState, server: &AuthzServer, token: &str) -> Resu
     }
     // A client created through another node moments ago may not be cached here yet: read it once.
     let client = state.clients.get_or_load(state.store.as_ref(), &claims.cid).await.ok().flatten();
-    if !client.is_some_and(|c| c.is_active()) {
+    if !client.is_some_and(|c| c.is_active() && issued_to(&claims, &c.app)) {
         return Err(Rejection::ClientInactive);
     }
     match state.store.is_revoked(&claims.jti).await {
@@ -109,5 +133,60 @@ pub async fn verify(state: &AppState, server: &AuthzServer, token: &str) -> Resu
             tracing::error!(error = %err, "revocation check failed");
             Err(Rejection::Invalid)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn app(id: &str, generation: i64) -> App {
+        App {
+            id: id.into(),
+            client_id: "cid".into(),
+            name: "n".into(),
+            status: tollgate_store::ACTIVE.into(),
+            application_type: "service".into(),
+            auth_method: "private_key_jwt".into(),
+            grant_types: vec![],
+            jwks_uri: None,
+            dpop_bound: false,
+            extra: serde_json::Map::new(),
+            created: 1_000_000,
+            last_updated: 1_000_000,
+            token_generation: generation,
+        }
+    }
+
+    fn claims(app: Option<&str>, tgen: Option<i64>, iat: i64) -> AccessClaims {
+        let mut value = serde_json::json!({
+            "ver": 1, "jti": "AT.x", "iss": "i", "aud": "a", "iat": iat, "exp": iat + 60,
+            "cid": "cid", "scp": [], "sub": "cid",
+        });
+        if let Some(a) = app {
+            value["app"] = a.into();
+        }
+        if let Some(g) = tgen {
+            value["tgen"] = g.into();
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_token_belongs_to_one_instance_and_generation() {
+        assert!(issued_to(&claims(Some("0oa1"), Some(2), 5_000), &app("0oa1", 2)));
+        assert!(!issued_to(&claims(Some("0oa1"), Some(1), 5_000), &app("0oa1", 2)), "an earlier generation");
+        assert!(!issued_to(&claims(Some("0oa0"), Some(2), 5_000), &app("0oa1", 2)), "another instance");
+        assert!(!issued_to(&claims(Some("0oa1"), None, 5_000), &app("0oa1", 0)), "half the binding");
+    }
+
+    #[test]
+    fn tokens_from_before_the_binding_parse_and_are_checked_by_age() {
+        // Older than the app: issued to an earlier instance under the same client_id.
+        assert!(!issued_to(&claims(None, None, 999), &app("0oa1", 0)));
+        assert!(issued_to(&claims(None, None, 1_000), &app("0oa1", 0)));
+        // Any deactivation since retires them.
+        assert!(!issued_to(&claims(None, None, 5_000), &app("0oa1", 1)));
     }
 }

@@ -133,6 +133,15 @@ impl TestServer {
         Self::start_full(Arc::new(tempfile::tempdir().unwrap()), None, adjust).await
     }
 
+    /// Starts a server on the database in `dir` with `adjust` applied to its configuration (a restart
+    /// with changed settings).
+    pub async fn start_in_configured(
+        dir: Arc<tempfile::TempDir>,
+        adjust: impl FnOnce(&mut tollgate_server::Config),
+    ) -> TestServer {
+        Self::start_full(dir, None, adjust).await
+    }
+
     async fn start_full(
         dir: Arc<tempfile::TempDir>,
         issuer: Option<&str>,

@@ -10,6 +10,7 @@ mod dpop;
 mod fuzz;
 mod hardening;
 mod harness;
+mod instances;
 mod jwks_uri;
 mod mgmt;
 mod oag;

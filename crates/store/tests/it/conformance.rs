@@ -23,6 +23,7 @@ fn app(id: &str, client_id: &str) -> App {
         extra,
         created: 1_000,
         last_updated: 1_000,
+        token_generation: 0,
     }
 }
 
@@ -166,6 +167,26 @@ async fn apps(store: &dyn Store) {
     changed.dpop_bound = true;
     changed.extra.insert("label".into(), "L".into());
     changed.last_updated = 9_999;
+    store.update_app(&changed).await.unwrap();
+    // Leaving ACTIVE bumped the token generation (the written struct's own value is ignored).
+    changed.token_generation = 1;
+    assert_eq!(store.app("0oaa").await.unwrap().unwrap(), changed);
+
+    // Reactivating, or saving an app that is not leaving ACTIVE, keeps the generation; a stale copy
+    // (generation 0) cannot roll it back; every later deactivation bumps it again, on either write path.
+    let mut stale = changed.clone();
+    stale.token_generation = 0;
+    stale.status = "ACTIVE".into();
+    store.update_app(&stale).await.unwrap();
+    assert_eq!(store.app("0oaa").await.unwrap().unwrap().token_generation, 1, "reactivation keeps it");
+    store.save_app(&stale, None, None).await.unwrap();
+    assert_eq!(store.app("0oaa").await.unwrap().unwrap().token_generation, 1, "ACTIVE to ACTIVE keeps it");
+    stale.status = "INACTIVE".into();
+    store.save_app(&stale, None, None).await.unwrap();
+    assert_eq!(store.app("0oaa").await.unwrap().unwrap().token_generation, 2, "save_app bumps it too");
+    store.update_app(&stale).await.unwrap();
+    assert_eq!(store.app("0oaa").await.unwrap().unwrap().token_generation, 2, "INACTIVE to INACTIVE keeps it");
+    changed.token_generation = 2;
     store.update_app(&changed).await.unwrap();
     assert_eq!(store.app("0oaa").await.unwrap().unwrap(), changed);
 

@@ -290,5 +290,6 @@ fn conformance_app(id: &str) -> tollgate_store::App {
         extra: serde_json::Map::new(),
         created: 1,
         last_updated: 1,
+        token_generation: 0,
     }
 }

@@ -114,6 +114,7 @@ async fn create(
         extra: input.extra,
         created: now,
         last_updated: now,
+        token_generation: 0,
     };
     let secrets: Vec<AppSecret> = secret.iter().map(|s| new_secret_row(&state, &id, s, now)).collect();
     state.store.insert_app(&app, &input.keys, &secrets).await?;

@@ -1,0 +1,4 @@
+-- Tokens die with their app (issue 14). Every access token names the app instance (apps.id) and this
+-- generation; moving an app out of ACTIVE bumps it, so tokens issued before stay dead after reactivation.
+-- (apps already notifies other nodes on change: migration 0002.)
+ALTER TABLE apps ADD COLUMN token_generation BIGINT NOT NULL DEFAULT 0;
