@@ -186,6 +186,9 @@ run_client okta-sdk "okta-python-sdk (okta==$(py_version okta))" "$python_error"
 run_client openid-client "openid-client (openid-client@$(npm_version openid-client))" "$node_error" \
   node "$nodedir/openid_client.mjs" "$work"
 
+run_client okta-sdk-ssws "okta-python-sdk SSWS mode + System Log (okta==$(py_version okta))" "$python_error" \
+  "$venv/bin/python" "$here/python/client_okta_sdk_ssws.py" "$work" "$admin_token"
+
 run_client okta-sdk-dpop "okta-python-sdk DPoP (okta==$(py_version okta), dpopEnabled)" "$python_error" \
   "$venv/bin/python" "$here/python/client_okta_sdk_dpop.py" "$work"
 
