@@ -1,6 +1,8 @@
 //! System Log rows and queries. An event is kept whole as JSON beside the columns its query language
-//! filters on (and one row per target in `log_event_targets`), so a query is an indexed SQL `WHERE`
-//! whichever backend runs it. The SQL is built here once, with `$n` placeholders both engines accept, and
+//! filters on (its targets as space-delimited id and type lists, matched with `LIKE`), so a query is one
+//! SQL `WHERE` over an indexed time range whichever backend runs it, and a batch of events is written as
+//! multi-row inserts. `LIKE` is case-sensitive on both engines (SQLite's connections set
+//! `case_sensitive_like`); `sw`/`co` compare lower-cased text. The SQL is built here once, with `$n` placeholders both engines accept, and
 //! every value bound — no text of a caller's expression is ever spliced into the query.
 use crate::filter::{CmpOp, Filter};
 use crate::{Result, StoreError};
@@ -71,6 +73,21 @@ pub const LOG_FILTER_ATTRIBUTES: &[(&str, Option<&str>)] = &[
     ("target.type", None),
 ];
 
+/// A row's targets as the two stored lists: `" id1 id2 "` and `" type1 type2 "` (space-delimited, with a
+/// space at each end, so that a whole id is matched as `% id %`). Ids cannot hold a space here: one that
+/// does is stored with it replaced by U+00A0, which a filter on that id can never hit by accident.
+pub(crate) fn target_lists(targets: &[(String, String)]) -> (String, String) {
+    let mut ids = String::from(" ");
+    let mut types = String::from(" ");
+    for (id, kind) in targets {
+        ids.push_str(&id.replace(' ', "\u{a0}"));
+        ids.push(' ');
+        types.push_str(&kind.replace(' ', "\u{a0}"));
+        types.push(' ');
+    }
+    (ids, types)
+}
+
 /// A value to bind, in order, to the `$n` placeholders of [`select_sql`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Bind {
@@ -115,9 +132,17 @@ impl Builder {
                 match column {
                     Some(column) => self.cmp(column, *op, value),
                     None => {
-                        let column = if attr == "target.id" { "t.target_id" } else { "t.target_type" };
-                        let inner = self.cmp(column, *op, value);
-                        format!("EXISTS (SELECT 1 FROM log_event_targets t WHERE t.event_uuid = e.uuid AND {inner})")
+                        let column = if attr == "target.id" { "e.target_ids" } else { "e.target_types" };
+                        // The list is " a b c ": a whole-word match is ` value ` inside it.
+                        let escaped =
+                            if *op == CmpOp::Eq { like_escape(value) } else { like_escape(&value.to_lowercase()) };
+                        let (lhs, pattern) = match op {
+                            CmpOp::Eq => (column.to_string(), format!("% {escaped} %")),
+                            CmpOp::Sw => (format!("lower({column})"), format!("% {escaped}%")),
+                            CmpOp::Co => (format!("lower({column})"), format!("%{escaped}%")),
+                        };
+                        let p = self.bind(Bind::Text(pattern));
+                        format!("{lhs} LIKE {p} ESCAPE '\\'")
                     }
                 }
             }
@@ -195,12 +220,11 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT e.uuid, e.published, e.body FROM log_events e WHERE e.published >= $1 AND e.published < $2 AND (e.published > $3 OR \
-             (e.published = $3 AND e.uuid > $4)) AND (event_type = $5 OR EXISTS (SELECT 1 FROM log_event_targets t \
-             WHERE t.event_uuid = e.uuid AND lower(t.target_id) LIKE $6 ESCAPE '\\')) AND e.search_text LIKE $7 \
-             ESCAPE '\\' ORDER BY e.published ASC, e.uuid ASC LIMIT $8"
+             (e.published = $3 AND e.uuid > $4)) AND (event_type = $5 OR lower(e.target_ids) LIKE $6 ESCAPE '\\') \
+             AND e.search_text LIKE $7 ESCAPE '\\' ORDER BY e.published ASC, e.uuid ASC LIMIT $8"
         );
         assert_eq!(binds[4], Bind::Text("a'b".into()), "values are bound, never spliced");
-        assert_eq!(binds[5], Bind::Text("50\\%\\_%".into()));
+        assert_eq!(binds[5], Bind::Text("% 50\\%\\_%".into()), "a target id starts a word of the list");
         assert_eq!(binds[6], Bind::Text("%token%".into()));
         let unknown = LogQuery {
             filter: Some(Filter::Cmp { attr: "body".into(), op: CmpOp::Eq, value: String::new() }),

@@ -828,38 +828,50 @@ macro_rules! store_impl {
             }
 
             async fn insert_log_events(&self, events: &[$crate::log::LogEventRow]) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
-                for e in events {
-                    sqlx::query(
+                // Multi-row inserts of a few dozen events, each its own short transaction: the token
+                // endpoint's `jti` inserts share SQLite's single writer and get it between chunks, instead of
+                // waiting behind a whole batch. (A failed chunk leaves earlier ones written; the writer keeps
+                // the batch and retries; `ON CONFLICT DO NOTHING` skips the events already written.)
+                const COLUMNS: usize = 13;
+                const ROWS: usize = 32;
+                for chunk in events.chunks(ROWS) {
+                    let mut tx = self.pool.begin().await?;
+                    let mut sql = String::from(
                         "INSERT INTO log_events (uuid, published, event_type, severity, outcome_result, actor_id, \
-                         actor_type, client_ip, transaction_id, search_text, body) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(&e.uuid)
-                    .bind(e.published)
-                    .bind(&e.event_type)
-                    .bind(&e.severity)
-                    .bind(&e.outcome_result)
-                    .bind(&e.actor_id)
-                    .bind(&e.actor_type)
-                    .bind(&e.client_ip)
-                    .bind(&e.transaction_id)
-                    .bind(&e.search_text)
-                    .bind(&e.body)
-                    .execute(&mut *tx)
-                    .await?;
-                    for (id, kind) in &e.targets {
-                        sqlx::query(
-                            "INSERT INTO log_event_targets (event_uuid, target_id, target_type) VALUES ($1, $2, $3)",
-                        )
-                        .bind(&e.uuid)
-                        .bind(id)
-                        .bind(kind)
-                        .execute(&mut *tx)
-                        .await?;
+                         actor_type, client_ip, transaction_id, target_ids, target_types, search_text, body) VALUES ",
+                    );
+                    for (i, _) in chunk.iter().enumerate() {
+                        let base = i * COLUMNS;
+                        let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", base + c)).collect();
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push('(');
+                        sql.push_str(&params.join(","));
+                        sql.push(')');
                     }
+                    sql.push_str(" ON CONFLICT (uuid) DO NOTHING");
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for e in chunk {
+                        let (ids, types) = $crate::log::target_lists(&e.targets);
+                        q = q
+                            .bind(e.uuid.clone())
+                            .bind(e.published)
+                            .bind(e.event_type.clone())
+                            .bind(e.severity.clone())
+                            .bind(e.outcome_result.clone())
+                            .bind(e.actor_id.clone())
+                            .bind(e.actor_type.clone())
+                            .bind(e.client_ip.clone())
+                            .bind(e.transaction_id.clone())
+                            .bind(ids)
+                            .bind(types)
+                            .bind(e.search_text.clone())
+                            .bind(e.body.clone());
+                    }
+                    q.execute(&mut *tx).await?;
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
                 Ok(())
             }
 
@@ -886,7 +898,6 @@ macro_rules! store_impl {
             }
 
             async fn prune_log_events(&self, before: i64) -> Result<u64> {
-                // Targets go with their events (ON DELETE CASCADE).
                 let done = sqlx::query("DELETE FROM log_events WHERE published < $1").bind(before).execute(&self.pool).await?;
                 Ok(done.rows_affected())
             }

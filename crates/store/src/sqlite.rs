@@ -29,7 +29,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // LIKE as PostgreSQL's: case-sensitive (the System Log's target match relies on it).
+            .pragma("case_sensitive_like", "ON");
         let file = options.get_filename().to_path_buf();
         let in_memory = url.contains(":memory:") || file.as_os_str().is_empty();
         if !in_memory {

@@ -605,6 +605,9 @@ async fn system_log(store: &dyn Store) {
     store.insert_log_events(&rows).await.unwrap();
     let all = store.log_events(&log_query(None)).await.unwrap();
     assert_eq!(uuids(&all), ["e1", "e2", "e3", "e4"], "ascending by published, then uuid");
+    // A retried batch (some of it already written) adds nothing twice.
+    store.insert_log_events(&rows[1..3]).await.unwrap();
+    assert_eq!(store.log_events(&log_query(None)).await.unwrap().len(), 4);
     assert_eq!(all[0].body, r#"{"uuid":"e1"}"#);
     assert_eq!(all[0].published, 1_000);
 
