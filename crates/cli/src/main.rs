@@ -4,6 +4,8 @@
 //! The binary is thin on purpose: arguments are parsed here, each command turns them into one validated
 //! request for `tollgate-client`, `tollgate-verify` or `tollgate-jose`, and every failure ends as one
 //! `error:` line on stderr with exit code 1 (a refused or failed operation) or 2 (bad usage).
+// The arguments' doc comments are clap's `--help` text, read in a terminal: a bare URL there is right.
+#![allow(rustdoc::bare_urls)]
 mod cli;
 mod commands;
 mod dotenv;
