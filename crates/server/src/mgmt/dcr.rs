@@ -315,11 +315,15 @@ async fn replace(
         None
     };
     // As for the Apps API's PUT: new credentials on an app with okta.* grants are the Super Admin's.
-    let credentials_change = keys != existing_keys
-        || old.jwks_uri != reg.app.jwks_uri
-        || old.auth_method != reg.app.auth_method
-        || secrets.as_ref().is_some_and(|s| !(s.is_empty() && existing_secrets.is_empty()));
-    if credentials_change {
+    let change = super::apps::CredentialChange {
+        keys: &keys,
+        existing_keys: &existing_keys,
+        jwks_uri: &reg.app.jwks_uri,
+        auth_method: &reg.app.auth_method,
+        secrets: secrets.as_deref(),
+        existing_secrets: &existing_secrets,
+    };
+    if change.changes(&old) {
         admin.require_super_admin_for_app(&state, &old).await?;
     }
     let app = App {

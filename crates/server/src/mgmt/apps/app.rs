@@ -209,13 +209,15 @@ async fn replace(
     } else {
         None
     };
-    // Changing the credentials of an app with okta.* grants is the Super Admin's (else the caller could
-    // sign as it and get its scopes); the rest of a PUT stays open to okta.apps.manage.
-    let credentials_change = keys != existing_keys
-        || app.jwks_uri != input.jwks_uri
-        || app.auth_method != input.auth_method
-        || secrets.as_ref().is_some_and(|s| !(s.is_empty() && existing_secrets.is_empty()));
-    if credentials_change {
+    let change = super::CredentialChange {
+        keys: &keys,
+        existing_keys: &existing_keys,
+        jwks_uri: &input.jwks_uri,
+        auth_method: &input.auth_method,
+        secrets: secrets.as_deref(),
+        existing_secrets: &existing_secrets,
+    };
+    if change.changes(&app) {
         admin.require_super_admin_for_app(&state, &app).await?;
     }
     app.name = input.label;

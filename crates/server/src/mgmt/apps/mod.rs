@@ -14,7 +14,7 @@ mod secrets;
 use crate::errors::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use tollgate_store::App;
+use tollgate_store::{App, AppKey, AppSecret};
 
 /// The app with this id, or 404 E0000007 (App).
 async fn find_app(state: &AppState, id: &str) -> Result<App, ApiError> {
@@ -36,4 +36,26 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(secrets::routes())
         .merge(grants::routes())
         .merge(oag::routes())
+}
+
+/// What a replace (the Apps API's or DCR's `PUT`) would change of how the app authenticates.
+pub(crate) struct CredentialChange<'a> {
+    pub(crate) keys: &'a [AppKey],
+    pub(crate) existing_keys: &'a [AppKey],
+    pub(crate) jwks_uri: &'a Option<String>,
+    pub(crate) auth_method: &'a str,
+    /// `None`: the secrets stay as they are.
+    pub(crate) secrets: Option<&'a [AppSecret]>,
+    pub(crate) existing_secrets: &'a [AppSecret],
+}
+
+impl CredentialChange<'_> {
+    /// Whether keys, `jwks_uri`, auth method or secrets change. On an app with `okta.*` grants that is the
+    /// Super Admin's (whoever sets them can sign as the app and get its scopes); the rest of a PUT is not.
+    pub(crate) fn changes(&self, old: &App) -> bool {
+        self.keys != self.existing_keys
+            || &old.jwks_uri != self.jwks_uri
+            || old.auth_method != self.auth_method
+            || self.secrets.is_some_and(|s| !(s.is_empty() && self.existing_secrets.is_empty()))
+    }
 }
