@@ -189,6 +189,9 @@ run_client openid-client "openid-client (openid-client@$(npm_version openid-clie
 run_client okta-sdk-ssws "okta-python-sdk SSWS mode + System Log (okta==$(py_version okta))" "$python_error" \
   "$venv/bin/python" "$here/python/client_okta_sdk_ssws.py" "$work" "$admin_token"
 
+run_client okta-sdk-policies "okta-python-sdk custom server policy, rule and claim (okta==$(py_version okta))" "$python_error" \
+  "$venv/bin/python" "$here/python/client_okta_sdk_policies.py" "$work" "$admin_token"
+
 run_client okta-sdk-dpop "okta-python-sdk DPoP (okta==$(py_version okta), dpopEnabled)" "$python_error" \
   "$venv/bin/python" "$here/python/client_okta_sdk_dpop.py" "$work"
 

@@ -2,7 +2,7 @@
 //! [`crate::commands`]; this file only lists them and holds the options every command shares.
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{app, assertion, call, completions, decode, explain, jwk, keygen, logs, token, verify};
+use crate::commands::{app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify};
 use crate::serve;
 
 const EXAMPLES: &str = "\
@@ -50,6 +50,9 @@ pub enum Command {
     /// Service apps (management API).
     #[command(subcommand)]
     App(app::AppCommand),
+    /// A custom authorization server's access policies, rules and claims (management API).
+    #[command(subcommand)]
+    AuthServer(auth_server::AuthServerCommand),
     /// Print a signed client assertion (private_key_jwt) for a token endpoint.
     Assertion(assertion::AssertionArgs),
     /// Get an access token with the client-credentials grant.

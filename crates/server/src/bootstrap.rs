@@ -4,7 +4,7 @@ use crate::clock::now_millis;
 use crate::secrets::SecretHasher;
 use crate::signing::{KeyRings, SigningError};
 use std::sync::Arc;
-use tollgate_store::{ACTIVE, ApiToken, AuthServer, ORG_SERVER_ID, Store, StoreError};
+use tollgate_store::{ACTIVE, AccessPolicy, ApiToken, AuthServer, ORG_SERVER_ID, PolicyRule, Store, StoreError};
 
 /// What a start created that the operator must be told once.
 #[derive(Default)]
@@ -93,6 +93,35 @@ async fn bootstrap_token(store: &dyn Store, hasher: &SecretHasher, token: &str, 
     store.set_setting(BOOTSTRAP_TOKEN_SETTING, &current).await
 }
 
+/// The default policy and rule every server is created with.
+pub(crate) fn default_policy(server: &AuthServer) -> (AccessPolicy, PolicyRule) {
+    let policy = AccessPolicy {
+        id: format!("00p{}", server.id),
+        server_id: server.id.clone(),
+        name: "Default Policy".into(),
+        description: "Which clients may get tokens from this authorization server.".into(),
+        status: ACTIVE.into(),
+        priority: 1,
+        clients: vec!["ALL_CLIENTS".into()],
+        created: server.created,
+        last_updated: server.created,
+    };
+    let rule = PolicyRule {
+        id: format!("0pr{}", server.id),
+        server_id: server.id.clone(),
+        policy_id: policy.id.clone(),
+        name: "Default Policy Rule".into(),
+        status: ACTIVE.into(),
+        priority: 1,
+        grant_types: vec!["client_credentials".into()],
+        scopes: vec!["*".into()],
+        token_lifetime_minutes: (server.access_token_lifetime / 60).clamp(5, 1440),
+        created: server.created,
+        last_updated: server.created,
+    };
+    (policy, rule)
+}
+
 /// Creates what must exist and loads every server's signing keys.
 pub async fn run(
     store: &Arc<dyn Store>,
@@ -108,12 +137,13 @@ pub async fn run(
             description: "Default Authorization Server".into(),
             audiences: vec!["api://default".into()],
             access_token_lifetime: 3600,
-            policy_clients: vec!["ALL_CLIENTS".into()],
             status: ACTIVE.into(),
+            rotation_mode: "AUTO".into(),
             created: now,
             last_updated: now,
         };
-        match store.insert_auth_server(&default).await {
+        let (policy, rule) = default_policy(&default);
+        match store.insert_auth_server_with(&default, &[policy], &[rule]).await {
             Ok(()) | Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }

@@ -1,6 +1,6 @@
 //! In-memory views of what the token endpoint reads: clients (with parsed keys, secret hashes, grants and
 //! admin roles)
-//! and custom authorization servers (with scopes).
+//! and custom authorization servers (with scopes, access policies and rules, and parsed custom claims).
 //!
 //! The token endpoint must not read the database (its one write is the replay check), so every change
 //! made through the management API reloads the affected entry here at once, and a periodic full reload
@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use tollgate_jose::{Jwk, PublicKey};
-use tollgate_store::{ACTIVE, App, AuthServer, ClientRecord, Scope, Store, StoreError};
+use tollgate_store::{AccessPolicy, ACTIVE, App, AuthServer, Claim, ClientRecord, PolicyRule, Scope, Store, StoreError};
 
 /// One usable public key of a client.
 #[derive(Debug, Clone)]
@@ -173,18 +173,78 @@ impl ClientCache {
     }
 }
 
-/// A custom authorization server with its scopes.
+/// An access policy with its rules, by priority.
+#[derive(Debug)]
+pub struct CachedPolicy {
+    pub policy: AccessPolicy,
+    pub rules: Vec<PolicyRule>,
+}
+
+impl CachedPolicy {
+    /// Whether the policy applies to `client_id` (`conditions.clients.include`).
+    pub fn applies_to(&self, client_id: &str) -> bool {
+        self.policy.clients.iter().any(|c| c == "ALL_CLIENTS" || c == client_id)
+    }
+}
+
+/// A custom claim whose value expression is parsed, ready for the token endpoint.
+#[derive(Debug)]
+pub struct CompiledClaim {
+    pub name: String,
+    /// Granted with one of these scopes; empty: with any.
+    pub scopes: Vec<String>,
+    pub expr: crate::oauth::expr::Expr,
+}
+
+/// A custom authorization server with its scopes, access policies (with rules) and claims.
 #[derive(Debug)]
 pub struct CachedServer {
     pub server: AuthServer,
     pub scopes: Vec<Scope>,
+    /// By priority, then age.
+    pub policies: Vec<CachedPolicy>,
+    /// Every claim, as stored (the management API shows them).
+    pub claims: Vec<Claim>,
+    /// The ACTIVE `RESOURCE` claims whose value parses: what access tokens get.
+    pub token_claims: Vec<CompiledClaim>,
 }
 
 impl CachedServer {
-    /// Whether the access policy lets `client_id` use this server.
-    pub fn allows_client(&self, client_id: &str) -> bool {
-        self.server.policy_clients.iter().any(|c| c == "ALL_CLIENTS" || c == client_id)
+    /// The longest access token lifetime its rules (or its own setting) can issue, in seconds: how long a
+    /// retired signing key must stay published.
+    pub fn longest_token_lifetime(&self) -> i64 {
+        let rules = self.policies.iter().flat_map(|p| p.rules.iter()).map(|r| r.token_lifetime_minutes * 60);
+        rules.fold(self.server.access_token_lifetime, i64::max)
     }
+}
+
+/// Reads one server with everything cached beside it.
+async fn load_server(store: &dyn Store, server: AuthServer) -> Result<CachedServer, StoreError> {
+    let scopes = store.scopes(&server.id).await?;
+    let mut rules = store.policy_rules(&server.id).await?;
+    rules.sort_by(|a, b| (a.priority, a.created, &a.id).cmp(&(b.priority, b.created, &b.id)));
+    let policies = store
+        .policies(&server.id)
+        .await?
+        .into_iter()
+        .map(|policy| {
+            let rules = rules.iter().filter(|r| r.policy_id == policy.id).cloned().collect();
+            CachedPolicy { policy, rules }
+        })
+        .collect();
+    let claims = store.claims(&server.id).await?;
+    let token_claims = claims
+        .iter()
+        .filter(|c| c.status == ACTIVE && c.claim_type == "RESOURCE" && c.value_type == "EXPRESSION")
+        .filter_map(|c| match crate::oauth::expr::parse(&c.value) {
+            Ok(expr) => Some(CompiledClaim { name: c.name.clone(), scopes: c.scopes.clone(), expr }),
+            Err(err) => {
+                tracing::warn!(server = %c.server_id, claim = %c.id, error = %err, "stored claim value unusable");
+                None
+            }
+        })
+        .collect();
+    Ok(CachedServer { server, scopes, policies, claims, token_claims })
 }
 
 /// Custom authorization servers by id.
@@ -211,8 +271,7 @@ impl ServerCache {
         let _loading = self.loading.lock().await;
         let mut fresh = HashMap::new();
         for server in store.auth_servers().await? {
-            let scopes = store.scopes(&server.id).await?;
-            fresh.insert(server.id.clone(), Arc::new(CachedServer { server, scopes }));
+            fresh.insert(server.id.clone(), Arc::new(load_server(store, server).await?));
         }
         if let Ok(mut map) = self.map.write() {
             *map = fresh;
@@ -225,7 +284,7 @@ impl ServerCache {
         let _loading = self.loading.lock().await;
         let server = store.auth_server(id).await?;
         let entry = match server {
-            Some(server) => Some(Arc::new(CachedServer { scopes: store.scopes(id).await?, server })),
+            Some(server) => Some(Arc::new(load_server(store, server).await?)),
             None => None,
         };
         if let Ok(mut map) = self.map.write() {

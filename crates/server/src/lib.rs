@@ -153,6 +153,23 @@ async fn not_found(uri: axum::http::Uri) -> errors::ApiError {
     errors::ApiError::not_found(uri.path(), "Resource")
 }
 
+/// A known path with a method it does not take: 405 with Okta's body, in the shape of the path's API: the
+/// OAuth endpoints (`/oauth2/...` but the management API's client roles, `/.well-known/...`, the Access
+/// Gateway's token endpoint) answer `{"error","error_description"}`, the rest Okta's E0000022. axum adds
+/// the `Allow` header.
+async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    const TEXT: &str = "The endpoint does not support the provided HTTP method";
+    let path = uri.path();
+    let oauth = (path.starts_with("/oauth2/") && !path.contains("/roles"))
+        || path.starts_with("/.well-known/")
+        || path == "/api/v2/oauth/token";
+    if oauth {
+        errors::OAuthError::new(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", TEXT).into_response()
+    } else {
+        errors::ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "E0000022", TEXT).into_response()
+    }
+}
+
 /// Gives every request its id (sent back as `X-Okta-Request-Id`, and the System Log's `transaction.id`)
 /// and the context the System Log records: the peer address and the user agent.
 async fn request_context(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
@@ -207,6 +224,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .merge(mgmt::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), syslog::audit::audit)))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe_latency))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(state.config.request_timeout_seconds.max(1)),
@@ -224,8 +242,14 @@ fn spawn_background(state: &AppState) {
         let mut tick = tokio::time::interval(Duration::from_secs(s.config.maintenance_seconds.max(1)));
         loop {
             tick.tick().await;
-            let mut lifetimes: HashMap<String, i64> =
-                s.servers.all().iter().map(|c| (c.server.id.clone(), c.server.access_token_lifetime)).collect();
+            // Servers with `rotationMode: MANUAL` are left out: they rotate only on request (keyRotate).
+            let mut lifetimes: HashMap<String, i64> = s
+                .servers
+                .all()
+                .iter()
+                .filter(|c| c.server.rotation_mode != "MANUAL")
+                .map(|c| (c.server.id.clone(), c.longest_token_lifetime()))
+                .collect();
             lifetimes.insert(tollgate_store::ORG_SERVER_ID.into(), oauth::rules::ORG_TOKEN_LIFETIME);
             for r in s.keys.rotate_due(&lifetimes).await {
                 let server = if r.server_id == tollgate_store::ORG_SERVER_ID { "org" } else { r.server_id.as_str() };

@@ -20,6 +20,8 @@ pub struct ServerKeys {
     pub published: HashMap<String, PublicKey>,
     /// The `/v1/keys` body, serialized once.
     pub jwks_json: bytes::Bytes,
+    /// The published keys as the management API lists them: each JWK with its `status`.
+    pub listed: serde_json::Value,
     /// When the ACTIVE key is due to be replaced, seconds since the epoch.
     pub next_rotation: i64,
 }
@@ -149,6 +151,7 @@ impl KeyRings {
         let mut active = None;
         let mut published = HashMap::new();
         let mut jwks = Vec::new();
+        let mut listed = Vec::new();
         // ACTIVE first, then NEXT, then EXPIRED: the order carries no meaning for verifiers, but reads well.
         let order = [key_status::ACTIVE, key_status::NEXT, key_status::EXPIRED];
         for status in order {
@@ -165,6 +168,12 @@ impl KeyRings {
                 let mut jwk = public.to_jwk();
                 jwk.use_ = Some("sig".into());
                 jwk.alg = Some("RS256".into());
+                let mut with_status = serde_json::to_value(&jwk)
+                    .map_err(|e| SigningError::Store(StoreError::Corrupt(e.to_string())))?;
+                if let Some(map) = with_status.as_object_mut() {
+                    map.insert("status".into(), status.into());
+                }
+                listed.push(with_status);
                 jwks.push(jwk);
                 published.insert(row.kid.clone(), public);
                 if status == key_status::ACTIVE && active.is_none() {
@@ -179,6 +188,7 @@ impl KeyRings {
             active,
             published,
             jwks_json: body.into(),
+            listed: serde_json::Value::Array(listed),
             next_rotation: activated_ms / 1000 + self.rotation_secs,
         })
     }
@@ -244,13 +254,18 @@ impl KeyRings {
         self.reload(server_id).await
     }
 
-    /// Rotates every loaded server whose ACTIVE key is due. `lifetimes` gives each server's longest token
-    /// lifetime. Called periodically by the server.
+    /// Rotates every loaded server whose ACTIVE key is due and that is in `lifetimes` (each server's longest
+    /// token lifetime): a server left out (`rotationMode: MANUAL`) is rotated only on request. Called
+    /// periodically by the server.
     pub async fn rotate_due(&self, lifetimes: &HashMap<String, i64>) -> Vec<Rotated> {
         let now = now_secs();
         let mut rotated = Vec::new();
         let due: Vec<String> = match self.rings.read() {
-            Ok(r) => r.iter().filter(|(_, k)| k.next_rotation <= now).map(|(id, _)| id.clone()).collect(),
+            Ok(r) => r
+                .iter()
+                .filter(|(id, k)| k.next_rotation <= now && lifetimes.contains_key(*id))
+                .map(|(id, _)| id.clone())
+                .collect(),
             Err(_) => return rotated,
         };
         for server_id in due {
@@ -263,7 +278,7 @@ impl KeyRings {
                     continue;
                 }
             };
-            let lifetime = lifetimes.get(&server_id).copied().unwrap_or(86_400);
+            let Some(lifetime) = lifetimes.get(&server_id).copied() else { continue };
             match self.rotate_inner(&server_id, lifetime, true).await {
                 Ok(keys) if keys.active.kid() != before => {
                     rotated.push(Rotated { server_id, previous_kid: before, active_kid: keys.active.kid().to_string() })

@@ -10,7 +10,7 @@
 pub enum Change {
     /// Apps, their keys, secrets, grants or roles: the client cache.
     Clients,
-    /// Custom authorization servers or their scopes.
+    /// Custom authorization servers or their scopes, policies, rules or claims.
     Servers,
     /// Signing keys of some authorization server.
     SigningKeys,
@@ -23,7 +23,9 @@ impl Change {
     pub fn from_table(table: &str) -> Change {
         match table {
             "apps" | "app_keys" | "app_secrets" | "grants" | "app_roles" => Change::Clients,
-            "auth_servers" | "scopes" => Change::Servers,
+            "auth_servers" | "scopes" | "auth_server_policies" | "auth_server_policy_rules" | "auth_server_claims" => {
+                Change::Servers
+            }
             "signing_keys" => Change::SigningKeys,
             _ => Change::Resync,
         }

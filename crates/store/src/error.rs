@@ -39,6 +39,8 @@ pub enum Unique {
     ScopeName,
     /// The same role type assigned twice to one app.
     Role,
+    /// A claim name within one authorization server.
+    ClaimName,
     /// A row id (or another key no caller chooses).
     Id,
 }
@@ -51,12 +53,13 @@ impl Unique {
             Some(constraint) => constraint.to_string(),
             None => db.message().rsplit(": ").next().unwrap_or_default().replace('.', "_"),
         };
-        const RULES: [(&str, Unique); 5] = [
+        const RULES: [(&str, Unique); 6] = [
             ("apps_client_id", Unique::ClientId),
             ("users_login", Unique::Login),
             ("grants_app_id", Unique::Grant),
             ("scopes_server_id", Unique::ScopeName),
             ("app_roles_app_id", Unique::Role),
+            ("auth_server_claims_server_id", Unique::ClaimName),
         ];
         RULES.iter().find(|(prefix, _)| name.starts_with(prefix)).map_or(Unique::Id, |(_, rule)| *rule)
     }
@@ -70,6 +73,7 @@ impl std::fmt::Display for Unique {
             Unique::Grant => "grant",
             Unique::ScopeName => "scope name",
             Unique::Role => "role assignment",
+            Unique::ClaimName => "claim name",
             Unique::Id => "id",
         })
     }

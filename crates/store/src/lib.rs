@@ -77,6 +77,38 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_scope(&self, scope: &Scope) -> Result<()>;
     async fn scopes(&self, server_id: &str) -> Result<Vec<Scope>>;
     async fn delete_scope(&self, server_id: &str, scope_id: &str) -> Result<bool>;
+    /// Creates a server with its first access policies and rules, in one transaction.
+    async fn insert_auth_server_with(
+        &self,
+        server: &AuthServer,
+        policies: &[AccessPolicy],
+        rules: &[PolicyRule],
+    ) -> Result<()>;
+    /// Replaces a scope's name, description, `default` and `metadataPublish` (by server and id); `false`
+    /// when the server has no such scope. A taken name is [`StoreError::Conflict`] ([`Unique::ScopeName`]).
+    async fn update_scope(&self, scope: &Scope) -> Result<bool>;
+
+    // --- access policies, their rules, custom claims ---------------------------------------------------
+    /// A server's access policies by priority (then age).
+    async fn policies(&self, server_id: &str) -> Result<Vec<AccessPolicy>>;
+    /// Creates or replaces a policy and, in the same transaction, gives other policies of its server the
+    /// priorities in `reorder` (`(id, priority)`), so priorities stay a sequence.
+    async fn save_policy(&self, policy: &AccessPolicy, reorder: &[(String, i64)]) -> Result<()>;
+    /// Deletes a policy and its rules; `false` when the server has no such policy.
+    async fn delete_policy(&self, server_id: &str, policy_id: &str) -> Result<bool>;
+    /// Every rule of a server's policies, by policy, then priority (then age).
+    async fn policy_rules(&self, server_id: &str) -> Result<Vec<PolicyRule>>;
+    /// Creates or replaces a rule, re-prioritising its policy's other rules as [`Store::save_policy`] does.
+    async fn save_policy_rule(&self, rule: &PolicyRule, reorder: &[(String, i64)]) -> Result<()>;
+    /// Deletes a rule; `false` when the policy has no such rule.
+    async fn delete_policy_rule(&self, server_id: &str, policy_id: &str, rule_id: &str) -> Result<bool>;
+    /// A server's custom claims, by name.
+    async fn claims(&self, server_id: &str) -> Result<Vec<Claim>>;
+    /// Creates or replaces a claim. A name taken on the server is [`StoreError::Conflict`]
+    /// ([`Unique::ClaimName`]).
+    async fn save_claim(&self, claim: &Claim) -> Result<()>;
+    /// Deletes a claim; `false` when the server has no such claim.
+    async fn delete_claim(&self, server_id: &str, claim_id: &str) -> Result<bool>;
 
     // --- signing keys ----------------------------------------------------------------------------
     async fn signing_keys(&self, server_id: &str) -> Result<Vec<SigningKey>>;

@@ -16,11 +16,12 @@ pub struct AuthServer {
     pub name: String,
     pub description: String,
     pub audiences: Vec<String>,
-    /// Access token lifetime in seconds (Okta allows 300..=86400).
+    /// Access token lifetime in seconds (300..=86400): the lifetime of the "Default Policy Rule" made with
+    /// the server; tokens get their lifetime from the policy rule that matched.
     pub access_token_lifetime: i64,
-    /// Client ids allowed by the access policy; `ALL_CLIENTS` allows every client.
-    pub policy_clients: Vec<String>,
     pub status: String,
+    /// `AUTO` (scheduled signing-key rotation) or `MANUAL` (rotated only on request).
+    pub rotation_mode: String,
     pub created: i64,
     pub last_updated: i64,
 }
@@ -33,6 +34,62 @@ pub struct Scope {
     pub name: String,
     pub description: String,
     pub is_default: bool,
+    /// `ALL_CLIENTS` (listed in discovery) or `NO_CLIENTS`.
+    pub metadata_publish: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// One access policy of a custom authorization server: which clients it applies to. Policies are evaluated
+/// by `priority` (1 first); the first ACTIVE one that applies to the client decides, by its rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    pub id: String,
+    pub server_id: String,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub priority: i64,
+    /// Client ids, or `ALL_CLIENTS`.
+    pub clients: Vec<String>,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// A rule of an access policy: for which grant types and scopes it applies, and the token it issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRule {
+    pub id: String,
+    pub server_id: String,
+    pub policy_id: String,
+    pub name: String,
+    pub status: String,
+    pub priority: i64,
+    pub grant_types: Vec<String>,
+    /// Scope names, or `*` for every scope.
+    pub scopes: Vec<String>,
+    /// 5..=1440.
+    pub token_lifetime_minutes: i64,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+/// A custom claim of an authorization server's access tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub id: String,
+    pub server_id: String,
+    pub name: String,
+    pub status: String,
+    /// `RESOURCE` (access tokens).
+    pub claim_type: String,
+    /// `EXPRESSION`.
+    pub value_type: String,
+    /// The expression's source text; the server parses it.
+    pub value: String,
+    /// Included only when one of these scopes is granted; empty: with any scope.
+    pub scopes: Vec<String>,
+    pub always_include: bool,
     pub created: i64,
     pub last_updated: i64,
 }

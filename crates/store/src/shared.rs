@@ -81,8 +81,8 @@ macro_rules! store_impl {
     (store: $store:ty, db: $db:ty, row_lock: $row_lock:literal, specific: { $($specific:tt)* }) => {
         use $crate::shared::{APP_COLUMNS, json_map, json_vec};
         use $crate::{
-            ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, ClientRecord, Grant, Result, RoleAssignment,
-            Scope, SigningKey, Store, StoreError, User, key_status,
+            AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, Grant,
+            PolicyRule, Result, RoleAssignment, Scope, SigningKey, Store, StoreError, User, key_status,
         };
         use sqlx::Row;
 
@@ -96,8 +96,8 @@ macro_rules! store_impl {
                 description: row.try_get("description")?,
                 audiences: json_vec(row.try_get("audiences")?)?,
                 access_token_lifetime: row.try_get("access_token_lifetime")?,
-                policy_clients: json_vec(row.try_get("policy_clients")?)?,
                 status: row.try_get("status")?,
+                rotation_mode: row.try_get("rotation_mode")?,
                 created: row.try_get("created")?,
                 last_updated: row.try_get("last_updated")?,
             })
@@ -134,6 +134,98 @@ macro_rules! store_impl {
                 last_updated: row.try_get("last_updated")?,
                 password_changed: row.try_get("password_changed")?,
             })
+        }
+
+        fn policy_from_row(row: &DbRow) -> Result<AccessPolicy> {
+            Ok(AccessPolicy {
+                id: row.try_get("id")?,
+                server_id: row.try_get("server_id")?,
+                name: row.try_get("name")?,
+                description: row.try_get("description")?,
+                status: row.try_get("status")?,
+                priority: row.try_get("priority")?,
+                clients: json_vec(row.try_get("clients")?)?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        }
+
+        fn rule_from_row(row: &DbRow) -> Result<PolicyRule> {
+            Ok(PolicyRule {
+                id: row.try_get("id")?,
+                server_id: row.try_get("server_id")?,
+                policy_id: row.try_get("policy_id")?,
+                name: row.try_get("name")?,
+                status: row.try_get("status")?,
+                priority: row.try_get("priority")?,
+                grant_types: json_vec(row.try_get("grant_types")?)?,
+                scopes: json_vec(row.try_get("scopes")?)?,
+                token_lifetime_minutes: row.try_get("token_lifetime_minutes")?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        }
+
+        fn claim_from_row(row: &DbRow) -> Result<Claim> {
+            Ok(Claim {
+                id: row.try_get("id")?,
+                server_id: row.try_get("server_id")?,
+                name: row.try_get("name")?,
+                status: row.try_get("status")?,
+                claim_type: row.try_get("claim_type")?,
+                value_type: row.try_get("value_type")?,
+                value: row.try_get("value")?,
+                scopes: json_vec(row.try_get("scopes")?)?,
+                always_include: row.try_get("always_include")?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        }
+
+        async fn upsert_policy<'e, E: sqlx::Executor<'e, Database = $db>>(exec: E, p: &AccessPolicy) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO auth_server_policies (id, server_id, name, description, status, priority, clients, \
+                 created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, description = excluded.description, status = excluded.status, \
+                 priority = excluded.priority, clients = excluded.clients, last_updated = excluded.last_updated",
+            )
+            .bind(&p.id)
+            .bind(&p.server_id)
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.status)
+            .bind(p.priority)
+            .bind(serde_json::to_string(&p.clients)?)
+            .bind(p.created)
+            .bind(p.last_updated)
+            .execute(exec)
+            .await?;
+            Ok(())
+        }
+
+        async fn upsert_rule<'e, E: sqlx::Executor<'e, Database = $db>>(exec: E, r: &PolicyRule) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO auth_server_policy_rules (id, server_id, policy_id, name, status, priority, grant_types, \
+                 scopes, token_lifetime_minutes, created, last_updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, status = excluded.status, priority = excluded.priority, \
+                 grant_types = excluded.grant_types, scopes = excluded.scopes, \
+                 token_lifetime_minutes = excluded.token_lifetime_minutes, last_updated = excluded.last_updated",
+            )
+            .bind(&r.id)
+            .bind(&r.server_id)
+            .bind(&r.policy_id)
+            .bind(&r.name)
+            .bind(&r.status)
+            .bind(r.priority)
+            .bind(serde_json::to_string(&r.grant_types)?)
+            .bind(serde_json::to_string(&r.scopes)?)
+            .bind(r.token_lifetime_minutes)
+            .bind(r.created)
+            .bind(r.last_updated)
+            .execute(exec)
+            .await?;
+            Ok(())
         }
 
         /// Runs a statement; whether it touched a row.
@@ -339,22 +431,137 @@ macro_rules! store_impl {
             }
 
             async fn insert_auth_server(&self, s: &AuthServer) -> Result<()> {
+                self.insert_auth_server_with(s, &[], &[]).await
+            }
+
+            async fn insert_auth_server_with(
+                &self,
+                s: &AuthServer,
+                policies: &[AccessPolicy],
+                rules: &[PolicyRule],
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO auth_servers (id, name, description, audiences, access_token_lifetime, \
-                     policy_clients, status, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     status, rotation_mode, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&s.id)
                 .bind(&s.name)
                 .bind(&s.description)
                 .bind(serde_json::to_string(&s.audiences)?)
                 .bind(s.access_token_lifetime)
-                .bind(serde_json::to_string(&s.policy_clients)?)
                 .bind(&s.status)
+                .bind(&s.rotation_mode)
                 .bind(s.created)
                 .bind(s.last_updated)
+                .execute(&mut *tx)
+                .await?;
+                for p in policies {
+                    upsert_policy(&mut *tx, p).await?;
+                }
+                for r in rules {
+                    upsert_rule(&mut *tx, r).await?;
+                }
+                Ok(tx.commit().await?)
+            }
+
+            async fn update_scope(&self, s: &Scope) -> Result<bool> {
+                let query = sqlx::query(
+                    "UPDATE scopes SET name = $1, description = $2, is_default = $3, metadata_publish = $4, \
+                     last_updated = $5 WHERE server_id = $6 AND id = $7",
+                );
+                let query = query.bind(&s.name).bind(&s.description).bind(s.is_default).bind(&s.metadata_publish);
+                affected(&self.pool, query.bind(s.last_updated).bind(&s.server_id).bind(&s.id)).await
+            }
+
+            async fn policies(&self, server_id: &str) -> Result<Vec<AccessPolicy>> {
+                let query = sqlx::query(
+                    "SELECT * FROM auth_server_policies WHERE server_id = $1 ORDER BY priority, created, id",
+                );
+                query.bind(server_id).fetch_all(&self.pool).await?.iter().map(policy_from_row).collect()
+            }
+
+            async fn save_policy(&self, p: &AccessPolicy, reorder: &[(String, i64)]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                upsert_policy(&mut *tx, p).await?;
+                for (id, priority) in reorder {
+                    sqlx::query("UPDATE auth_server_policies SET priority = $1 WHERE server_id = $2 AND id = $3")
+                        .bind(*priority)
+                        .bind(&p.server_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(tx.commit().await?)
+            }
+
+            async fn delete_policy(&self, server_id: &str, policy_id: &str) -> Result<bool> {
+                let query = sqlx::query("DELETE FROM auth_server_policies WHERE server_id = $1 AND id = $2");
+                affected(&self.pool, query.bind(server_id).bind(policy_id)).await
+            }
+
+            async fn policy_rules(&self, server_id: &str) -> Result<Vec<PolicyRule>> {
+                let query = sqlx::query(
+                    "SELECT * FROM auth_server_policy_rules WHERE server_id = $1 \
+                     ORDER BY policy_id, priority, created, id",
+                );
+                query.bind(server_id).fetch_all(&self.pool).await?.iter().map(rule_from_row).collect()
+            }
+
+            async fn save_policy_rule(&self, r: &PolicyRule, reorder: &[(String, i64)]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                upsert_rule(&mut *tx, r).await?;
+                for (id, priority) in reorder {
+                    sqlx::query("UPDATE auth_server_policy_rules SET priority = $1 WHERE policy_id = $2 AND id = $3")
+                        .bind(*priority)
+                        .bind(&r.policy_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(tx.commit().await?)
+            }
+
+            async fn delete_policy_rule(&self, server_id: &str, policy_id: &str, rule_id: &str) -> Result<bool> {
+                let query = sqlx::query(
+                    "DELETE FROM auth_server_policy_rules WHERE server_id = $1 AND policy_id = $2 AND id = $3",
+                );
+                affected(&self.pool, query.bind(server_id).bind(policy_id).bind(rule_id)).await
+            }
+
+            async fn claims(&self, server_id: &str) -> Result<Vec<Claim>> {
+                let query = sqlx::query("SELECT * FROM auth_server_claims WHERE server_id = $1 ORDER BY name, id");
+                query.bind(server_id).fetch_all(&self.pool).await?.iter().map(claim_from_row).collect()
+            }
+
+            async fn save_claim(&self, c: &Claim) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO auth_server_claims (id, server_id, name, status, claim_type, value_type, value, \
+                     scopes, always_include, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET \
+                     name = excluded.name, status = excluded.status, claim_type = excluded.claim_type, \
+                     value_type = excluded.value_type, value = excluded.value, scopes = excluded.scopes, \
+                     always_include = excluded.always_include, last_updated = excluded.last_updated",
+                )
+                .bind(&c.id)
+                .bind(&c.server_id)
+                .bind(&c.name)
+                .bind(&c.status)
+                .bind(&c.claim_type)
+                .bind(&c.value_type)
+                .bind(&c.value)
+                .bind(serde_json::to_string(&c.scopes)?)
+                .bind(c.always_include)
+                .bind(c.created)
+                .bind(c.last_updated)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn delete_claim(&self, server_id: &str, claim_id: &str) -> Result<bool> {
+                let query = sqlx::query("DELETE FROM auth_server_claims WHERE server_id = $1 AND id = $2");
+                affected(&self.pool, query.bind(server_id).bind(claim_id)).await
             }
 
             async fn auth_server(&self, id: &str) -> Result<Option<AuthServer>> {
@@ -370,13 +577,13 @@ macro_rules! store_impl {
             async fn update_auth_server(&self, s: &AuthServer) -> Result<()> {
                 sqlx::query(
                     "UPDATE auth_servers SET name = $1, description = $2, audiences = $3, \
-                     access_token_lifetime = $4, policy_clients = $5, status = $6, last_updated = $7 WHERE id = $8",
+                     access_token_lifetime = $4, rotation_mode = $5, status = $6, last_updated = $7 WHERE id = $8",
                 )
                 .bind(&s.name)
                 .bind(&s.description)
                 .bind(serde_json::to_string(&s.audiences)?)
                 .bind(s.access_token_lifetime)
-                .bind(serde_json::to_string(&s.policy_clients)?)
+                .bind(&s.rotation_mode)
                 .bind(&s.status)
                 .bind(s.last_updated)
                 .bind(&s.id)
@@ -395,14 +602,15 @@ macro_rules! store_impl {
 
             async fn insert_scope(&self, s: &Scope) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO scopes (id, server_id, name, description, is_default, created, last_updated) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO scopes (id, server_id, name, description, is_default, metadata_publish, created, \
+                     last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&s.id)
                 .bind(&s.server_id)
                 .bind(&s.name)
                 .bind(&s.description)
                 .bind(s.is_default)
+                .bind(&s.metadata_publish)
                 .bind(s.created)
                 .bind(s.last_updated)
                 .execute(&self.pool)

@@ -1,6 +1,7 @@
 //! One module per subcommand; [`run`] dispatches.
 pub mod app;
 pub mod assertion;
+pub mod auth_server;
 pub mod call;
 pub mod completions;
 pub mod decode;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen(args) => keygen::run(args, format),
         Command::Jwk(command) => jwk::run(command, format),
         Command::App(command) => app::run(command, format).await,
+        Command::AuthServer(command) => auth_server::run(command, format).await,
         Command::Assertion(args) => assertion::run(args, format),
         Command::Token(args) => token::run(args, format).await,
         Command::Call(args) => call::run(args, format).await,

@@ -30,37 +30,81 @@ pub struct AccessClaims {
     /// The app's token generation at issue; deactivating the app moves it on, killing the token for good.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tgen: Option<i64>,
+    /// The custom server's custom claims (`RESOURCE` claims whose conditions the grant met).
+    #[serde(flatten)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Mints a signed access token for `app` with `scopes` on `server`, with a confirmation claim
-/// (`cnf`) for DPoP-bound tokens; returns it with its claims. Takes the proof that the request's assertion
+/// What a token is minted with: the granted scopes, its lifetime in seconds and, for a DPoP-bound token,
+/// the confirmation claim.
+#[derive(Debug)]
+pub struct Minted {
+    pub scopes: Vec<String>,
+    pub lifetime: i64,
+    pub cnf: Option<serde_json::Value>,
+}
+
+/// The custom claims a token of `server` for `app` with `scopes` carries: each ACTIVE `RESOURCE` claim whose
+/// scope condition is met (none: any scope), evaluated for the app; a claim whose value is `null` (it reads
+/// an attribute the app lacks) is left out, as Okta leaves it out.
+pub fn custom_claims(
+    server: &AuthzServer,
+    app: &App,
+    scopes: &[String],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let AuthzServer::Custom(custom) = server else {
+        return out;
+    };
+    let ctx = super::expr::Context {
+        client_id: &app.client_id,
+        app_id: &app.id,
+        label: &app.name,
+        profile: app.extra.get("profile").and_then(serde_json::Value::as_object),
+    };
+    for claim in &custom.token_claims {
+        if !claim.scopes.is_empty() && !claim.scopes.iter().any(|s| scopes.contains(s)) {
+            continue;
+        }
+        let value = claim.expr.eval(&ctx);
+        if !value.is_null() {
+            out.insert(claim.name.clone(), value);
+        }
+    }
+    out
+}
+
+/// Mints a signed access token for `app` on `server` as `minted` says (scopes, lifetime, a confirmation
+/// claim `cnf` for DPoP-bound tokens) with the server's custom claims; returns it with its claims. Takes the proof that the request's assertion
 /// `jti` was spent, so no path can mint without spending it. The app instance and token generation come
 /// from the cached app: no database read here.
 pub fn mint(
     state: &AppState,
     server: &AuthzServer,
     app: &App,
-    scopes: Vec<String>,
-    cnf: Option<serde_json::Value>,
+    minted: Minted,
     _jti_spent: ConsumedJti,
 ) -> Result<(String, AccessClaims), crate::errors::OAuthError> {
     let keys = server
         .keys(state)
         .ok_or_else(|| crate::errors::OAuthError::server_error("authorization server has no signing keys"))?;
     let now = now_secs();
+    let custom = custom_claims(server, app, &minted.scopes);
+    let Minted { scopes, lifetime, cnf } = minted;
     let claims = AccessClaims {
         ver: 1,
         jti: format!("AT.{}", crate::ids::random_b64url_32()),
         iss: server.issuer(state),
         aud: server.audience(state),
         iat: now,
-        exp: now + server.token_lifetime(),
+        exp: now + lifetime,
         cid: app.client_id.clone(),
         scp: scopes,
         sub: app.client_id.clone(),
         cnf,
         app: Some(app.id.clone()),
         tgen: Some(app.token_generation),
+        custom,
     };
     let header = Header::new(Algorithm::Rs256).with_kid(keys.active.kid());
     let token = jws::sign_json(&keys.active, &header, &claims).map_err(crate::errors::OAuthError::server_error)?;

@@ -51,9 +51,15 @@ pub async fn introspect(
             "iat": c.iat,
             "jti": c.jti,
             });
-            // RFC 9449 §6.2: a bound token's confirmation is part of its introspection.
-            if let (Some(cnf), Some(map)) = (c.cnf, body.as_object_mut()) {
-                map.insert("cnf".into(), cnf);
+            if let Some(map) = body.as_object_mut() {
+                // RFC 9449 §6.2: a bound token's confirmation is part of its introspection.
+                if let Some(cnf) = c.cnf {
+                    map.insert("cnf".into(), cnf);
+                }
+                // Custom claims, as Okta's introspection shows them (never over a standard member).
+                for (name, value) in c.custom {
+                    map.entry(name).or_insert(value);
+                }
             }
             body
         }

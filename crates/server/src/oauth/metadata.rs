@@ -29,7 +29,10 @@ pub fn document(state: &AppState, server: &AuthzServer, kind: Kind) -> Value {
     let issuer = server.issuer(state);
     let base = server.endpoint_base(state);
     let scopes: Vec<&str> = match server {
-        AuthzServer::Custom(s) => s.scopes.iter().map(|s| s.name.as_str()).collect(),
+        // Only the scopes published to every client (`metadataPublish: ALL_CLIENTS`).
+        AuthzServer::Custom(s) => {
+            s.scopes.iter().filter(|s| s.metadata_publish == "ALL_CLIENTS").map(|s| s.name.as_str()).collect()
+        }
         _ => OKTA_SCOPES.iter().copied().filter(|s| !is_oag_scope(s)).collect(),
     };
     let mut doc = json!({

@@ -7,6 +7,7 @@ use crate::cache::{CachedClient, CachedServer};
 use crate::errors::OAuthError;
 use crate::state::AuthzServer;
 use axum::http::StatusCode;
+use tollgate_store::ACTIVE;
 
 /// The refusal when none of the requested scopes is granted (the token path reads the client once more
 /// before answering it).
@@ -23,13 +24,29 @@ pub fn is_oag_scope(scope: &str) -> bool {
     scope.starts_with(OAG_SCOPE_PREFIX)
 }
 
-/// The scopes `client` gets from `server` for the form's `scope` parameter.
-pub fn grant(server: &AuthzServer, client: &CachedClient, scope_param: &str) -> Result<Vec<String>, OAuthError> {
+/// Refusal when no access policy, or no rule of the first policy that applies, matches the request.
+pub const POLICY_FAILED: &str = "Policy evaluation failed for this request, please check the policy configurations.";
+/// Refusal when a rule matched the client and grant type but allows none of the requested scopes.
+pub const ALL_SCOPES_REJECTED: &str = "Policy evaluation succeeded, but all the requested scopes were rejected.";
+
+const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// What a token request is granted.
+#[derive(Debug)]
+pub struct Granted {
+    pub scopes: Vec<String>,
+    /// The access token lifetime in seconds set by the matching policy rule; `None`: the flavour's own.
+    pub lifetime: Option<i64>,
+}
+
+/// The scopes `client` gets from `server` for the form's `scope` parameter (and, at a custom server, the
+/// lifetime its policy rule sets).
+pub fn grant(server: &AuthzServer, client: &CachedClient, scope_param: &str) -> Result<Granted, OAuthError> {
     let requested = requested_scopes(scope_param);
     match (server.rules().scopes, server) {
         (Scopes::ServerOwn, AuthzServer::Custom(custom)) => custom_scopes(custom, client, &requested),
         (Scopes::ServerOwn, _) => Err(OAuthError::server_error("a server's own scopes without a custom server")),
-        (family, _) => org_scopes(family, client, &requested),
+        (family, _) => Ok(Granted { scopes: org_scopes(family, client, &requested)?, lifetime: None }),
     }
 }
 
@@ -116,36 +133,57 @@ fn check_family(family: Scopes, requested: &[String]) -> Result<(), OAuthError> 
     Ok(())
 }
 
-/// Custom server: its own scopes (or its default scopes when none are asked for), under its policy.
-fn custom_scopes(
-    server: &CachedServer,
-    client: &CachedClient,
-    requested: &[String],
-) -> Result<Vec<String>, OAuthError> {
-    if !server.allows_client(&client.app.client_id) {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "access_denied",
-            "Policy evaluation failed for this request, please check the policy configurations.",
-        ));
-    }
-    if requested.is_empty() {
+/// Custom server: its own scopes (or its default scopes when none are asked for), under its access
+/// policies as Okta evaluates them: the first ACTIVE policy (by priority) whose clients include the client,
+/// then the first ACTIVE rule of that policy (by priority) for the `client_credentials` grant that allows at
+/// least one of the requested scopes. The token gets the requested scopes that rule allows and the rule's
+/// lifetime. No such policy, or no rule for the grant type: "Policy evaluation failed"; rules for the grant
+/// type but none allowing any requested scope: "all the requested scopes were rejected".
+fn custom_scopes(server: &CachedServer, client: &CachedClient, requested: &[String]) -> Result<Granted, OAuthError> {
+    let denied = |text: &'static str| OAuthError::new(StatusCode::BAD_REQUEST, "access_denied", text);
+    let client_id = &client.app.client_id;
+    let policy = server
+        .policies
+        .iter()
+        .find(|p| p.policy.status == ACTIVE && p.applies_to(client_id))
+        .ok_or_else(|| denied(POLICY_FAILED).with_detail("no ACTIVE access policy applies to the client"))?;
+    let requested: Vec<String> = if requested.is_empty() {
         let defaults: Vec<String> = server.scopes.iter().filter(|s| s.is_default).map(|s| s.name.clone()).collect();
         if defaults.is_empty() {
             return Err(OAuthError::invalid_scope(
                 "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
             ));
         }
-        return Ok(defaults);
+        defaults
+    } else {
+        refuse_oidc(requested)?;
+        let known = |name: &String| server.scopes.iter().any(|s| &s.name == name);
+        if !requested.iter().all(known) {
+            return Err(OAuthError::invalid_scope(
+                "One or more scopes are not configured for the authorization server resource.",
+            ));
+        }
+        requested.to_vec()
+    };
+    let mut rules = policy
+        .rules
+        .iter()
+        .filter(|r| r.status == ACTIVE && r.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS))
+        .peekable();
+    if rules.peek().is_none() {
+        return Err(denied(POLICY_FAILED).with_detail(format!("no ACTIVE rule of policy {} matches", policy.policy.id)));
     }
-    refuse_oidc(requested)?;
-    let known = |name: &String| server.scopes.iter().any(|s| &s.name == name);
-    if !requested.iter().all(known) {
-        return Err(OAuthError::invalid_scope(
-            "One or more scopes are not configured for the authorization server resource.",
-        ));
+    for rule in rules {
+        let allowed: Vec<String> = requested
+            .iter()
+            .filter(|s| rule.scopes.iter().any(|r| r == "*" || r == *s))
+            .cloned()
+            .collect();
+        if !allowed.is_empty() {
+            return Ok(Granted { scopes: allowed, lifetime: Some(rule.token_lifetime_minutes * 60) });
+        }
     }
-    Ok(requested.to_vec())
+    Err(denied(ALL_SCOPES_REJECTED))
 }
 
 #[cfg(test)]

@@ -77,8 +77,8 @@ pub async fn handle(
         ));
     }
     let requested = form.get("scope").unwrap_or("");
-    let scopes = match scopes::grant(server, client, requested) {
-        Ok(scopes) => scopes,
+    let granted = match scopes::grant(server, client, requested) {
+        Ok(granted) => granted,
         Err(refusal) if refusal.error == scopes::CONSENT_REQUIRED => {
             // The cached entry may predate a grant just made through another node (its change notification
             // not applied here yet: an app and its grant are two writes, so the app can be cached first).
@@ -91,7 +91,9 @@ pub async fn handle(
         Err(refusal) => return Err(refusal),
     };
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
-    let (token, claims) = access_token::mint(state, server, &client.app, scopes, cnf, consumed_jti)?;
+    let lifetime = granted.lifetime.unwrap_or_else(|| server.token_lifetime());
+    let minted = access_token::Minted { scopes: granted.scopes, lifetime, cnf };
+    let (token, claims) = access_token::mint(state, server, &client.app, minted, consumed_jti)?;
     let scope = claims.scp.join(" ");
     facts.token_jti = Some(claims.jti.clone());
     facts.jkt = binding.as_ref().map(|b| b.jkt.clone());
@@ -99,7 +101,7 @@ pub async fn handle(
     tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %scope, "access token issued");
     let body = serde_json::json!({
         "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },
-        "expires_in": server.token_lifetime(),
+        "expires_in": lifetime,
         "access_token": token,
         "scope": scope,
     });

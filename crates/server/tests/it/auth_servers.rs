@@ -52,7 +52,7 @@ async fn create_update_policy_delete() {
     assert_eq!(body["expires_in"], 3600);
     assert_eq!(payload(body["access_token"].as_str().unwrap())["aud"], "api://orders");
 
-    // Replace: lifetime within 300..=86400, applied to the next token.
+    // Replace: lifetime within 300..=86400 (the server's own setting: tokens take the rule's lifetime).
     let (status, err) = server
         .admin_put(
             &format!("/api/v1/authorizationServers/{id}"),
@@ -69,7 +69,7 @@ async fn create_update_policy_delete() {
     assert_eq!(status, 200, "{put}");
     assert_eq!(put["name"], "Orders v2");
     let (_, body) = secret_token(&server, &id, &client_id, &secret).await;
-    assert_eq!(body["expires_in"], 600);
+    assert_eq!(body["expires_in"], 3600, "the Default Policy Rule's lifetime");
     assert_eq!(payload(body["access_token"].as_str().unwrap())["aud"], "api://orders2");
 
     // Policy: default ALL_CLIENTS; restricting to another client refuses this one at once.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
+    AccessPolicy, ApiToken, App, Claim, PolicyRule, AppChild, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
     StoreError, Unique, User, key_status,
 };
 
@@ -258,8 +258,8 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
         description: "d".into(),
         audiences: vec!["api://default".into()],
         access_token_lifetime: 3_600,
-        policy_clients: vec!["ALL_CLIENTS".into()],
         status: "ACTIVE".into(),
+        rotation_mode: "AUTO".into(),
         created: 1,
         last_updated: 1,
     };
@@ -277,7 +277,7 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     updated.name = "renamed".into();
     updated.audiences = vec!["a".into(), "b".into()];
     updated.access_token_lifetime = 300;
-    updated.policy_clients = vec!["client-2".into()];
+    updated.rotation_mode = "MANUAL".into();
     updated.last_updated = 5;
     store.update_auth_server(&updated).await.unwrap();
     assert_eq!(store.auth_server("aus1").await.unwrap(), Some(updated));
@@ -288,6 +288,7 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
         name: name.into(),
         description: String::new(),
         is_default: default,
+        metadata_publish: "ALL_CLIENTS".into(),
         created: 1,
         last_updated: 1,
     };
@@ -297,6 +298,21 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     assert_eq!(store.scopes("aus1").await.unwrap(), vec![scope("scp2", "Write", false), scope("scp1", "read", true)]);
     assert!(store.delete_scope("aus1", "scp2").await.unwrap());
     assert!(!store.delete_scope("aus1", "scp2").await.unwrap());
+    // A scope's settings are replaced by id; a name taken by another scope of the server is refused.
+    let mut changed = scope("scp1", "read2", false);
+    changed.metadata_publish = "NO_CLIENTS".into();
+    changed.last_updated = 9;
+    assert!(store.update_scope(&changed).await.unwrap());
+    assert_eq!(store.scopes("aus1").await.unwrap(), vec![changed.clone()]);
+    store.insert_scope(&scope("scp4", "other", false)).await.unwrap();
+    let mut clash = changed.clone();
+    clash.name = "other".into();
+    assert_conflict(store.update_scope(&clash).await, Unique::ScopeName, "renaming onto a taken scope name");
+    let mut elsewhere = changed.clone();
+    elsewhere.server_id = "aus0".into();
+    assert!(!store.update_scope(&elsewhere).await.unwrap(), "a scope is updated only under its server");
+
+    policies_rules_and_claims(store).await;
 
     // Signing keys and an atomic rotation.
     store.insert_signing_key(&signing_key("k-active", "aus1", key_status::ACTIVE, 1)).await.unwrap();
@@ -333,12 +349,143 @@ async fn auth_servers_scopes_and_signing_keys(store: &dyn Store) {
     store.rotate_signing_keys(&[], &[], &["k-active".to_string()]).await.unwrap();
     assert_eq!(store.signing_keys("aus1").await.unwrap(), vec![active, fresh]);
 
-    // Deleting a server takes its scopes and signing keys, not another server's.
+    // Deleting a server takes its scopes, policies, rules, claims and signing keys, not another server's.
     assert!(store.delete_auth_server("aus1").await.unwrap());
     assert!(!store.delete_auth_server("aus1").await.unwrap());
     assert!(store.scopes("aus1").await.unwrap().is_empty());
+    assert!(store.policies("aus1").await.unwrap().is_empty());
+    assert!(store.policy_rules("aus1").await.unwrap().is_empty());
+    assert!(store.claims("aus1").await.unwrap().is_empty());
+    assert_eq!(store.policies("aus0").await.unwrap().len(), 1);
     assert!(store.signing_keys("aus1").await.unwrap().is_empty());
     assert_eq!(store.signing_keys("org").await.unwrap().len(), 1);
+}
+
+fn policy(id: &str, server: &str, priority: i64, created: i64) -> AccessPolicy {
+    AccessPolicy {
+        id: id.into(),
+        server_id: server.into(),
+        name: format!("policy {id}"),
+        description: String::new(),
+        status: "ACTIVE".into(),
+        priority,
+        clients: vec!["ALL_CLIENTS".into()],
+        created,
+        last_updated: created,
+    }
+}
+
+fn rule(id: &str, server: &str, policy_id: &str, priority: i64) -> PolicyRule {
+    PolicyRule {
+        id: id.into(),
+        server_id: server.into(),
+        policy_id: policy_id.into(),
+        name: format!("rule {id}"),
+        status: "ACTIVE".into(),
+        priority,
+        grant_types: vec!["client_credentials".into()],
+        scopes: vec!["*".into()],
+        token_lifetime_minutes: 60,
+        created: 1,
+        last_updated: 1,
+    }
+}
+
+fn claim(id: &str, server: &str, name: &str) -> Claim {
+    Claim {
+        id: id.into(),
+        server_id: server.into(),
+        name: name.into(),
+        status: "ACTIVE".into(),
+        claim_type: "RESOURCE".into(),
+        value_type: "EXPRESSION".into(),
+        value: "app.clientId".into(),
+        scopes: vec!["read".into()],
+        always_include: true,
+        created: 1,
+        last_updated: 1,
+    }
+}
+
+/// Policies (by priority, re-prioritised in the saving transaction), their rules and claims, on servers
+/// aus1 and aus0.
+async fn policies_rules_and_claims(store: &dyn Store) {
+    // A server created with its first policy and rule: all three or nothing.
+    let with = AuthServer { id: "aus2".into(), ..store.auth_server("aus0").await.unwrap().unwrap() };
+    let p2 = policy("00p2", "aus2", 1, 1);
+    let bad_rule = rule("0pr2", "aus2", "00p-missing", 1);
+    assert!(store.insert_auth_server_with(&with, &[p2.clone()], &[bad_rule]).await.is_err(), "a rule of no policy");
+    assert_eq!(store.auth_server("aus2").await.unwrap(), None, "the failed creation left nothing");
+    store.insert_auth_server_with(&with, &[p2.clone()], &[rule("0pr2", "aus2", "00p2", 1)]).await.unwrap();
+    assert_eq!(store.policies("aus2").await.unwrap(), vec![p2]);
+    assert_eq!(store.policy_rules("aus2").await.unwrap().len(), 1);
+    assert!(store.delete_auth_server("aus2").await.unwrap());
+    store.save_policy(&policy("00p0", "aus0", 1, 1), &[]).await.unwrap();
+    store.save_policy_rule(&rule("0pr0", "aus0", "00p0", 1), &[]).await.unwrap();
+
+    let a = policy("00pa", "aus1", 1, 1);
+    let b = policy("00pb", "aus1", 2, 2);
+    store.save_policy(&a, &[]).await.unwrap();
+    store.save_policy(&b, &[]).await.unwrap();
+    // A new first policy moves the others down, in the same transaction.
+    let c = policy("00pc", "aus1", 1, 3);
+    store.save_policy(&c, &[("00pa".into(), 2), ("00pb".into(), 3)]).await.unwrap();
+    let order: Vec<(String, i64)> =
+        store.policies("aus1").await.unwrap().into_iter().map(|p| (p.id, p.priority)).collect();
+    assert_eq!(order, [("00pc".into(), 1), ("00pa".into(), 2), ("00pb".into(), 3)]);
+    // Saving again replaces (the upsert keeps the creation time).
+    let mut a2 = a.clone();
+    a2.status = "INACTIVE".into();
+    a2.clients = vec!["client-1".into()];
+    a2.priority = 2;
+    a2.last_updated = 7;
+    store.save_policy(&a2, &[]).await.unwrap();
+    assert_eq!(store.policies("aus1").await.unwrap()[1], a2);
+
+    store.save_policy_rule(&rule("0pr1", "aus1", "00pa", 1), &[]).await.unwrap();
+    store.save_policy_rule(&rule("0pr2", "aus1", "00pa", 1), &[("0pr1".into(), 2)]).await.unwrap();
+    store.save_policy_rule(&rule("0pr3", "aus1", "00pb", 1), &[]).await.unwrap();
+    let rules: Vec<(String, String, i64)> = store
+        .policy_rules("aus1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.policy_id, r.id, r.priority))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("00pa".into(), "0pr2".into(), 1),
+            ("00pa".into(), "0pr1".into(), 2),
+            ("00pb".into(), "0pr3".into(), 1)
+        ]
+    );
+    let mut changed = rule("0pr1", "aus1", "00pa", 2);
+    changed.scopes = vec!["read".into(), "write".into()];
+    changed.token_lifetime_minutes = 5;
+    store.save_policy_rule(&changed, &[]).await.unwrap();
+    assert!(store.policy_rules("aus1").await.unwrap().contains(&changed));
+    assert!(!store.delete_policy_rule("aus1", "00pb", "0pr1").await.unwrap(), "a rule is deleted under its policy");
+    assert!(store.delete_policy_rule("aus1", "00pa", "0pr2").await.unwrap());
+    // Deleting a policy takes its rules.
+    assert!(store.delete_policy("aus1", "00pb").await.unwrap());
+    assert!(!store.delete_policy("aus1", "00pb").await.unwrap());
+    let left: Vec<String> = store.policy_rules("aus1").await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(left, ["0pr1"]);
+
+    let mut tenant = claim("ocl1", "aus1", "tenant");
+    store.save_claim(&tenant).await.unwrap();
+    store.save_claim(&claim("ocl2", "aus1", "region")).await.unwrap();
+    store.save_claim(&claim("ocl3", "aus0", "tenant")).await.unwrap();
+    assert_conflict(store.save_claim(&claim("ocl4", "aus1", "tenant")).await, Unique::ClaimName, "duplicate claim");
+    tenant.value = "\"x\" + app.clientId".into();
+    tenant.scopes = vec![];
+    tenant.always_include = false;
+    tenant.status = "INACTIVE".into();
+    store.save_claim(&tenant).await.unwrap();
+    assert_eq!(store.claims("aus1").await.unwrap(), vec![claim("ocl2", "aus1", "region"), tenant]);
+    assert!(store.delete_claim("aus1", "ocl2").await.unwrap());
+    assert!(!store.delete_claim("aus1", "ocl3").await.unwrap(), "a claim is deleted under its server");
 }
 
 async fn users(store: &dyn Store) {

@@ -269,8 +269,8 @@ fn conformance_server(id: &str) -> tollgate_store::AuthServer {
         description: String::new(),
         audiences: vec!["api://x".into()],
         access_token_lifetime: 3600,
-        policy_clients: vec!["ALL_CLIENTS".into()],
         status: "ACTIVE".into(),
+        rotation_mode: "AUTO".into(),
         created: 1,
         last_updated: 1,
     }

@@ -57,6 +57,7 @@ fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&str>) 
         "created": iso8601(app.created),
         "lastUpdated": iso8601(app.last_updated),
         "signOnMode": "OPENID_CONNECT",
+        "profile": extra("profile", json!({})),
         "credentials": { "oauthClient": oauth_client },
         "settings": { "oauthClient": settings },
         "_links": {

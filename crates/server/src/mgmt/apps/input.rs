@@ -18,7 +18,7 @@ pub(super) struct AppInput {
     pub(super) jwks_uri: Option<String>,
     pub(super) keys: Vec<AppKey>,
     pub(super) dpop_bound: bool,
-    /// Kept as given: `response_types`, `redirect_uris`, `autoKeyRotation`, `consent_method`.
+    /// Kept as given: `response_types`, `redirect_uris`, `autoKeyRotation`, `consent_method`, `profile`.
     pub(super) extra: Map<String, Value>,
 }
 
@@ -192,7 +192,12 @@ pub(super) fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Res
         return Err(invalid("jwks", "jwks: a private_key_jwt client needs 'jwks' or 'jwks_uri'"));
     }
     let dpop_bound = opt_bool(settings, "dpop_bound_access_tokens", false)?;
+    // The app's `profile` (free-form attributes, as Okta's app profile): custom claims read it.
+    let profile = object(map, "profile", "profile")?.cloned();
     let mut extra = Map::new();
+    if let Some(profile) = profile {
+        extra.insert("profile".into(), Value::Object(profile));
+    }
     extra.insert("label".into(), json!(label));
     extra.insert("response_types".into(), json!(response_types));
     extra.insert("redirect_uris".into(), json!(redirect_uris));

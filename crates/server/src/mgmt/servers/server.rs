@@ -1,6 +1,9 @@
 //! `/api/v1/authorizationServers[/{id}]`: listing, reading, creating (id `aus…`, its signing keys made at
-//! once), replacing and deleting custom authorization servers. Token lifetime (Okta sets it on policy
-//! rules, 5–1440 minutes) is the server's `accessTokenLifetimeSeconds`, 300–86400.
+//! once, with a "Default Policy" and its rule), replacing, activating, deactivating and deleting custom
+//! authorization servers. Token lifetimes are set by policy rules (Okta's way); the server's own
+//! `accessTokenLifetimeSeconds` (300–86400, tollgate's) is the lifetime its default rule starts with.
+//! `credentials.signing.rotationMode` is `AUTO` (scheduled rotation) or `MANUAL` (keyRotate only). An
+//! INACTIVE server keeps its configuration but its OAuth endpoints answer 404 as for an unknown server.
 use super::find;
 use crate::cache::CachedServer;
 use crate::clock::{iso8601, now_millis};
@@ -13,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use tollgate_store::{ACTIVE, AuthServer};
+use tollgate_store::{ACTIVE, AuthServer, INACTIVE};
 
 const WHAT: &str = "AuthorizationServer";
 pub(super) const ALL_CLIENTS: &str = "ALL_CLIENTS";
@@ -41,12 +44,13 @@ pub(super) fn string_list(map: &Map<String, Value>, field: &str) -> Result<Vec<S
     Ok(list)
 }
 
-/// The writable members of a server body: name, description, audiences, lifetime.
+/// The writable members of a server body: name, description, audiences, lifetime, rotation mode.
 struct ServerInput {
     name: String,
     description: String,
     audiences: Vec<String>,
     lifetime: Option<i64>,
+    rotation_mode: Option<String>,
 }
 
 fn parse_server(map: &Map<String, Value>) -> Result<ServerInput, ApiError> {
@@ -64,7 +68,12 @@ fn parse_server(map: &Map<String, Value>) -> Result<ServerInput, ApiError> {
             _ => return Err(invalid("accessTokenLifetimeSeconds: must be an integer from 300 to 86400")),
         },
     };
-    Ok(ServerInput { name, description, audiences, lifetime })
+    let rotation_mode = match map.get("credentials").and_then(|c| c.get("signing")).and_then(|s| s.get("rotationMode")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(m)) if m == "AUTO" || m == "MANUAL" => Some(m.clone()),
+        Some(_) => return Err(invalid("credentials.signing.rotationMode: must be AUTO or MANUAL")),
+    };
+    Ok(ServerInput { name, description, audiences, lifetime, rotation_mode })
 }
 
 pub(super) async fn create(
@@ -82,12 +91,13 @@ pub(super) async fn create(
         description: input.description,
         audiences: input.audiences,
         access_token_lifetime: input.lifetime.unwrap_or(3600),
-        policy_clients: vec![ALL_CLIENTS.into()],
         status: ACTIVE.into(),
+        rotation_mode: input.rotation_mode.unwrap_or_else(|| "AUTO".into()),
         created: now,
         last_updated: now,
     };
-    state.store.insert_auth_server(&server).await?;
+    let (policy, rule) = crate::bootstrap::default_policy(&server);
+    state.store.insert_auth_server_with(&server, &[policy], &[rule]).await?;
     if let Err(err) = state.keys.ensure(&server.id).await {
         // No server without signing keys: undo (deleting the server also deletes any keys made).
         let _ = state.store.delete_auth_server(&server.id).await;
@@ -117,6 +127,9 @@ pub(super) async fn replace(
     if let Some(l) = input.lifetime {
         server.access_token_lifetime = l;
     }
+    if let Some(m) = input.rotation_mode {
+        server.rotation_mode = m;
+    }
     server.last_updated = now_millis();
     state.store.update_auth_server(&server).await?;
     state.servers.reload(state.store.as_ref(), &id).await?;
@@ -141,6 +154,8 @@ pub(super) async fn delete(
 
 fn server_json(state: &AppState, s: &CachedServer) -> Value {
     let keys = state.keys.get(&s.server.id);
+    let base = format!("{}/api/v1/authorizationServers/{}", state.issuer, s.server.id);
+    let toggle = if s.server.status == ACTIVE { "deactivate" } else { "activate" };
     json!({
         "id": s.server.id,
         "name": s.server.name,
@@ -153,11 +168,25 @@ fn server_json(state: &AppState, s: &CachedServer) -> Value {
         "created": iso8601(s.server.created),
         "lastUpdated": iso8601(s.server.last_updated),
         "credentials": { "signing": {
-            "rotationMode": "AUTO",
+            "rotationMode": s.server.rotation_mode,
             "kid": keys.as_ref().map(|k| k.active.kid().to_string()),
-            "nextRotation": keys.as_ref().map(|k| iso8601(k.next_rotation * 1000)),
+            "lastRotated": keys.as_ref().map(|k| iso8601((k.next_rotation - state.config.key_rotation_days as i64 * 86_400) * 1000)),
+            "nextRotation": keys.as_ref().filter(|_| s.server.rotation_mode != "MANUAL").map(|k| iso8601(k.next_rotation * 1000)),
+            "use": "sig",
         }},
-        "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/{}", state.issuer, s.server.id) } },
+        "_links": {
+            "self": { "href": base.clone() },
+            toggle: { "href": format!("{base}/lifecycle/{toggle}"), "hints": { "allow": ["POST"] } },
+            "policies": { "href": format!("{base}/policies") },
+            "claims": { "href": format!("{base}/claims") },
+            "scopes": { "href": format!("{base}/scopes") },
+            "keys": { "href": format!("{base}/credentials/keys") },
+            "rotateKey": { "href": format!("{base}/credentials/lifecycle/keyRotate"), "hints": { "allow": ["POST"] } },
+            "metadata": [
+                { "href": format!("{}/oauth2/{}/.well-known/openid-configuration", state.issuer, s.server.id) },
+                { "href": format!("{}/oauth2/{}/.well-known/oauth-authorization-server", state.issuer, s.server.id) },
+            ],
+        },
     })
 }
 
@@ -176,4 +205,34 @@ pub(super) async fn get_one(
     admin.require(&state, Permission::ServersRead)?;
     let server = find(&state, &id)?;
     Ok(axum::Json(server_json(&state, &server)).into_response())
+}
+
+/// `POST /api/v1/authorizationServers/{id}/lifecycle/{activate|deactivate}`: 204. An INACTIVE server's
+/// discovery, keys, token, introspect and revoke endpoints answer 404 E0000007, as for an unknown server.
+pub(super) async fn activate(state: State<AppState>, admin: Admin, id: Path<String>) -> Result<Response, ApiError> {
+    set_status(state, admin, id, ACTIVE).await
+}
+
+/// See [`activate`].
+pub(super) async fn deactivate(state: State<AppState>, admin: Admin, id: Path<String>) -> Result<Response, ApiError> {
+    set_status(state, admin, id, INACTIVE).await
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    status: &'static str,
+) -> Result<Response, ApiError> {
+    admin.require(&state, Permission::ServersManage)?;
+    let current = find(&state, &id)?;
+    if current.server.status != status {
+        let mut server = current.server.clone();
+        server.status = status.into();
+        server.last_updated = now_millis();
+        state.store.update_auth_server(&server).await?;
+        state.servers.reload(state.store.as_ref(), &id).await?;
+        tracing::info!(server = %id, status, "authorization server status changed");
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
