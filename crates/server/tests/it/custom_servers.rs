@@ -194,7 +194,7 @@ async fn profile_app(server: &TestServer, profile: Value) -> (String, String, St
             }),
         )
         .await;
-    assert_eq!(status, 201, "{app}");
+    assert_eq!(status, 200, "{app}");
     let client_id = app["credentials"]["oauthClient"]["client_id"].as_str().unwrap().to_string();
     let secret = app["credentials"]["oauthClient"]["client_secret"].as_str().unwrap().to_string();
     (app["id"].as_str().unwrap().to_string(), client_id, secret)
@@ -338,12 +338,9 @@ async fn scopes_by_id_default_scopes_and_discovery() {
 
 #[tokio::test]
 async fn server_lifecycle_key_listing_and_manual_rotation() {
-    // Every AUTO server's key is due at once (rotation every 0 days), checked every second.
-    let server = TestServer::start_configured(|c| {
-        c.key_rotation_days = 0;
-        c.maintenance_seconds = 1;
-    })
-    .await;
+    // Rotation checked every second; each server's ACTIVE key is then back-dated past the 90-day schedule.
+    let fast = |c: &mut tollgate_server::Config| c.maintenance_seconds = 1;
+    let server = TestServer::start_configured(fast).await;
     let auto = new_server(&server, &["a"]).await;
     let manual = new_server(&server, &["a"]).await;
     let manual_path = format!("/api/v1/authorizationServers/{manual}");
@@ -355,14 +352,33 @@ async fn server_lifecycle_key_listing_and_manual_rotation() {
         .await;
     assert_eq!(status, 200, "{put}");
     assert_eq!(put["credentials"]["signing"]["rotationMode"], "MANUAL");
+    assert!(put["credentials"]["signing"].get("nextRotation").is_none_or(Value::is_null));
     let kid = |v: &Value| v["credentials"]["signing"]["kid"].as_str().unwrap().to_string();
     let manual_kid = kid(&put);
     let (_, auto_before) = server.admin_get(&format!("/api/v1/authorizationServers/{auto}")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let (_, auto_after) = server.admin_get(&format!("/api/v1/authorizationServers/{auto}")).await;
-    assert_ne!(kid(&auto_before), kid(&auto_after), "the AUTO server rotated on schedule");
+    let dir = server.stop().await;
+    let store = tollgate_store::open(&crate::harness::database_url_for(&dir)).await.unwrap();
+    for id in [&auto, &manual] {
+        let mut active: Vec<_> =
+            store.signing_keys(id).await.unwrap().into_iter().filter(|k| k.status == "ACTIVE").collect();
+        active[0].activated = Some((now() - 91 * 86_400) * 1000);
+        store.rotate_signing_keys(&active, &[], &[]).await.unwrap();
+    }
+    drop(store);
+    let server = TestServer::start_in_configured(dir, fast).await;
+    let mut rotated = false;
+    for _ in 0..50 {
+        let (_, auto_after) = server.admin_get(&format!("/api/v1/authorizationServers/{auto}")).await;
+        if kid(&auto_before) != kid(&auto_after) {
+            rotated = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(rotated, "the AUTO server rotated on schedule");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let (_, still) = server.admin_get(&manual_path).await;
-    assert_eq!(kid(&still), manual_kid, "the MANUAL server did not");
+    assert_eq!(kid(&still), manual_kid, "the MANUAL server, as overdue, did not");
 
     // The keys with their status; keyRotate is the MANUAL server's one way to rotate.
     let (status, keys) = server.admin_get(&format!("{manual_path}/credentials/keys")).await;

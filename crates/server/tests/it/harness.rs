@@ -105,6 +105,11 @@ mod test_db {
     }
 }
 
+/// The database URL of the server whose data lives in `dir` (to write behind a stopped server's back).
+pub fn database_url_for(dir: &tempfile::TempDir) -> String {
+    test_db::url_for(dir.path())
+}
+
 /// The master key every test server seals its signing keys with (base64 of 32 bytes).
 pub const TEST_MASTER_KEY: &str = "dG9sbGdhdGUgdGVzdCBtYXN0ZXIga2V5IDMyIGJ5dGU=";
 
