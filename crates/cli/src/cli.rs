@@ -2,7 +2,9 @@
 //! [`crate::commands`]; this file only lists them and holds the options every command shares.
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify};
+use crate::commands::{
+    app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify,
+};
 use crate::serve;
 
 const EXAMPLES: &str = "\

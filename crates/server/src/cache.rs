@@ -14,7 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use tollgate_jose::{Jwk, PublicKey};
-use tollgate_store::{AccessPolicy, ACTIVE, App, AuthServer, Claim, ClientRecord, PolicyRule, Scope, Store, StoreError};
+use tollgate_store::{
+    ACTIVE, AccessPolicy, App, AuthServer, Claim, ClientRecord, PolicyRule, Scope, Store, StoreError,
+};
 
 /// One usable public key of a client.
 #[derive(Debug, Clone)]

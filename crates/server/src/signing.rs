@@ -168,8 +168,8 @@ impl KeyRings {
                 let mut jwk = public.to_jwk();
                 jwk.use_ = Some("sig".into());
                 jwk.alg = Some("RS256".into());
-                let mut with_status = serde_json::to_value(&jwk)
-                    .map_err(|e| SigningError::Store(StoreError::Corrupt(e.to_string())))?;
+                let mut with_status =
+                    serde_json::to_value(&jwk).map_err(|e| SigningError::Store(StoreError::Corrupt(e.to_string())))?;
                 if let Some(map) = with_status.as_object_mut() {
                     map.insert("status".into(), status.into());
                 }

@@ -145,13 +145,16 @@ async fn call(target: &Target, method: reqwest::Method, path: &str, body: Option
         .or_else(|| env_var("TOLLGATE_API_TOKEN"))
         .or_else(|| env_var("API_KEY"))
         .ok_or_else(|| usage("no API token: pass --api-token TOKEN or set TOLLGATE_API_TOKEN or API_KEY"))?;
-    let base = url::Url::parse(org.trim_end_matches('/')).map_err(|e| usage(format!("invalid org URL {org:?}: {e}")))?;
+    let base =
+        url::Url::parse(org.trim_end_matches('/')).map_err(|e| usage(format!("invalid org URL {org:?}: {e}")))?;
     let server: String = url::form_urlencoded::byte_serialize(target.auth_server.as_bytes()).collect();
     let full = format!("/api/v1/authorizationServers/{server}{path}");
     let url = base.join(&full).context("building the URL")?;
     let http = tollgate_client::source::default_http_client()?;
-    let mut request =
-        http.request(method.clone(), url).header(ACCEPT, "application/json").header(AUTHORIZATION, format!("SSWS {token}"));
+    let mut request = http
+        .request(method.clone(), url)
+        .header(ACCEPT, "application/json")
+        .header(AUTHORIZATION, format!("SSWS {token}"));
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -172,8 +175,14 @@ fn text_of(items: &Value, line: impl Fn(&Value) -> String) -> String {
 }
 
 fn policy_line(p: &Value) -> String {
-    format!("{}  {}  priority {}  {}  clients: {}", p["id"].as_str().unwrap_or(""), p["status"].as_str().unwrap_or(""),
-        p["priority"], p["name"].as_str().unwrap_or(""), list_of(&p["conditions"]["clients"]["include"]))
+    format!(
+        "{}  {}  priority {}  {}  clients: {}",
+        p["id"].as_str().unwrap_or(""),
+        p["status"].as_str().unwrap_or(""),
+        p["priority"],
+        p["name"].as_str().unwrap_or(""),
+        list_of(&p["conditions"]["clients"]["include"])
+    )
 }
 
 fn rule_line(r: &Value) -> String {

@@ -47,11 +47,7 @@ pub struct Minted {
 /// The custom claims a token of `server` for `app` with `scopes` carries: each ACTIVE `RESOURCE` claim whose
 /// scope condition is met (none: any scope), evaluated for the app; a claim whose value is `null` (it reads
 /// an attribute the app lacks) is left out, as Okta leaves it out.
-pub fn custom_claims(
-    server: &AuthzServer,
-    app: &App,
-    scopes: &[String],
-) -> serde_json::Map<String, serde_json::Value> {
+pub fn custom_claims(server: &AuthzServer, app: &App, scopes: &[String]) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
     let AuthzServer::Custom(custom) = server else {
         return out;

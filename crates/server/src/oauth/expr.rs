@@ -140,7 +140,8 @@ fn tokenize(src: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
                 while let Some(&(_, d)) = chars.peek() {
                     // A dot is part of the number only when a digit follows it.
                     let digit_follows = || {
-                        src.get(at + text.len() + 1..).is_some_and(|rest| rest.starts_with(|n: char| n.is_ascii_digit()))
+                        src.get(at + text.len() + 1..)
+                            .is_some_and(|rest| rest.starts_with(|n: char| n.is_ascii_digit()))
                     };
                     if d.is_ascii_digit() || (d == '.' && !text.contains('.') && digit_follows()) {
                         text.push(d);
@@ -386,12 +387,8 @@ mod tests {
 
     fn eval(src: &str) -> Value {
         let profile = json!({"tenant": "acme", "tier": 3, "region": "eu-west"});
-        let ctx = Context {
-            client_id: "0oa1client",
-            app_id: "0oa1app",
-            label: "Billing",
-            profile: profile.as_object(),
-        };
+        let ctx =
+            Context { client_id: "0oa1client", app_id: "0oa1app", label: "Billing", profile: profile.as_object() };
         parse(src).unwrap().eval(&ctx)
     }
 

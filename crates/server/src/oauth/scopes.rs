@@ -174,11 +174,8 @@ fn custom_scopes(server: &CachedServer, client: &CachedClient, requested: &[Stri
         return Err(denied(POLICY_FAILED).with_detail(format!("no ACTIVE rule of policy {} matches", policy.policy.id)));
     }
     for rule in rules {
-        let allowed: Vec<String> = requested
-            .iter()
-            .filter(|s| rule.scopes.iter().any(|r| r == "*" || r == *s))
-            .cloned()
-            .collect();
+        let allowed: Vec<String> =
+            requested.iter().filter(|s| rule.scopes.iter().any(|r| r == "*" || r == *s)).cloned().collect();
         if !allowed.is_empty() {
             return Ok(Granted { scopes: allowed, lifetime: Some(rule.token_lifetime_minutes * 60) });
         }

@@ -195,15 +195,23 @@ pub(crate) async fn audit(State(state): State<AppState>, mut req: Request, next:
             Err(_) => return Response::from_parts(parts, Body::empty()),
         }
     } else {
-        state.log.record(finish(event, status, None, mutating));
+        state.log.record(finish(event, status, None, mutating, "Resource"));
         return Response::from_parts(parts, body);
     };
     let json: Option<serde_json::Value> = bytes.as_ref().and_then(|b| serde_json::from_slice(b).ok());
-    state.log.record(finish(event, status, json.as_ref(), mutating));
+    // A created resource is of the kind the collection it was created in holds (`.../policies` → Policy).
+    let created_kind = kind_of(template.rsplit('/').next().unwrap_or(""));
+    state.log.record(finish(event, status, json.as_ref(), mutating, created_kind));
     Response::from_parts(parts, bytes.map(Body::from).unwrap_or_else(Body::empty))
 }
 
-fn finish(mut event: Event, status: StatusCode, body: Option<&serde_json::Value>, mutating: bool) -> Event {
+fn finish(
+    mut event: Event,
+    status: StatusCode,
+    body: Option<&serde_json::Value>,
+    mutating: bool,
+    created_kind: &'static str,
+) -> Event {
     if status.is_success() {
         if let Some(id) = body.and_then(|b| b.get("id").or_else(|| b.get("client_id"))).and_then(|v| v.as_str())
             && mutating
@@ -213,7 +221,7 @@ fn finish(mut event: Event, status: StatusCode, body: Option<&serde_json::Value>
                 .and_then(|b| b.get("label").or_else(|| b.get("name")).or_else(|| b.get("client_name")))
                 .and_then(|v| v.as_str())
                 .unwrap_or(id);
-            event = event.target(Party::new(id, "Resource", id, name));
+            event = event.target(Party::new(id, created_kind, id, name));
         }
         return event;
     }
@@ -259,6 +267,20 @@ mod tests {
                 "app.oauth2.as.key.rollover",
             ),
             (Method::POST, "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules", "policy.rule.add"),
+            (Method::POST, "/api/v1/authorizationServers/{id}/policies", "policy.lifecycle.create"),
+            (
+                Method::POST,
+                "/api/v1/authorizationServers/{id}/policies/{policy_id}/lifecycle/deactivate",
+                "policy.lifecycle.deactivate",
+            ),
+            (
+                Method::POST,
+                "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules/{rule_id}/lifecycle/activate",
+                "policy.rule.activate",
+            ),
+            (Method::PUT, "/api/v1/authorizationServers/{id}/claims/{claim_id}", "oauth2.claim.updated"),
+            (Method::PUT, "/api/v1/authorizationServers/{id}/scopes/{scope_id}", "oauth2.scope.updated"),
+            (Method::POST, "/api/v1/authorizationServers/{id}/lifecycle/deactivate", "oauth2.as.deactivated"),
             (Method::POST, "/api/v1/api-tokens", "system.api_token.create"),
             (Method::DELETE, "/api/v1/api-tokens/{id}", "system.api_token.revoke"),
             (Method::PATCH, "/api/v1/somewhere", "tollgate.api.change"),

@@ -6,8 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn new_server(server: &TestServer, scopes: &[&str]) -> String {
-    let (status, created) =
-        server.admin_post("/api/v1/authorizationServers", &json!({"name": "Orders", "audiences": ["api://orders"]})).await;
+    let (status, created) = server
+        .admin_post("/api/v1/authorizationServers", &json!({"name": "Orders", "audiences": ["api://orders"]}))
+        .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     for s in scopes {
@@ -16,7 +17,12 @@ async fn new_server(server: &TestServer, scopes: &[&str]) -> String {
     id
 }
 
-async fn token(server: &TestServer, as_id: &str, (client_id, secret): (&str, &str), scope: Option<&str>) -> (u16, Value) {
+async fn token(
+    server: &TestServer,
+    as_id: &str,
+    (client_id, secret): (&str, &str),
+    scope: Option<&str>,
+) -> (u16, Value) {
     let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret)];
     if let Some(s) = scope {
         form.push(("scope", s));
@@ -28,7 +34,11 @@ async fn token(server: &TestServer, as_id: &str, (client_id, secret): (&str, &st
 async fn outcome(server: &TestServer, as_id: &str, app: (&str, &str), scope: &str) -> Result<(i64, String), String> {
     let (status, body) = token(server, as_id, app, Some(scope)).await;
     if status != 200 {
-        return Err(format!("{status} {} {}", body["error"].as_str().unwrap_or(""), body["error_description"].as_str().unwrap_or("")));
+        return Err(format!(
+            "{status} {} {}",
+            body["error"].as_str().unwrap_or(""),
+            body["error_description"].as_str().unwrap_or("")
+        ));
     }
     let claims = payload(body["access_token"].as_str().unwrap());
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), body["expires_in"].as_i64().unwrap());
@@ -86,8 +96,12 @@ async fn policies_and_rules_decide_in_priority_order_with_their_lifetimes() {
     assert_eq!((p1["priority"].as_i64(), p1["status"].as_str()), (Some(1), Some("ACTIVE")));
     let pid = p1["id"].as_str().unwrap().to_string();
     let (_, policies) = server.admin_get(&base).await;
-    let order: Vec<(&str, i64)> =
-        policies.as_array().unwrap().iter().map(|p| (p["id"].as_str().unwrap(), p["priority"].as_i64().unwrap())).collect();
+    let order: Vec<(&str, i64)> = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["priority"].as_i64().unwrap()))
+        .collect();
     assert_eq!(order, [(pid.as_str(), 1), (default_pid.as_str(), 2)]);
     // X's policy has no rule yet: Okta does not fall through to the next policy.
     assert_eq!(outcome(&server, &id, x, "a").await, Err(POLICY_FAILED.into()));
@@ -107,8 +121,12 @@ async fn policies_and_rules_decide_in_priority_order_with_their_lifetimes() {
     let (_, r0) = server.admin_post(&rules, &rule_body("b first", Some(1), &["client_credentials"], &["b"], 5)).await;
     assert_eq!(r0["priority"], 1);
     let (_, listed) = server.admin_get(&rules).await;
-    let names: Vec<(&str, i64)> =
-        listed.as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap(), r["priority"].as_i64().unwrap())).collect();
+    let names: Vec<(&str, i64)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["priority"].as_i64().unwrap()))
+        .collect();
     assert_eq!(names, [("b first", 1), ("a only", 2), ("anything", 3)]);
     assert_eq!(outcome(&server, &id, x, "b").await, Ok((300, "b".into())));
     assert_eq!(outcome(&server, &id, x, "b a").await, Ok((300, "b".into())));
@@ -148,13 +166,17 @@ async fn policies_and_rules_decide_in_priority_order_with_their_lifetimes() {
         (rule_body("r", None, &["magic"], &["a"], 60), "conditions.grantTypes.include: 'magic' is not a grant type"),
         (rule_body("r", None, &["client_credentials"], &["nope"], 60), "conditions.scopes.include: 'nope'"),
         (json!({"name": "r", "conditions": {}}), "conditions.grantTypes.include: The field cannot be left blank"),
-        (json!({"conditions": {"grantTypes": {"include": ["client_credentials"]}}}), "name: The field cannot be left blank"),
+        (
+            json!({"conditions": {"grantTypes": {"include": ["client_credentials"]}}}),
+            "name: The field cannot be left blank",
+        ),
     ] {
         let (status, err) = server.admin_post(&rules, &body).await;
         assert_eq!((status, err["errorCode"].as_str()), (400, Some("E0000001")), "{body}");
         assert!(err["errorCauses"][0]["errorSummary"].as_str().unwrap().starts_with(cause), "{err}");
     }
-    let (status, err) = server.admin_post(&base, &json!({"name": "p", "conditions": {"clients": {"include": ["0oanope12"]}}})).await;
+    let (status, err) =
+        server.admin_post(&base, &json!({"name": "p", "conditions": {"clients": {"include": ["0oanope12"]}}})).await;
     assert_eq!((status, err["errorCode"].as_str()), (400, Some("E0000001")));
     let (status, _) = server.admin_get(&format!("{base}/00pnope/rules")).await;
     assert_eq!(status, 404);
@@ -173,7 +195,9 @@ async fn policies_and_rules_decide_in_priority_order_with_their_lifetimes() {
 
     // Everything survives a restart.
     let r_default = format!("{base}/{default_pid}/rules/0pr{id}");
-    let (status, _) = server.admin_put(&r_default, &rule_body("Default Policy Rule", None, &["client_credentials"], &["*"], 15)).await;
+    let (status, _) = server
+        .admin_put(&r_default, &rule_body("Default Policy Rule", None, &["client_credentials"], &["*"], 15))
+        .await;
     assert_eq!(status, 200);
     let dir = server.stop().await;
     let server = TestServer::start_in(dir).await;
@@ -210,7 +234,8 @@ async fn custom_claims_are_in_tokens_and_introspection() {
     let server = TestServer::start().await;
     let id = new_server(&server, &["a", "b"]).await;
     let claims = format!("/api/v1/authorizationServers/{id}/claims");
-    let (app_id, client_id, secret) = profile_app(&server, json!({"tenant": "acme", "region": "eu-west", "tier": 3})).await;
+    let (app_id, client_id, secret) =
+        profile_app(&server, json!({"tenant": "acme", "region": "eu-west", "tier": 3})).await;
     let (_, app) = server.admin_get(&format!("/api/v1/apps/{app_id}")).await;
     assert_eq!(app["profile"]["tenant"], "acme", "the Apps API keeps the profile");
     let app_creds = (client_id.as_str(), secret.as_str());
@@ -250,12 +275,17 @@ async fn custom_claims_are_in_tokens_and_introspection() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!((intro["active"].as_bool(), intro["tenant"].as_str(), intro["where"].as_str()), (Some(true), Some("acme"), Some("svc:eu")));
+    assert_eq!(
+        (intro["active"].as_bool(), intro["tenant"].as_str(), intro["where"].as_str()),
+        (Some(true), Some("acme"), Some("svc:eu"))
+    );
     assert_eq!(intro["client_id"], client_id.as_str(), "a standard member is never overwritten");
 
     // A replaced claim applies to the next token; a deleted one is gone.
     let tid = tenant["id"].as_str().unwrap();
-    let (status, put) = server.admin_put(&format!("{claims}/{tid}"), &claim_body("tenant", r#"'t-' + app.profile.tenant"#, &["a"])).await;
+    let (status, put) = server
+        .admin_put(&format!("{claims}/{tid}"), &claim_body("tenant", r#"'t-' + app.profile.tenant"#, &["a"]))
+        .await;
     assert_eq!(status, 200, "{put}");
     let (_, got) = server.admin_get(&format!("{claims}/{tid}")).await;
     assert_eq!(got["conditions"]["scopes"], json!(["a"]));
@@ -278,9 +308,18 @@ async fn custom_claims_are_in_tokens_and_introspection() {
         (claim_body("sub", "app.clientId", &[]), "name: 'sub' is a reserved claim name"),
         (claim_body("where", "app.clientId", &[]), "name: A claim with the name 'where' already exists"),
         (claim_body("x", "app.clientId", &["nope"]), "conditions.scopes: 'nope'"),
-        (json!({"name": "x", "claimType": "RESOURCE", "valueType": "GROUPS", "value": "Everyone"}), "valueType: GROUPS claims are not supported"),
-        (json!({"name": "x", "claimType": "IDENTITY", "valueType": "EXPRESSION", "value": "1"}), "claimType: IDENTITY claims are not supported"),
-        (json!({"name": "x", "claimType": "RESOURCE", "valueType": "EXPRESSION"}), "value: The field cannot be left blank"),
+        (
+            json!({"name": "x", "claimType": "RESOURCE", "valueType": "GROUPS", "value": "Everyone"}),
+            "valueType: GROUPS claims are not supported",
+        ),
+        (
+            json!({"name": "x", "claimType": "IDENTITY", "valueType": "EXPRESSION", "value": "1"}),
+            "claimType: IDENTITY claims are not supported",
+        ),
+        (
+            json!({"name": "x", "claimType": "RESOURCE", "valueType": "EXPRESSION"}),
+            "value: The field cannot be left blank",
+        ),
     ] {
         let (status, err) = server.admin_post(&claims, &body).await;
         assert_eq!((status, err["errorCode"].as_str()), (400, Some("E0000001")), "{body}");
@@ -304,7 +343,10 @@ async fn scopes_by_id_default_scopes_and_discovery() {
     assert_eq!(status, 201, "{b}");
     let b_path = format!("/api/v1/authorizationServers/{id}/scopes/{}", b["id"].as_str().unwrap());
     let (status, got) = server.admin_get(&b_path).await;
-    assert_eq!((status, got["default"].as_bool(), got["metadataPublish"].as_str()), (200, Some(true), Some("NO_CLIENTS")));
+    assert_eq!(
+        (status, got["default"].as_bool(), got["metadataPublish"].as_str()),
+        (200, Some(true), Some("NO_CLIENTS"))
+    );
     let (_, doc) = server.admin_get(&format!("/oauth2/{id}/.well-known/openid-configuration")).await;
     assert_eq!(doc["scopes_supported"], json!(["a"]), "NO_CLIENTS scopes are not published");
 
@@ -389,7 +431,8 @@ async fn server_lifecycle_key_listing_and_manual_rotation() {
     assert_eq!(statuses[1].1, "NEXT");
     let next = statuses[1].0.to_string();
     assert!(keys[0]["n"].is_string() && keys[0]["use"] == "sig" && keys[0].get("d").is_none());
-    let (status, rotated) = server.admin_post(&format!("{manual_path}/credentials/lifecycle/keyRotate"), &json!({})).await;
+    let (status, rotated) =
+        server.admin_post(&format!("{manual_path}/credentials/lifecycle/keyRotate"), &json!({})).await;
     assert_eq!(status, 200, "{rotated}");
     let (_, now) = server.admin_get(&manual_path).await;
     assert_eq!(kid(&now), next);
@@ -451,6 +494,70 @@ async fn every_405_carries_oktas_body() {
         assert_eq!(status, 405, "{method} {path}");
         assert_eq!(body["error"], "invalid_request", "{method} {path}: {body}");
         assert_eq!(body["error_description"], "The endpoint does not support the provided HTTP method");
+    }
+    server.stop().await;
+}
+
+/// The System Log names these changes with Okta's event types and the server, policy, rule or claim as
+/// targets (the created one with its kind).
+#[tokio::test]
+async fn policy_rule_and_claim_changes_are_in_the_system_log() {
+    let server = TestServer::start().await;
+    let id = new_server(&server, &["a"]).await;
+    let base = format!("/api/v1/authorizationServers/{id}/policies");
+    let (_, p) =
+        server.admin_post(&base, &json!({"name": "P", "conditions": {"clients": {"include": ["ALL_CLIENTS"]}}})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let (_, r) = server
+        .admin_post(&format!("{base}/{pid}/rules"), &rule_body("R", None, &["client_credentials"], &["a"], 30))
+        .await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    server.admin_post(&format!("{base}/{pid}/rules/{rid}/lifecycle/deactivate"), &json!({})).await;
+    let (_, c) = server
+        .admin_post(&format!("/api/v1/authorizationServers/{id}/claims"), &claim_body("t", "app.clientId", &[]))
+        .await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let until = time::OffsetDateTime::from_unix_timestamp(now() + 60)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let targets_of = |event: &Value| -> Vec<(String, String)> {
+        event["target"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["id"].as_str().unwrap().to_string(), t["type"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let want = [
+        ("policy.lifecycle.create", vec![(id.clone(), "AuthorizationServer"), (pid.clone(), "Policy")]),
+        (
+            "policy.rule.add",
+            vec![(id.clone(), "AuthorizationServer"), (pid.clone(), "Policy"), (rid.clone(), "PolicyRule")],
+        ),
+        (
+            "policy.rule.deactivate",
+            vec![(id.clone(), "AuthorizationServer"), (pid.clone(), "Policy"), (rid.clone(), "PolicyRule")],
+        ),
+        ("oauth2.claim.created", vec![(id.clone(), "AuthorizationServer"), (cid.clone(), "OAuth2Claim")]),
+    ];
+    for (event_type, targets) in want {
+        let query =
+            format!("/api/v1/logs?until={}&filter={}", enc(&until), enc(&format!("eventType eq \"{event_type}\"")));
+        let mut found = Value::Null;
+        for _ in 0..50 {
+            let (status, events) = server.admin_get(&query).await;
+            assert_eq!(status, 200, "{events}");
+            if let Some(e) = events.as_array().and_then(|a| a.first()) {
+                found = e.clone();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(found["outcome"]["result"], "SUCCESS", "{event_type}: {found}");
+        let want: Vec<(String, String)> = targets.into_iter().map(|(i, k)| (i, k.to_string())).collect();
+        assert_eq!(targets_of(&found), want, "{event_type}");
     }
     server.stop().await;
 }

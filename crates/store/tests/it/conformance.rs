@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    AccessPolicy, ApiToken, App, Claim, PolicyRule, AppChild, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
-    StoreError, Unique, User, key_status,
+    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, Grant, PolicyRule, RoleAssignment,
+    Scope, SigningKey, Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -445,20 +445,11 @@ async fn policies_rules_and_claims(store: &dyn Store) {
     store.save_policy_rule(&rule("0pr1", "aus1", "00pa", 1), &[]).await.unwrap();
     store.save_policy_rule(&rule("0pr2", "aus1", "00pa", 1), &[("0pr1".into(), 2)]).await.unwrap();
     store.save_policy_rule(&rule("0pr3", "aus1", "00pb", 1), &[]).await.unwrap();
-    let rules: Vec<(String, String, i64)> = store
-        .policy_rules("aus1")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.policy_id, r.id, r.priority))
-        .collect();
+    let rules: Vec<(String, String, i64)> =
+        store.policy_rules("aus1").await.unwrap().into_iter().map(|r| (r.policy_id, r.id, r.priority)).collect();
     assert_eq!(
         rules,
-        [
-            ("00pa".into(), "0pr2".into(), 1),
-            ("00pa".into(), "0pr1".into(), 2),
-            ("00pb".into(), "0pr3".into(), 1)
-        ]
+        [("00pa".into(), "0pr2".into(), 1), ("00pa".into(), "0pr1".into(), 2), ("00pb".into(), "0pr3".into(), 1)]
     );
     let mut changed = rule("0pr1", "aus1", "00pa", 2);
     changed.scopes = vec!["read".into(), "write".into()];

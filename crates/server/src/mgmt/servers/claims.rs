@@ -22,8 +22,27 @@ const WHAT: &str = "OAuth2Claim";
 
 /// Claim names an access token already uses (Okta's reserved names, and tollgate's own `app`, `tgen`).
 const RESERVED: &[&str] = &[
-    "ver", "jti", "iss", "aud", "sub", "iat", "exp", "nbf", "cid", "uid", "scp", "auth_time", "acr", "amr", "cnf",
-    "app", "tgen", "idp", "nonce", "at_hash", "c_hash",
+    "ver",
+    "jti",
+    "iss",
+    "aud",
+    "sub",
+    "iat",
+    "exp",
+    "nbf",
+    "cid",
+    "uid",
+    "scp",
+    "auth_time",
+    "acr",
+    "amr",
+    "cnf",
+    "app",
+    "tgen",
+    "idp",
+    "nonce",
+    "at_hash",
+    "c_hash",
 ];
 
 fn invalid(cause: impl Into<String>) -> ApiError {
@@ -78,7 +97,9 @@ fn apply(server: &CachedServer, map: &Map<String, Value>, claim: &mut Claim) -> 
     match required(map, "claimType")?.as_str() {
         "RESOURCE" => {}
         "IDENTITY" => {
-            return Err(invalid("claimType: IDENTITY claims are not supported: tollgate issues no ID tokens; use RESOURCE"));
+            return Err(invalid(
+                "claimType: IDENTITY claims are not supported: tollgate issues no ID tokens; use RESOURCE",
+            ));
         }
         other => return Err(invalid(format!("claimType: '{other}' is not RESOURCE or IDENTITY"))),
     }

@@ -80,10 +80,8 @@ fn policy_json(state: &AppState, p: &AccessPolicy) -> Value {
 }
 
 fn rule_json(state: &AppState, r: &PolicyRule) -> Value {
-    let base = format!(
-        "{}/api/v1/authorizationServers/{}/policies/{}/rules/{}",
-        state.issuer, r.server_id, r.policy_id, r.id
-    );
+    let base =
+        format!("{}/api/v1/authorizationServers/{}/policies/{}/rules/{}", state.issuer, r.server_id, r.policy_id, r.id);
     let toggle = if r.status == ACTIVE { "deactivate" } else { "activate" };
     json!({
         "id": r.id,
@@ -184,9 +182,8 @@ fn check_type(map: &Map<String, Value>, what: &str, want: &str) -> Result<(), Ap
 fn include(map: &Map<String, Value>, what: &str, member: &str) -> Result<Vec<String>, ApiError> {
     let blank = || invalid(what, format!("conditions.{member}.include: The field cannot be left blank"));
     let holder = map.get("conditions").and_then(|c| c.get(member)).and_then(Value::as_object).ok_or_else(blank)?;
-    string_list(holder, "include").map_err(|e| {
-        ApiError::validation(what, e.causes.iter().map(|c| format!("conditions.{member}.{c}")).collect())
-    })
+    string_list(holder, "include")
+        .map_err(|e| ApiError::validation(what, e.causes.iter().map(|c| format!("conditions.{member}.{c}")).collect()))
 }
 
 async fn policy_input(
@@ -196,9 +193,8 @@ async fn policy_input(
 ) -> Result<(String, String, String, Option<i64>, Vec<String>), ApiError> {
     check_type(map, POLICY, POLICY_TYPE)?;
     let name = name(map, POLICY, current.map(|c| c.name.as_str()))?;
-    let description = opt_string(map, POLICY, "description")?
-        .or_else(|| current.map(|c| c.description.clone()))
-        .unwrap_or_default();
+    let description =
+        opt_string(map, POLICY, "description")?.or_else(|| current.map(|c| c.description.clone())).unwrap_or_default();
     let status = status(map, POLICY, current.map(|c| c.status.as_str()))?;
     let priority = priority(map, POLICY)?;
     let clients = include(map, POLICY, "clients")?;
@@ -239,8 +235,12 @@ async fn save_policy(
     wanted: Option<i64>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let others: Vec<(String, i64)> =
-        server.policies.iter().map(|p| (p.policy.id.clone(), p.policy.priority)).filter(|(o, _)| *o != policy.id).collect();
+    let others: Vec<(String, i64)> = server
+        .policies
+        .iter()
+        .map(|p| (p.policy.id.clone(), p.policy.priority))
+        .filter(|(o, _)| *o != policy.id)
+        .collect();
     let wanted = wanted.or_else(|| (status == StatusCode::OK).then_some(policy.priority));
     let (priority, reorder) = place(&others, &policy.id, wanted);
     policy.priority = priority;
@@ -340,7 +340,6 @@ async fn set_policy_status(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-
 // --- rules ------------------------------------------------------------------------------------------------
 
 fn rule_input(
@@ -357,7 +356,8 @@ fn rule_input(
         return Err(invalid(RULE, format!("conditions.grantTypes.include: '{bad}' is not a grant type")));
     }
     let scopes = include(map, RULE, "scopes")?;
-    let known = |s: &String| s == "*" || OIDC_SCOPES.contains(&s.as_str()) || server.scopes.iter().any(|k| &k.name == s);
+    let known =
+        |s: &String| s == "*" || OIDC_SCOPES.contains(&s.as_str()) || server.scopes.iter().any(|k| &k.name == s);
     if let Some(bad) = scopes.iter().find(|s| !known(s)) {
         return Err(invalid(
             RULE,

@@ -110,7 +110,8 @@ pub(super) async fn get_one(
 ) -> Result<Response, ApiError> {
     admin.require(&state, Permission::ServersRead)?;
     let server = find(&state, &id)?;
-    let scope = server.scopes.iter().find(|s| s.id == scope_id).ok_or_else(|| ApiError::not_found(&scope_id, "OAuth2Scope"))?;
+    let scope =
+        server.scopes.iter().find(|s| s.id == scope_id).ok_or_else(|| ApiError::not_found(&scope_id, "OAuth2Scope"))?;
     Ok(axum::Json(scope_json(scope)).into_response())
 }
 
@@ -123,7 +124,8 @@ pub(super) async fn replace(
 ) -> Result<Response, ApiError> {
     admin.require(&state, Permission::ServersManage)?;
     let server = find(&state, &id)?;
-    let current = server.scopes.iter().find(|s| s.id == scope_id).ok_or_else(|| ApiError::not_found(&scope_id, "OAuth2Scope"))?;
+    let current =
+        server.scopes.iter().find(|s| s.id == scope_id).ok_or_else(|| ApiError::not_found(&scope_id, "OAuth2Scope"))?;
     let map = body.object()?;
     let input = parse_scope(&map)?;
     if server.scopes.iter().any(|s| s.name == input.name && s.id != scope_id) {

@@ -68,7 +68,8 @@ fn parse_server(map: &Map<String, Value>) -> Result<ServerInput, ApiError> {
             _ => return Err(invalid("accessTokenLifetimeSeconds: must be an integer from 300 to 86400")),
         },
     };
-    let rotation_mode = match map.get("credentials").and_then(|c| c.get("signing")).and_then(|s| s.get("rotationMode")) {
+    let rotation_mode = match map.get("credentials").and_then(|c| c.get("signing")).and_then(|s| s.get("rotationMode"))
+    {
         None | Some(Value::Null) => None,
         Some(Value::String(m)) if m == "AUTO" || m == "MANUAL" => Some(m.clone()),
         Some(_) => return Err(invalid("credentials.signing.rotationMode: must be AUTO or MANUAL")),
