@@ -64,9 +64,6 @@ pub(crate) enum Bucket {
 const BUCKETS: usize = 7;
 
 impl Bucket {
-    pub(crate) const ALL: [Bucket; BUCKETS] =
-        [Bucket::Token, Bucket::OAuth2, Bucket::Dcr, Bucket::Apps, Bucket::Users, Bucket::Logs, Bucket::Api];
-
     /// Its name in configuration, metrics and the System Log.
     pub(crate) fn name(self) -> &'static str {
         match self {
