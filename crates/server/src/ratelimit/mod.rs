@@ -196,9 +196,10 @@ impl Verdict {
         }
     }
 
-    /// The one of two verdicts that binds sooner (fewer requests remaining).
+    /// The one of two verdicts that binds sooner (fewer requests remaining); on a tie `other`, the
+    /// caller's own counter.
     fn tighter(self, other: Verdict) -> Verdict {
-        if other.remaining < self.remaining || (other.over && !self.over) { other } else { self }
+        if other.remaining <= self.remaining || (other.over && !self.over) { other } else { self }
     }
 
     /// Sets the three headers (replacing any: a response has exactly one of each).
