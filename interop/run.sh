@@ -40,10 +40,12 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-interop.XXXXXX")
 server_pid=
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
+  for pid in "$server_pid" "${limited_pid:-}"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
   if [ "${INTEROP_KEEP:-}" = 1 ]; then note "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -213,6 +215,33 @@ curl -fsS "$issuer/oauth2/v1/keys" -o "$work/jwks/org.json" 2>>"$work/logs/jwks.
   rust_error=${rust_error:-"could not fetch the JWKS: $(tail -n 1 "$work/logs/jwks.log")"}
 run_client jsonwebtoken "jsonwebtoken verifier (Rust jsonwebtoken $jsonwebtoken_v)" "$rust_error" \
   "$target_dir/debug/tollgate-interop-jsonwebtoken" "$work"
+
+# -- rate limits: a second server with a tiny users bucket (2 calls per 3 s window for the API token) -------
+limited_pid=
+limited=
+mkdir -p "$work/limited"
+printf '[rate_limits]\nwindow_seconds = 3\nusers = 4\n' >"$work/limited/tollgate.toml"
+env -u TOLLGATE_ISSUER -u TOLLGATE_LISTEN -u TOLLGATE_DATABASE_URL \
+  TOLLGATE_ADMIN_TOKEN="$admin_token" TOLLGATE_LOG="${TOLLGATE_LOG:-warn}" \
+  "$bin" serve --listen 127.0.0.1:0 --database "sqlite://$work/limited/tollgate.db" \
+  --config "$work/limited/tollgate.toml" >"$work/limited/server.out" 2>"$work/limited/server.err" &
+limited_pid=$!
+for _ in $(seq 1 300); do
+  limited=$(sed -n 's/^tollgate listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/limited/server.out" | head -n 1)
+  [ -n "$limited" ] && break
+  kill -0 "$limited_pid" 2>/dev/null || break
+  sleep 0.1
+done
+limited_error=
+[ -z "$limited" ] && limited_error="the rate-limited tollgate serve did not start: $(tail -n 1 "$work/limited/server.err")"
+run_client okta-sdk-ratelimit "okta-python-sdk backs off on 429s (okta==$(py_version okta))" \
+  "${python_error:-$limited_error}" "$venv/bin/python" "$here/python/client_okta_sdk_ratelimit.py" "$limited" "$admin_token"
+run_client okta-sdk-node-ratelimit "okta-sdk-nodejs backs off on 429s (@okta/okta-sdk-nodejs@$(npm_version @okta/okta-sdk-nodejs))" \
+  "${node_error:-$limited_error}" node "$nodedir/okta_sdk_ratelimit.mjs" "$limited" "$admin_token"
+if [ -n "$limited_pid" ] && kill -0 "$limited_pid" 2>/dev/null; then
+  kill -TERM "$limited_pid" 2>/dev/null
+  wait "$limited_pid" 2>/dev/null
+fi
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "FAIL server: tollgate serve exited during the suite: $(tail -n 3 "$work/server.err" | tr '\n' ' ')"

@@ -56,6 +56,32 @@ pub struct ServeArgs {
     /// Days System Log events are kept [default: 90]
     #[arg(long, env = "TOLLGATE_LOG_RETENTION_DAYS")]
     pub log_retention_days: Option<u32>,
+    /// Per-minute rate limits to start from: tollgate (generous), okta (Okta's published defaults) or off
+    /// [default: tollgate]
+    #[arg(long, env = "TOLLGATE_RATE_LIMITS", value_name = "PRESET")]
+    pub rate_limits: Option<tollgate_server::config::RateLimitPreset>,
+    /// enforce (429 past a limit) or monitor (headers, System Log events and metrics, never a 429) [default: enforce]
+    #[arg(long, env = "TOLLGATE_RATE_LIMIT_MODE", value_name = "MODE")]
+    pub rate_limit_mode: Option<tollgate_server::config::LimitMode>,
+    /// A bucket's requests per minute, cluster-wide: token, oauth2, dcr, apps, users, logs or api (repeatable;
+    /// comma-separated in the variable), e.g. --rate-limit token=600
+    #[arg(long, env = "TOLLGATE_RATE_LIMIT", value_name = "BUCKET=N", value_delimiter = ',')]
+    pub rate_limit: Vec<String>,
+    /// Requests per minute per client IP address in each bucket, for unauthenticated callers
+    #[arg(long, env = "TOLLGATE_RATE_LIMIT_PER_IP", value_name = "N")]
+    pub rate_limit_per_ip: Option<u32>,
+    /// Percentage of each bucket one app or API token may use [default: 50]
+    #[arg(long, env = "TOLLGATE_RATE_LIMIT_APP_SHARE", value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub rate_limit_app_share: Option<u8>,
+    /// Tokens one app may get per UTC hour, cluster-wide (apps may set their own) [default: no quota]
+    #[arg(long, env = "TOLLGATE_TOKEN_QUOTA_PER_HOUR", value_name = "N")]
+    pub token_quota_per_hour: Option<u64>,
+    /// Tokens one app may get per UTC day, cluster-wide [default: no quota]
+    #[arg(long, env = "TOLLGATE_TOKEN_QUOTA_PER_DAY", value_name = "N")]
+    pub token_quota_per_day: Option<u64>,
+    /// enforce or monitor for token quotas [default: enforce]
+    #[arg(long, env = "TOLLGATE_TOKEN_QUOTA_MODE", value_name = "MODE")]
+    pub token_quota_mode: Option<tollgate_server::config::LimitMode>,
     /// Dev mode: seed a demo org (users, a service app whose private key is written to ./tollgate-demo/,
     /// a fresh admin token), print the commands that use it, and run the whole flow once against it
     #[arg(long)]
@@ -107,6 +133,7 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     if let Some(v) = &args.master_key_file {
         config.master_key_file = Some(v.clone());
     }
+    rate_limit_flags(args, &mut config.rate_limits)?;
     // Secrets from the environment only, never from flags (which show in `ps`).
     for (var, slot) in [
         ("TOLLGATE_MASTER_KEY", &mut config.master_key),
@@ -127,6 +154,51 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         config.admin_token = Some(token);
     }
     Ok(config)
+}
+
+/// The rate-limit and quota flags over the file's `[rate_limits]`.
+fn rate_limit_flags(args: &ServeArgs, limits: &mut tollgate_server::config::RateLimitConfig) -> anyhow::Result<()> {
+    if let Some(v) = args.rate_limits {
+        limits.preset = v;
+    }
+    if let Some(v) = args.rate_limit_mode {
+        limits.mode = v;
+    }
+    for item in args.rate_limit.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let (bucket, n) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--rate-limit {item:?}: expected BUCKET=N, e.g. token=600"))?;
+        let n: u32 = n.trim().parse().map_err(|_| anyhow::anyhow!("--rate-limit {item:?}: N must be a whole number"))?;
+        let slot = match bucket.trim() {
+            "token" => &mut limits.token,
+            "oauth2" => &mut limits.oauth2,
+            "dcr" => &mut limits.dcr,
+            "apps" => &mut limits.apps,
+            "users" => &mut limits.users,
+            "logs" => &mut limits.logs,
+            "api" => &mut limits.api,
+            other => anyhow::bail!(
+                "--rate-limit {item:?}: unknown bucket {other:?}; expected token, oauth2, dcr, apps, users, logs or api"
+            ),
+        };
+        *slot = Some(n);
+    }
+    if let Some(v) = args.rate_limit_per_ip {
+        limits.per_ip = Some(v);
+    }
+    if let Some(v) = args.rate_limit_app_share {
+        limits.app_share_percent = v;
+    }
+    if let Some(v) = args.token_quota_per_hour {
+        limits.token_quota_per_hour = Some(v);
+    }
+    if let Some(v) = args.token_quota_per_day {
+        limits.token_quota_per_day = Some(v);
+    }
+    if let Some(v) = args.token_quota_mode {
+        limits.token_quota_mode = v;
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -9,6 +9,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use reqwest::{Request, RequestBuilder, Response, StatusCode};
 
 use crate::dpop::{DPOP_HEADER, NonceScope};
+use crate::retry::{RetryPolicy, retry_headers};
 use crate::{ClientError, TokenResponse, TokenSource};
 
 const CONTEXT: &str = "API request";
@@ -40,8 +41,35 @@ impl AuthorizedClient {
     }
 
     /// Sends `request` with the current token; on 401 renews the token and sends it once more (when the
-    /// body can be replayed). Any answer, success or not, is returned for the caller to judge.
+    /// body can be replayed); on 429, 503 or 504 waits as the server says and repeats it, within the token
+    /// source's [`RetryPolicy`](crate::RetryPolicy) (see [`crate::retry::send_api`]). Any answer, success or not,
+    /// is returned for the caller to judge.
     pub async fn execute(&self, request: Request) -> Result<Response, ClientError> {
+        let policy = self.source.retry_policy();
+        let Some(replay) = request.try_clone() else { return self.execute_once(request).await };
+        let mut response = self.execute_once(request).await?;
+        let mut retry = 0;
+        while RetryPolicy::is_retryable_api(response.status().as_u16()) && retry < policy.max_retries {
+            let Some(delay) = policy.wait(response.headers(), retry + 1, self.source.clock().now()) else { break };
+            retry += 1;
+            let mut next = clone(&replay)?;
+            for (name, value) in retry_headers(response.headers(), retry) {
+                next.headers_mut().insert(name, value);
+            }
+            tracing::info!(
+                status = response.status().as_u16(),
+                retry,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "API call will be retried"
+            );
+            tokio::time::sleep(delay).await;
+            response = self.execute_once(next).await?;
+        }
+        Ok(response)
+    }
+
+    /// One send (with the 401 and DPoP-nonce repeats).
+    async fn execute_once(&self, request: Request) -> Result<Response, ClientError> {
         let token = self.source.token().await?;
         let Some(replay) = request.try_clone() else { return self.attempt(request, &token).await.map(|(r, _)| r) };
         let (response, new_nonce) = self.attempt(request, &token).await?;

@@ -61,6 +61,7 @@ pub struct ManagementClient {
     http: reqwest::Client,
     org: String,
     api_token: Secret,
+    retry: crate::RetryPolicy,
 }
 
 impl ManagementClient {
@@ -70,7 +71,13 @@ impl ManagementClient {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(ClientError::transport("building the HTTP client"))?;
-        Ok(ManagementClient { http, org: normalize_base_url(org_url)?, api_token })
+        Ok(ManagementClient { http, org: normalize_base_url(org_url)?, api_token, retry: crate::RetryPolicy::default() })
+    }
+
+    /// How calls are repeated on 429, 503 and 504 (default: Okta's SDKs' two retries).
+    pub fn with_retry_policy(mut self, retry: crate::RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// The org URL, without a trailing slash (also the org authorization server's issuer).
@@ -131,15 +138,16 @@ impl ManagementClient {
         url: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        let response = self
+        let request = self
             .http
             .post(url)
             .header(reqwest::header::AUTHORIZATION, format!("SSWS {}", self.api_token.expose()))
             .header(reqwest::header::ACCEPT, "application/json")
             .json(body)
-            .send()
-            .await
+            .build()
             .map_err(ClientError::transport(context))?;
+        let response =
+            crate::retry::send_api(&self.http, request, &self.retry).await.map_err(ClientError::transport(context))?;
         let status = response.status().as_u16();
         let bytes = ClientError::read_body(context, response).await?;
         if !(200..300).contains(&status) {

@@ -39,6 +39,26 @@ impl RetryPolicy {
         status == 429 || (500..600).contains(&status)
     }
 
+    /// Whether an API call's answer is worth repeating: 429, 503 and 504, as Okta's SDKs do (a 500 may
+    /// have done the work already).
+    pub fn is_retryable_api(status: u16) -> bool {
+        matches!(status, 429 | 503 | 504)
+    }
+
+    /// Like [`delay`](Self::delay), but `None` when the server asks for a longer wait than `max_delay`
+    /// (a used-up quota): retrying sooner would only be refused again, so the caller gives up at once.
+    pub fn wait(&self, headers: &HeaderMap, retry: u32, now: i64) -> Option<Duration> {
+        let server_now = header_date(headers).unwrap_or(now);
+        let hinted = rate_limit_reset(headers)
+            .map(|reset| Duration::from_secs(u64::try_from(reset.saturating_sub(server_now)).unwrap_or(0) + 1))
+            .or_else(|| retry_after(headers, server_now));
+        match hinted {
+            Some(d) if d > self.max_delay => None,
+            Some(d) => Some(d),
+            None => Some(self.delay(headers, retry, now)),
+        }
+    }
+
     /// How long to wait before retry number `retry` (1-based) after an answer with `headers`;
     /// `now` (seconds since the epoch) stands in for a missing `Date` header.
     pub fn delay(&self, headers: &HeaderMap, retry: u32, now: i64) -> Duration {
@@ -52,6 +72,42 @@ impl RetryPolicy {
         });
         delay.min(self.max_delay)
     }
+}
+
+/// Sends an API request, repeating it on 429, 503 and 504 as `policy` allows: after the server's hint
+/// (`X-Rate-Limit-Reset` against `Date`, or `Retry-After`) or an exponential backoff, at most
+/// `max_retries` times, never waiting longer than `max_delay` (a longer hint returns the refusal at once).
+/// Each retry carries `X-Okta-Retry-For` and `X-Okta-Retry-Count`. A body that cannot be replayed (a
+/// stream) is sent once. The last answer is returned, whatever its status.
+pub async fn send_api(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    policy: &RetryPolicy,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let Some(replay) = request.try_clone() else { return http.execute(request).await };
+    let mut response = http.execute(request).await?;
+    let mut retry = 0;
+    while RetryPolicy::is_retryable_api(response.status().as_u16()) && retry < policy.max_retries {
+        let now = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let Some(delay) = policy.wait(response.headers(), retry + 1, now) else { break };
+        let Some(mut next) = replay.try_clone() else { break };
+        retry += 1;
+        for (name, value) in retry_headers(response.headers(), retry) {
+            next.headers_mut().insert(name, value);
+        }
+        tracing::info!(
+            status = response.status().as_u16(),
+            retry,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "API call will be retried"
+        );
+        tokio::time::sleep(delay).await;
+        response = http.execute(next).await?;
+    }
+    Ok(response)
 }
 
 /// The earliest `X-Rate-Limit-Reset` value; several headers or comma-separated values may be present.
@@ -160,6 +216,19 @@ mod tests {
         assert_eq!(policy.delay(&h, 4, 0), Duration::from_secs(5));
         let h = headers(&[("retry-after", "600")]);
         assert_eq!(policy.delay(&h, 1, 0), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn api_waits_give_up_on_hints_past_the_cap() {
+        let policy =
+            RetryPolicy { max_retries: 2, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(10) };
+        let h = headers(&[("date", DATE), ("x-rate-limit-reset", "1609459204")]);
+        assert_eq!(policy.wait(&h, 1, 0), Some(Duration::from_secs(5)));
+        let h = headers(&[("date", DATE), ("x-rate-limit-reset", "1609462800")]);
+        assert_eq!(policy.wait(&h, 1, 0), None, "an hour away: not worth waiting for");
+        assert_eq!(policy.wait(&HeaderMap::new(), 2, 0), Some(Duration::from_secs(2)));
+        assert!(RetryPolicy::is_retryable_api(429) && RetryPolicy::is_retryable_api(503));
+        assert!(RetryPolicy::is_retryable_api(504) && !RetryPolicy::is_retryable_api(500));
     }
 
     #[test]

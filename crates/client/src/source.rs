@@ -43,6 +43,13 @@ pub struct TokenSourceBuilder {
     dpop: Option<DpopKey>,
 }
 
+impl TokenSource {
+    /// How token requests, and API calls made with [`AuthorizedClient`](crate::AuthorizedClient), are retried.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+}
+
 impl TokenSourceBuilder {
     /// Uses this HTTP client (to share a connection pool).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {

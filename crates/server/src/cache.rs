@@ -40,6 +40,8 @@ pub struct CachedClient {
     /// Types of the app's ACTIVE admin roles (`SUPER_ADMIN`, ...): what bounds its tokens on the management
     /// API, read here at every call so a removed role bites tokens already issued.
     pub roles: Vec<String>,
+    /// The app's own rate-limit share and token quotas (the Apps API's `settings.tollgate`).
+    pub limits: crate::ratelimit::AppLimits,
 }
 
 impl CachedClient {
@@ -81,7 +83,8 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         .map(|g| g.scope_id.clone())
         .collect();
     let roles = record.roles.iter().filter(|r| r.status == ACTIVE).map(|r| r.role_type.clone()).collect();
-    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants, roles }
+    let limits = crate::ratelimit::AppLimits::from_extra(&record.app.extra);
+    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants, roles, limits }
 }
 
 /// Clients by `client_id`.

@@ -69,6 +69,8 @@ pub struct Config {
     /// `TOLLGATE_MASTER_KEY_PREVIOUS`: earlier master keys still accepted for opening, comma-separated.
     #[serde(skip)]
     pub master_key_previous: Option<crate::master_key::SecretText>,
+    /// `[rate_limits]`: Okta's per-minute buckets and tollgate's token quotas (docs/rate-limits.md).
+    pub rate_limits: RateLimitConfig,
 }
 
 impl Default for Config {
@@ -102,6 +104,7 @@ impl Default for Config {
             master_key_file: None,
             master_key: None,
             master_key_previous: None,
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -120,6 +123,125 @@ impl Config {
     pub fn from_toml_file(path: &std::path::Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e.message().to_string()))
+    }
+}
+
+/// Which per-minute limits apply (docs/rate-limits.md has the numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitPreset {
+    /// tollgate's own: generous enough that the token benchmark never reaches them.
+    #[default]
+    Tollgate,
+    /// Okta's published defaults (the Enterprise column).
+    Okta,
+    /// No per-minute limits (quotas still apply when set).
+    Off,
+}
+
+impl std::str::FromStr for RateLimitPreset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tollgate" => Ok(RateLimitPreset::Tollgate),
+            "okta" => Ok(RateLimitPreset::Okta),
+            "off" => Ok(RateLimitPreset::Off),
+            other => Err(format!("unknown rate limit preset {other:?}: expected tollgate, okta or off")),
+        }
+    }
+}
+
+/// What happens past a limit or quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitMode {
+    /// Refuse with 429.
+    #[default]
+    Enforce,
+    /// Count, log (System Log, metrics) and send the headers, but never refuse.
+    Monitor,
+}
+
+impl std::str::FromStr for LimitMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "enforce" => Ok(LimitMode::Enforce),
+            "monitor" => Ok(LimitMode::Monitor),
+            _ => Err(format!("unknown limit mode {s:?}: expected enforce or monitor")),
+        }
+    }
+}
+
+/// `[rate_limits]` of the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// The per-minute limits to start from: `tollgate` (default), `okta` or `off`.
+    pub preset: RateLimitPreset,
+    /// `enforce` (429 past a limit) or `monitor` (never refuse).
+    pub mode: LimitMode,
+    /// Requests per minute to the token endpoints (org, custom servers, Access Gateway), cluster-wide;
+    /// unset: the preset's. The same for the buckets below.
+    pub token: Option<u32>,
+    /// Other `/oauth2` endpoints (introspect, revoke).
+    pub oauth2: Option<u32>,
+    /// Dynamic Client Registration (`/oauth2/v1/clients*`).
+    pub dcr: Option<u32>,
+    /// `/api/v1/apps*` (and the Access Gateway's `/api/v2/apps*`).
+    pub apps: Option<u32>,
+    /// `/api/v1/users*`.
+    pub users: Option<u32>,
+    /// `/api/v1/logs`.
+    pub logs: Option<u32>,
+    /// Every other `/api/v1` route.
+    pub api: Option<u32>,
+    /// Requests per minute per client IP address, in each bucket, by callers not authenticated as an app
+    /// or API token (a refused or absent credential); unset: the preset's.
+    pub per_ip: Option<u32>,
+    /// The share of each bucket one app or API token may use, in percent (Okta's default: 50); an app can
+    /// set its own through the Apps API (`settings.tollgate.rateLimitSharePercent`).
+    pub app_share_percent: u8,
+    /// A `system.rate.limit.warning` event when a bucket reaches this percentage within a window (0: never).
+    pub warn_percent: u8,
+    /// Tokens one app may get per hour (UTC hours), cluster-wide; unset: no quota. Per app through the
+    /// Apps API (`settings.tollgate.tokenQuota`).
+    pub token_quota_per_hour: Option<u64>,
+    /// Tokens one app may get per day (UTC days).
+    pub token_quota_per_day: Option<u64>,
+    /// `enforce` or `monitor` for token quotas.
+    pub token_quota_mode: LimitMode,
+    /// A `system.rate.limit.warning` event when an app reaches this percentage of a quota (0: never).
+    pub token_quota_warn_percent: u8,
+    /// The length of a rate-limit window in seconds: 60, as Okta's (shorter only for tests and trials).
+    pub window_seconds: u32,
+    /// How often each node writes its heartbeat and its quota counts, and reads the others', in seconds.
+    /// A node silent for three periods no longer counts as live.
+    pub node_heartbeat_seconds: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            preset: RateLimitPreset::Tollgate,
+            mode: LimitMode::Enforce,
+            token: None,
+            oauth2: None,
+            dcr: None,
+            apps: None,
+            users: None,
+            logs: None,
+            api: None,
+            per_ip: None,
+            app_share_percent: 50,
+            warn_percent: 90,
+            token_quota_per_hour: None,
+            token_quota_per_day: None,
+            token_quota_mode: LimitMode::Enforce,
+            token_quota_warn_percent: 80,
+            window_seconds: 60,
+            node_heartbeat_seconds: 5,
+        }
     }
 }
 

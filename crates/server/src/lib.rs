@@ -22,6 +22,7 @@ pub mod master_key;
 mod metrics;
 mod mgmt;
 pub mod oauth;
+pub mod ratelimit;
 pub mod secrets;
 pub mod signing;
 pub mod state;
@@ -123,6 +124,7 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     let dpop_nonces = bootstrap::dpop_nonces(store.as_ref(), config.dpop_nonce_period_seconds).await?;
     let log = syslog::EventLog::new(store.clone(), config.system_log, 100_000);
     let metrics = Arc::new(metrics::Metrics::new(remote_jwks.outcomes()));
+    let limiter = ratelimit::Limiter::new(&config.rate_limits);
     let state = AppState(Arc::new(Inner {
         config,
         issuer,
@@ -135,6 +137,7 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
         log,
         metrics,
         dpop_nonces,
+        limiter,
     }));
     Ok((state, boot))
 }
@@ -223,6 +226,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .merge(oauth::routes())
         .merge(mgmt::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), syslog::audit::audit)))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::layer))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe_latency))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -279,6 +283,8 @@ fn spawn_background(state: &AppState) {
     });
     // Changes made by other nodes: their notifications, and a periodic full reload as the safety net.
     cluster::spawn(state);
+    // The node heartbeat (live nodes share the rate limits) and the token quota counts of every node.
+    ratelimit::quota::spawn(state);
     state.log.spawn(Duration::from_millis(state.config.log_flush_millis.max(10)));
 }
 
@@ -302,6 +308,8 @@ pub async fn serve(
         Some(at) => Some(tokio::net::TcpListener::bind(at).await.map_err(|e| ServeError::Bind(at.clone(), e))?),
         None => None,
     };
+    // Before serving: learn the live nodes and the quota counts of earlier runs and other nodes.
+    ratelimit::quota::sync_once(&state).await;
     spawn_background(&state);
     if let Some(listener) = metrics_listener {
         tracing::info!(addr = ?listener.local_addr().ok(), "metrics at /metrics");
@@ -315,6 +323,9 @@ pub async fn serve(
     on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
     let limits = listener::Limits::from_config(&state.config);
     let served = listener::run(listener, router(state.clone()), limits, shutdown).await;
+    // Token quota counts are written too, so a restarted node (or the others) still counts them.
+    ratelimit::quota::sync_once(&state).await;
+    ratelimit::quota::leave(&state).await;
     // Whatever ended the serving, what the System Log holds in memory is written before the process goes.
     if let Err(e) = state.log.flush().await {
         tracing::error!(error = %e, pending = state.log.pending(), "System Log events lost at shutdown");

@@ -40,6 +40,26 @@ pub(crate) struct FetchLabels {
     pub(crate) result: String,
 }
 
+/// A request past a rate limit (`tollgate_rate_limited_total`) or reaching its warning threshold.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RateLimitLabels {
+    /// `token`, `oauth2`, `dcr`, `apps`, `users`, `logs`, `api`.
+    pub(crate) bucket: String,
+    /// `org` (the bucket), `app` (an app's or API token's share), `ip` (unauthenticated calls).
+    pub(crate) scope: String,
+    /// `refused`, `monitored` (monitor mode: let through), `warned`.
+    pub(crate) action: String,
+}
+
+/// A token quota refusal or warning.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct QuotaLabels {
+    /// `hour` or `day`.
+    pub(crate) period: String,
+    /// `refused`, `monitored`, `warned`.
+    pub(crate) action: String,
+}
+
 /// Store operations that failed (the database unreachable or erroring), counted where a store error
 /// becomes a 503 — one place for every route, hence process-wide rather than per state.
 pub(crate) static DATABASE_ERRORS: std::sync::LazyLock<Counter> = std::sync::LazyLock::new(Counter::default);
@@ -54,6 +74,10 @@ pub(crate) struct Metrics {
     pub(crate) log_pending: Gauge,
     pub(crate) log_written: Counter<u64, AtomicU64>,
     pub(crate) log_dropped: Counter<u64, AtomicU64>,
+    pub(crate) rate_limited: Family<RateLimitLabels, Counter>,
+    pub(crate) rate_limit_warnings: Family<RateLimitLabels, Counter>,
+    pub(crate) token_quota: Family<QuotaLabels, Counter>,
+    pub(crate) cluster_nodes: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -85,7 +109,32 @@ impl Metrics {
         registry.register("system_log_written_events", "System Log events written", log_written.clone());
         let log_dropped = Counter::<u64, AtomicU64>::default();
         registry.register("system_log_dropped_events", "System Log events dropped (buffer full)", log_dropped.clone());
-        Metrics { registry, tokens, requests, cached_clients, cached_servers, log_pending, log_written, log_dropped }
+        let rate_limited = Family::<RateLimitLabels, Counter>::default();
+        registry.register("rate_limited", "Requests past a rate limit, by bucket, scope and action", rate_limited.clone());
+        let rate_limit_warnings = Family::<RateLimitLabels, Counter>::default();
+        registry.register(
+            "rate_limit_warnings",
+            "Rate limit counters reaching their warning threshold",
+            rate_limit_warnings.clone(),
+        );
+        let token_quota = Family::<QuotaLabels, Counter>::default();
+        registry.register("token_quota_events", "Token quota refusals, monitored excesses and warnings", token_quota.clone());
+        let cluster_nodes = Gauge::default();
+        registry.register("cluster_nodes", "Live nodes sharing the rate limits", cluster_nodes.clone());
+        Metrics {
+            registry,
+            tokens,
+            requests,
+            cached_clients,
+            cached_servers,
+            log_pending,
+            log_written,
+            log_dropped,
+            rate_limited,
+            rate_limit_warnings,
+            token_quota,
+            cluster_nodes,
+        }
     }
 
     /// The text exposition of every metric.

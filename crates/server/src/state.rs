@@ -30,6 +30,8 @@ pub struct Inner {
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Issues and checks DPoP nonces (same key on every node).
     pub dpop_nonces: Nonces,
+    /// Rate limits and token quotas.
+    pub(crate) limiter: crate::ratelimit::Limiter,
 }
 
 impl std::ops::Deref for AppState {

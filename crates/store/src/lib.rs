@@ -215,6 +215,18 @@ pub trait Store: Send + Sync + 'static {
     async fn prune_log_events(&self, before: i64) -> Result<u64>;
 
     // --- several nodes ---------------------------------------------------------------------------
+    /// Records that node `node_id` is alive at `now` (its first call also records `started`), forgets
+    /// nodes silent for an hour, and returns how many nodes were seen at or after `live_since` (this one
+    /// included). Called every few seconds by each node, never on a request.
+    async fn node_heartbeat(&self, node_id: &str, now: i64, live_since: i64) -> Result<u64>;
+    /// Writes a node's current token counts (one row per node, app, period and window; the count replaces
+    /// the stored one) in one transaction.
+    async fn save_quota_usage(&self, rows: &[QuotaUsage]) -> Result<()>;
+    /// The token counts of every node but `except_node`, summed per app, period and window, for windows
+    /// starting at or after `since`.
+    async fn quota_usage(&self, except_node: &str, since: i64) -> Result<Vec<QuotaUsage>>;
+    /// Deletes the counts of windows that started before `before`; returns how many rows went.
+    async fn prune_quota_usage(&self, before: i64) -> Result<u64>;
     /// A feed of changes committed by any node (PostgreSQL: `LISTEN tollgate_changes`), so each node can
     /// drop what it caches. `None` when the backend has no other nodes to hear from (SQLite).
     async fn subscribe_changes(&self) -> Result<Option<ChangeFeed>>;

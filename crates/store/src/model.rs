@@ -252,3 +252,16 @@ pub struct User {
     pub last_updated: i64,
     pub password_changed: Option<i64>,
 }
+
+/// One node's count of tokens issued to one app in one quota window (rate limits and quotas across
+/// nodes: migration `0005`/`0006`). As read back summed over the other nodes, `node_id` is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaUsage {
+    pub node_id: String,
+    pub app_id: String,
+    /// `hour` or `day`.
+    pub period: String,
+    /// The window's start (Unix milliseconds, a UTC hour or day boundary).
+    pub window_start: i64,
+    pub count: i64,
+}

@@ -82,7 +82,7 @@ macro_rules! store_impl {
         use $crate::shared::{APP_COLUMNS, json_map, json_vec};
         use $crate::{
             AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, Grant,
-            PolicyRule, Result, RoleAssignment, Scope, SigningKey, Store, StoreError, User, key_status,
+            PolicyRule, QuotaUsage, Result, RoleAssignment, Scope, SigningKey, Store, StoreError, User, key_status,
         };
         use sqlx::Row;
 
@@ -1107,6 +1107,73 @@ macro_rules! store_impl {
 
             async fn prune_log_events(&self, before: i64) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM log_events WHERE published < $1").bind(before).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn node_heartbeat(&self, node_id: &str, now: i64, live_since: i64) -> Result<u64> {
+                sqlx::query(
+                    "INSERT INTO nodes (id, started, last_seen) VALUES ($1, $2, $2) \
+                     ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+                )
+                .bind(node_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                sqlx::query("DELETE FROM nodes WHERE last_seen < $1").bind(now - 3_600_000).execute(&self.pool).await?;
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE last_seen >= $1")
+                    .bind(live_since)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn save_quota_usage(&self, rows: &[QuotaUsage]) -> Result<()> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                for r in rows {
+                    sqlx::query(
+                        "INSERT INTO quota_usage (node_id, app_id, period, window_start, count) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (node_id, app_id, period, window_start) DO UPDATE SET count = excluded.count",
+                    )
+                    .bind(&r.node_id)
+                    .bind(&r.app_id)
+                    .bind(&r.period)
+                    .bind(r.window_start)
+                    .bind(r.count)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn quota_usage(&self, except_node: &str, since: i64) -> Result<Vec<QuotaUsage>> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT app_id, period, window_start, CAST(SUM(count) AS BIGINT) FROM quota_usage \
+                     WHERE node_id <> $1 AND window_start >= $2 GROUP BY app_id, period, window_start",
+                )
+                .bind(except_node)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(app_id, period, window_start, count)| QuotaUsage {
+                        node_id: String::new(),
+                        app_id,
+                        period,
+                        window_start,
+                        count,
+                    })
+                    .collect())
+            }
+
+            async fn prune_quota_usage(&self, before: i64) -> Result<u64> {
+                let done =
+                    sqlx::query("DELETE FROM quota_usage WHERE window_start < $1").bind(before).execute(&self.pool).await?;
                 Ok(done.rows_affected())
             }
 

@@ -154,7 +154,11 @@ pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
             }
             (None, None) => request,
         };
-        let response = request.send().await.with_context(|| format!("GET {}", url.path()))?;
+        // 429, 503 and 504 are waited out and repeated, as the server's X-Rate-Limit-Reset says (bounded).
+        let request = request.build().with_context(|| format!("GET {}", url.path()))?;
+        let response = tollgate_client::retry::send_api(&http, request, &tollgate_client::RetryPolicy::default())
+            .await
+            .with_context(|| format!("GET {}", url.path()))?;
         let status = response.status();
         let next = next_link(response.headers());
         let body = tollgate_fetch::read_capped(response, tollgate_client::MAX_RESPONSE_BYTES)

@@ -7,6 +7,7 @@ mod explain;
 mod harness;
 mod logs;
 mod oag;
+mod rate_limits;
 mod offline;
 mod serve;
 mod server_flows;

@@ -33,7 +33,6 @@ pub(crate) enum Principal {
     /// A service app's access token: its scopes, and its app's admin roles as they are now (`None`: the
     /// app holds no role, so the scopes alone decide). The client id is kept for audit.
     Bearer {
-        #[allow(dead_code)]
         client_id: String,
         scopes: Vec<String>,
         roles: Option<Vec<Role>>,
@@ -158,6 +157,20 @@ impl FromRequestParts<AppState> for Admin {
         // The System Log's audit middleware names this caller as the actor of the change.
         if let Some(slot) = parts.extensions.get::<crate::syslog::audit::CallerSlot>() {
             slot.set(admin.principal.as_party());
+        }
+        // The caller's share of the route's rate-limit bucket (Okta's 50% per app or token by default).
+        if let Some(metered) = parts.extensions.get::<crate::ratelimit::Metered>() {
+            let caller = match &admin.principal {
+                Principal::ApiToken { id, .. } => crate::ratelimit::Caller { id, kind: "ApiToken", share: None },
+                Principal::Bearer { client_id, .. } => crate::ratelimit::Caller {
+                    id: client_id,
+                    kind: "PublicClientApp",
+                    share: state.clients.get(client_id).and_then(|c| c.limits.share_percent),
+                },
+            };
+            let context = parts.extensions.get::<crate::syslog::RequestContext>();
+            crate::ratelimit::admit(state, Some(metered), caller, context)
+                .map_err(|_| crate::ratelimit::api_refusal())?;
         }
         refuse_nul(&parts.uri)?;
         Ok(admin)

@@ -326,7 +326,7 @@ async fn replace(
     if change.changes(&old) {
         admin.require_super_admin_for_app(&state, &old).await?;
     }
-    let app = App {
+    let mut app = App {
         id: old.id.clone(),
         client_id: old.client_id.clone(),
         status: old.status.clone(),
@@ -336,6 +336,10 @@ async fn replace(
         token_generation: old.token_generation,
         ..reg.app
     };
+    // DCR has no field for tollgate's rate-limit and quota settings (set through the Apps API): kept.
+    if let Some(ours) = old.extra.get(crate::ratelimit::EXTRA_KEY) {
+        app.extra.insert(crate::ratelimit::EXTRA_KEY.into(), ours.clone());
+    }
     state.store.save_app(&app, Some(&keys), secrets.as_deref()).await?;
     state.remote_jwks.forget(&app.client_id);
     state.clients.reload(state.store.as_ref(), &app.client_id).await?;

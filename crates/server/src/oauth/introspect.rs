@@ -33,8 +33,10 @@ pub async fn introspect(
     server: &AuthzServer,
     headers: &HeaderMap,
     form: &Form,
+    admission: super::Admission<'_>,
 ) -> Result<Response, OAuthError> {
-    let (_auth, pending_jti) = client_auth::authenticate(state, server, "introspect", headers, form).await?;
+    let (auth, pending_jti) = client_auth::authenticate(state, server, "introspect", headers, form).await?;
+    admission.admit(state, &auth.client)?;
     let _spent = pending_jti.consume(state).await?;
     let token = token_param(form)?;
     let body = match super::access_token::verify(state, server, token).await {
@@ -74,8 +76,10 @@ pub async fn revoke(
     server: &AuthzServer,
     headers: &HeaderMap,
     form: &Form,
+    admission: super::Admission<'_>,
 ) -> Result<Response, OAuthError> {
     let (auth, pending_jti) = client_auth::authenticate(state, server, "revoke", headers, form).await?;
+    admission.admit(state, &auth.client)?;
     let _spent = pending_jti.consume(state).await?;
     let token = token_param(form)?;
     if let Ok(claims) = super::access_token::verify(state, server, token).await

@@ -21,6 +21,7 @@ pub mod scopes;
 pub mod token;
 
 use crate::errors::{ApiError, OAuthError};
+use crate::ratelimit::{self, Metered};
 use crate::state::{AppState, AuthzServer};
 use crate::syslog::{self, RequestContext};
 use axum::Router;
@@ -40,6 +41,22 @@ pub fn custom_server(state: &AppState, id: &str) -> Result<AuthzServer, ApiError
         .ok_or_else(|| ApiError::not_found(id, "AuthorizationServer"))
 }
 
+/// What the request layers learnt about an OAuth request: its rate-limit slot and its context.
+#[derive(Clone, Copy)]
+pub struct Admission<'a> {
+    pub(crate) metered: Option<&'a Metered>,
+    pub(crate) context: Option<&'a RequestContext>,
+}
+
+impl Admission<'_> {
+    /// Charges the authenticated client's share of the endpoint's rate limit: a 429 when it is used up.
+    pub(crate) fn admit(&self, state: &AppState, client: &crate::cache::CachedClient) -> Result<(), OAuthError> {
+        let caller =
+            ratelimit::Caller { id: &client.app.client_id, kind: "PublicClientApp", share: client.limits.share_percent };
+        ratelimit::admit(state, self.metered, caller, self.context).map_err(|_| ratelimit::oauth_refusal())
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Endpoint {
     Token,
@@ -52,19 +69,21 @@ async fn dispatch(
     server: AuthzServer,
     endpoint: Endpoint,
     context: Option<RequestContext>,
+    metered: Option<Metered>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Response {
     let mut facts = token::TokenFacts::default();
+    let admission = Admission { metered: metered.as_ref(), context: context.as_ref() };
     let (form, result): (Option<form::Form>, Result<Response, OAuthError>) =
         match form::read_form(&headers, &uri, body, state.config.max_body_bytes).await {
             Err(e) => (None, Err(e)),
             Ok(form) => {
                 let result = match endpoint {
-                    Endpoint::Token => token::handle(&state, &server, &headers, &form, &mut facts).await,
-                    Endpoint::Introspect => introspect::introspect(&state, &server, &headers, &form).await,
-                    Endpoint::Revoke => introspect::revoke(&state, &server, &headers, &form).await,
+                    Endpoint::Token => token::handle(&state, &server, &headers, &form, &mut facts, admission).await,
+                    Endpoint::Introspect => introspect::introspect(&state, &server, &headers, &form, admission).await,
+                    Endpoint::Revoke => introspect::revoke(&state, &server, &headers, &form, admission).await,
                 };
                 (Some(form), result)
             }
@@ -81,8 +100,10 @@ async fn dispatch(
     match result {
         Ok(resp) => resp,
         Err(mut err) => {
+            // The Access Gateway answers 400 to every refusal, but a 429 stays a 429 (clients back off on it).
             if let Some(status) = server.rules().client_error_status
                 && err.status.is_client_error()
+                && err.status != axum::http::StatusCode::TOO_MANY_REQUESTS
             {
                 err.status = status;
             }
@@ -96,10 +117,11 @@ fn fixed_post(server: AuthzServer, endpoint: Endpoint) -> axum::routing::MethodR
     post(
         move |State(state): State<AppState>,
               context: Option<Extension<RequestContext>>,
+              metered: Option<Extension<Metered>>,
               headers: HeaderMap,
               uri: Uri,
               body: Body| {
-            dispatch(state, server.clone(), endpoint, context.map(|c| c.0), headers, uri, body)
+            dispatch(state, server.clone(), endpoint, context.map(|c| c.0), metered.map(|m| m.0), headers, uri, body)
         },
     )
 }
@@ -109,11 +131,15 @@ fn custom_post(endpoint: Endpoint) -> axum::routing::MethodRouter<AppState> {
         move |State(state): State<AppState>,
               Path(id): Path<String>,
               context: Option<Extension<RequestContext>>,
+              metered: Option<Extension<Metered>>,
               headers: HeaderMap,
               uri: Uri,
               body: Body| async move {
             match custom_server(&state, &id) {
-                Ok(server) => dispatch(state, server, endpoint, context.map(|c| c.0), headers, uri, body).await,
+                Ok(server) => {
+                    dispatch(state, server, endpoint, context.map(|c| c.0), metered.map(|m| m.0), headers, uri, body)
+                        .await
+                }
                 Err(e) => e.into_response(),
             }
         },

@@ -5,7 +5,8 @@
 //! form (already parsed) → `grant_type` → [`client_auth::authenticate`] (a client cache miss reads the
 //! database once) → [`dpop::bind`] (spends the assertion `jti`, with the proof's when the token is to be
 //! DPoP-bound: one store statement) → grant type and app type → [`scopes::grant`] →
-//! [`access_token::mint`], which takes the proof that the `jti` was spent.
+//! [`access_token::mint`], which takes the proof that the `jti` was spent. Between authentication and
+//! the `jti`: the app's share of the rate limit and its token quotas (`crate::ratelimit`).
 use super::form::Form;
 use super::rules::AuthMethod;
 use super::{access_token, client_auth, dpop, scopes};
@@ -36,6 +37,7 @@ pub async fn handle(
     headers: &HeaderMap,
     form: &Form,
     facts: &mut TokenFacts,
+    admission: super::Admission<'_>,
 ) -> Result<Response, OAuthError> {
     let rules = server.rules();
     match form.non_empty("grant_type") {
@@ -60,6 +62,10 @@ pub async fn handle(
     let client = &auth.client;
     facts.client = Some((client.app.client_id.clone(), client.app.name.clone()));
     facts.method = Some(auth.method);
+    // The app's share of the token bucket and its token quotas, before the `jti` is spent: a client that
+    // was told to wait may send the same assertion again.
+    admission.admit(state, client)?;
+    crate::ratelimit::quota::check(state, client, admission.context)?;
     let (consumed_jti, binding) = dpop::bind(state, server, headers, client, pending_jti).await?;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(
@@ -94,6 +100,7 @@ pub async fn handle(
     let lifetime = granted.lifetime.unwrap_or_else(|| server.token_lifetime());
     let minted = access_token::Minted { scopes: granted.scopes, lifetime, cnf };
     let (token, claims) = access_token::mint(state, server, &client.app, minted, consumed_jti)?;
+    crate::ratelimit::quota::record(state, client, admission.context);
     let scope = claims.scp.join(" ");
     facts.token_jti = Some(claims.jti.clone());
     facts.jkt = binding.as_ref().map(|b| b.jkt.clone());

@@ -147,7 +147,9 @@ impl TestServer {
         Self::start_full(dir, None, adjust).await
     }
 
-    async fn start_full(
+    /// Starts a server on the database in `dir`, with a fixed issuer when given and `adjust` applied to its
+    /// configuration (several nodes on one database share an issuer).
+    pub async fn start_full(
         dir: Arc<tempfile::TempDir>,
         issuer: Option<&str>,
         adjust: impl FnOnce(&mut tollgate_server::Config),

@@ -16,6 +16,7 @@ mod jwks_uri;
 mod mgmt;
 mod oag;
 mod outbound;
+mod rate_limits;
 mod resource;
 mod slow_clients;
 mod system_log;

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, Grant, PolicyRule, RoleAssignment,
-    Scope, SigningKey, Store, StoreError, Unique, User, key_status,
+    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, Grant, PolicyRule, QuotaUsage,
+    RoleAssignment, Scope, SigningKey, Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -111,6 +111,7 @@ pub async fn run(store: &dyn Store) {
     management(store).await;
     replay_and_revocation(store).await;
     system_log(store).await;
+    nodes_and_quota_usage(store).await;
 }
 
 async fn settings(store: &dyn Store) {
@@ -776,4 +777,48 @@ async fn system_log(store: &dyn Store) {
     assert_eq!(uuids(&store.log_events(&log_query(None)).await.unwrap()), ["e2", "e3", "e4"]);
     assert_eq!(store.prune_log_events(10_000).await.unwrap(), 3);
     assert!(store.log_events(&log_query(None)).await.unwrap().is_empty());
+}
+
+fn usage(node: &str, app: &str, period: &str, window_start: i64, count: i64) -> QuotaUsage {
+    QuotaUsage { node_id: node.into(), app_id: app.into(), period: period.into(), window_start, count }
+}
+
+/// Heartbeats count the live nodes; quota counts replace a node's own row and sum over the others.
+async fn nodes_and_quota_usage(store: &dyn Store) {
+    let t = 10_000_000;
+    assert_eq!(store.node_heartbeat("n1", t, t - 15_000).await.unwrap(), 1);
+    assert_eq!(store.node_heartbeat("n2", t + 1_000, t - 15_000).await.unwrap(), 2);
+    // n1 falls silent: 20 s later only n2 is live (n1 is still remembered, just not counted).
+    assert_eq!(store.node_heartbeat("n2", t + 21_000, t + 6_000).await.unwrap(), 1);
+    // An hour of silence forgets n1 altogether; it counts again from its next heartbeat.
+    assert_eq!(store.node_heartbeat("n2", t + 3_700_000, 0).await.unwrap(), 1);
+    assert_eq!(store.node_heartbeat("n1", t + 3_700_500, 0).await.unwrap(), 2);
+
+    store.save_quota_usage(&[]).await.unwrap();
+    store
+        .save_quota_usage(&[usage("n1", "app1", "hour", 3_600_000, 5), usage("n1", "app1", "day", 0, 5)])
+        .await
+        .unwrap();
+    store.save_quota_usage(&[usage("n1", "app1", "hour", 3_600_000, 7)]).await.unwrap();
+    store
+        .save_quota_usage(&[
+            usage("n2", "app1", "hour", 3_600_000, 3),
+            usage("n3", "app1", "hour", 3_600_000, 4),
+            usage("n2", "app2", "hour", 3_600_000, 1),
+            usage("n2", "app1", "hour", 0, 100),
+        ])
+        .await
+        .unwrap();
+    let mut seen = store.quota_usage("n1", 3_600_000).await.unwrap();
+    seen.sort_by(|a, b| a.app_id.cmp(&b.app_id));
+    assert_eq!(seen, vec![usage("", "app1", "hour", 3_600_000, 7), usage("", "app2", "hour", 3_600_000, 1)]);
+    let mut seen = store.quota_usage("n2", 0).await.unwrap();
+    seen.sort_by(|a, b| (&a.app_id, &a.period, a.window_start).cmp(&(&b.app_id, &b.period, b.window_start)));
+    assert_eq!(
+        seen,
+        vec![usage("", "app1", "day", 0, 5), usage("", "app1", "hour", 3_600_000, 11)],
+        "n1's replaced count (7) plus n3's (4); n2's own rows left out"
+    );
+    assert_eq!(store.prune_quota_usage(3_600_000).await.unwrap(), 2);
+    assert!(store.quota_usage("n9", 0).await.unwrap().iter().all(|u| u.window_start >= 3_600_000));
 }

@@ -59,7 +59,7 @@ fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&str>) 
         "signOnMode": "OPENID_CONNECT",
         "profile": extra("profile", json!({})),
         "credentials": { "oauthClient": oauth_client },
-        "settings": { "oauthClient": settings },
+        "settings": app_settings(app, settings),
         "_links": {
             "self": { "href": base },
             lifecycle: { "href": format!("{base}/lifecycle/{lifecycle}") },
@@ -68,6 +68,16 @@ fn app_json(state: &AppState, app: &App, keys: &[AppKey], secret: Option<&str>) 
             "appLinks": [],
         },
     })
+}
+
+/// `settings`: Okta's `oauthClient`, and tollgate's extension (`tollgate`: rate-limit share, token quotas)
+/// when the app set it.
+fn app_settings(app: &App, oauth_client: Value) -> Value {
+    let mut out = json!({ "oauthClient": oauth_client });
+    if let (Some(ours), Some(map)) = (app.extra.get(crate::ratelimit::EXTRA_KEY), out.as_object_mut()) {
+        map.insert(crate::ratelimit::EXTRA_KEY.into(), ours.clone());
+    }
+    out
 }
 
 fn new_secret_row(state: &AppState, app_id: &str, plain: &str, now: i64) -> AppSecret {
@@ -91,7 +101,8 @@ async fn create(
     let map = body.object()?;
     let id = crate::ids::new_id("0oa");
     let now = now_millis();
-    let input: AppInput = checked(&state, parse_app(&map, &id, now)?)?;
+    let mut input: AppInput = checked(&state, parse_app(&map, &id, now)?)?;
+    input.apply_tollgate(None);
     let client_id = input.client_id.clone().unwrap_or_else(|| id.clone());
     if state.store.app_by_client_id(&client_id).await?.is_some() {
         return Err(ApiError::validation(
@@ -187,7 +198,8 @@ async fn replace(
     let mut app = find_app(&state, &id).await?;
     let map = body.object()?;
     let now = now_millis();
-    let input = checked(&state, parse_app(&map, &app.id, now)?)?;
+    let mut input = checked(&state, parse_app(&map, &app.id, now)?)?;
+    input.apply_tollgate(Some(&app.extra));
     if input.client_id.as_ref().is_some_and(|c| c != &app.client_id) {
         return Err(ApiError::validation("client_id", vec!["client_id: The client_id cannot be changed.".into()]));
     }

@@ -20,6 +20,28 @@ pub(super) struct AppInput {
     pub(super) dpop_bound: bool,
     /// Kept as given: `response_types`, `redirect_uris`, `autoKeyRotation`, `consent_method`, `profile`.
     pub(super) extra: Map<String, Value>,
+    /// `settings.tollgate` (rate-limit share, token quotas), normalized: `None` when absent (a PUT keeps
+    /// the app's), `Some(Null)` to drop it.
+    pub(super) tollgate: Option<Value>,
+}
+
+impl AppInput {
+    /// Puts `settings.tollgate` into `extra`; when the body had none, what `previous` held is kept (SDKs
+    /// that do not know the extension send the app back without it).
+    pub(super) fn apply_tollgate(&mut self, previous: Option<&Map<String, Value>>) {
+        let key = crate::ratelimit::EXTRA_KEY;
+        match &self.tollgate {
+            Some(Value::Null) => {}
+            Some(v) => {
+                self.extra.insert(key.into(), v.clone());
+            }
+            None => {
+                if let Some(kept) = previous.and_then(|p| p.get(key)) {
+                    self.extra.insert(key.into(), kept.clone());
+                }
+            }
+        }
+    }
 }
 
 impl AppInput {
@@ -101,6 +123,13 @@ pub(super) fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Res
         }
     }
     let empty = Map::new();
+    let tollgate = match object(map, "settings", "settings")?.and_then(|s| s.get(crate::ratelimit::EXTRA_KEY)) {
+        None => None,
+        Some(Value::Null) => Some(Value::Null),
+        Some(v) => Some(
+            crate::ratelimit::parse_settings(v).map_err(|causes| ApiError::validation("settings.tollgate", causes))?.1,
+        ),
+    };
     let credentials = object(map, "credentials", "credentials")?.unwrap_or(&empty);
     let creds = object(credentials, "oauthClient", "credentials.oauthClient")?.unwrap_or(&empty);
     let settings = object(map, "settings", "settings")?
@@ -203,5 +232,16 @@ pub(super) fn parse_app(map: &Map<String, Value>, app_id: &str, now: i64) -> Res
     extra.insert("redirect_uris".into(), json!(redirect_uris));
     extra.insert("autoKeyRotation".into(), json!(auto_rotation));
     extra.insert("consent_method".into(), json!("TRUSTED"));
-    Ok(AppInput { label, client_id, client_secret, auth_method, grant_types, jwks_uri, keys, dpop_bound, extra })
+    Ok(AppInput {
+        label,
+        client_id,
+        client_secret,
+        auth_method,
+        grant_types,
+        jwks_uri,
+        keys,
+        dpop_bound,
+        extra,
+        tollgate,
+    })
 }
