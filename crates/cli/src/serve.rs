@@ -31,7 +31,7 @@ pub struct ServeArgs {
     /// TOLLGATE_MASTER_KEY [SQLite default: DATABASE.master-key, created; PostgreSQL: required]
     #[arg(long, env = "TOLLGATE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
-    /// Development and tests only: let outbound fetches (a client's jwks_uri) use http and reach loopback,
+    /// Development and tests only: let outbound fetches (a client's jwks_uri, federated issuers) use http and reach loopback,
     /// private and link-local addresses (logged as a warning)
     #[arg(long, env = "TOLLGATE_ALLOW_PRIVATE_FETCH")]
     pub allow_private_fetch: bool,

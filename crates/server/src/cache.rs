@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use tollgate_jose::{Jwk, PublicKey};
-use tollgate_store::{ACTIVE, App, AuthServer, ClientRecord, Scope, Store, StoreError};
+use tollgate_store::{ACTIVE, App, AuthServer, ClientRecord, FederatedCredential, Scope, Store, StoreError};
 
 /// One usable public key of a client.
 #[derive(Debug, Clone)]
@@ -38,6 +38,9 @@ pub struct CachedClient {
     /// Types of the app's ACTIVE admin roles (`SUPER_ADMIN`, ...): what bounds its tokens on the management
     /// API, read here at every call so a removed role bites tokens already issued.
     pub roles: Vec<String>,
+    /// The app's federated credentials (every status: a refusal says when only an INACTIVE one trusts an
+    /// issuer), oldest first.
+    pub federated: Vec<FederatedCredential>,
 }
 
 impl CachedClient {
@@ -79,7 +82,7 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         .map(|g| g.scope_id.clone())
         .collect();
     let roles = record.roles.iter().filter(|r| r.status == ACTIVE).map(|r| r.role_type.clone()).collect();
-    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants, roles }
+    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants, roles, federated: record.federated }
 }
 
 /// Clients by `client_id`.

@@ -19,11 +19,17 @@ impl Server {
     /// Starts the server or panics with what it printed: these tests fail loudly, never skip, when the
     /// server cannot be started.
     pub fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// Starts the server with more `serve` arguments (e.g. `--allow-private-fetch`).
+    pub fn start_with(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}", dir.path().join("tollgate.db").display());
         let binary = assert_cmd::cargo::cargo_bin("tollgate");
         let mut child = Command::new(&binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+            .args(extra)
             .current_dir(dir.path())
             .env("TOLLGATE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env_remove("TOLLGATE_ISSUER")

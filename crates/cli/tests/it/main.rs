@@ -4,6 +4,7 @@
 mod cluster;
 mod dpop;
 mod explain;
+mod federation;
 mod harness;
 mod logs;
 mod oag;

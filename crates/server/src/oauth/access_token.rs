@@ -35,26 +35,33 @@ pub struct AccessClaims {
 /// Mints a signed access token for `app` with `scopes` on `server`, with a confirmation claim
 /// (`cnf`) for DPoP-bound tokens; returns it with its claims. Takes the proof that the request's assertion
 /// `jti` was spent, so no path can mint without spending it. The app instance and token generation come
-/// from the cached app: no database read here.
+/// from the cached app: no database read here. `not_after` caps `exp` (a federated assertion's token may
+/// not outlive the external token it was exchanged for).
 pub fn mint(
     state: &AppState,
     server: &AuthzServer,
     app: &App,
     scopes: Vec<String>,
     cnf: Option<serde_json::Value>,
+    not_after: Option<i64>,
     _jti_spent: ConsumedJti,
 ) -> Result<(String, AccessClaims), crate::errors::OAuthError> {
     let keys = server
         .keys(state)
         .ok_or_else(|| crate::errors::OAuthError::server_error("authorization server has no signing keys"))?;
     let now = now_secs();
+    let exp = match not_after {
+        Some(cap) if cap <= now => return Err(tollgate_jose::assertion::Refusal::Expired.into()),
+        Some(cap) => cap.min(now + server.token_lifetime()),
+        None => now + server.token_lifetime(),
+    };
     let claims = AccessClaims {
         ver: 1,
         jti: format!("AT.{}", crate::ids::random_b64url_32()),
         iss: server.issuer(state),
         aud: server.audience(state),
         iat: now,
-        exp: now + server.token_lifetime(),
+        exp,
         cid: app.client_id.clone(),
         scp: scopes,
         sub: app.client_id.clone(),

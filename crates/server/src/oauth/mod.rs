@@ -4,11 +4,12 @@
 //! differs between the flavours is data, in [`rules`].
 //!
 //! Modules, from the bottom up (each uses only those above it): [`rules`], [`form`], [`nonce`],
-//! [`remote_jwks`] (leaves); [`jti`]; [`client_auth`]; [`dpop`]; [`scopes`]; [`access_token`]; [`token`],
+//! [`remote_jwks`] (leaves); [`jti`]; [`client_auth`] with [`federation`] (external tokens); [`dpop`]; [`scopes`]; [`access_token`]; [`token`],
 //! [`introspect`], [`metadata`].
 pub mod access_token;
 pub mod client_auth;
 pub mod dpop;
+pub mod federation;
 pub mod form;
 pub mod introspect;
 pub mod jti;

@@ -5,7 +5,8 @@
 //! form (already parsed) → `grant_type` → [`client_auth::authenticate`] (a client cache miss reads the
 //! database once) → [`dpop::bind`] (spends the assertion `jti`, with the proof's when the token is to be
 //! DPoP-bound: one store statement) → grant type and app type → [`scopes::grant`] →
-//! [`access_token::mint`], which takes the proof that the `jti` was spent.
+//! [`access_token::mint`], which takes the proof that the `jti` was spent (and, for a federated assertion,
+//! the external token's `exp` as the latest the access token may have).
 use super::form::Form;
 use super::rules::AuthMethod;
 use super::{access_token, client_auth, dpop, scopes};
@@ -27,6 +28,8 @@ pub struct TokenFacts {
     pub token_jti: Option<String>,
     /// The DPoP key's thumbprint, for a bound token.
     pub jkt: Option<String>,
+    /// For a federated assertion: the credential met and the external `iss` and `sub`.
+    pub federated: Option<client_auth::FederatedFacts>,
 }
 
 /// Handles a token request addressed to `server`, noting in `facts` what it established.
@@ -60,6 +63,7 @@ pub async fn handle(
     let client = &auth.client;
     facts.client = Some((client.app.client_id.clone(), client.app.name.clone()));
     facts.method = Some(auth.method);
+    facts.federated = auth.federated.clone();
     let (consumed_jti, binding) = dpop::bind(state, server, headers, client, pending_jti).await?;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(
@@ -91,7 +95,8 @@ pub async fn handle(
         Err(refusal) => return Err(refusal),
     };
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
-    let (token, claims) = access_token::mint(state, server, &client.app, scopes, cnf, consumed_jti)?;
+    let (token, claims) =
+        access_token::mint(state, server, &client.app, scopes, cnf, auth.not_after, consumed_jti)?;
     let scope = claims.scp.join(" ");
     facts.token_jti = Some(claims.jti.clone());
     facts.jkt = binding.as_ref().map(|b| b.jkt.clone());
@@ -99,7 +104,7 @@ pub async fn handle(
     tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %scope, "access token issued");
     let body = serde_json::json!({
         "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },
-        "expires_in": server.token_lifetime(),
+        "expires_in": claims.exp - claims.iat,
         "access_token": token,
         "scope": scope,
     });

@@ -7,6 +7,7 @@ mod auth_servers;
 mod authz;
 mod dcr;
 mod dpop;
+mod federation;
 mod fuzz;
 mod hardening;
 mod harness;
