@@ -672,7 +672,7 @@ pub fn explain_federated(
                     break;
                 }
                 if closest.as_ref().is_none_or(|(_, best)| failed.len() < best.len()) {
-                    closest = Some((c, failed));
+                    closest = Some((*c, failed));
                 }
             }
             checks.push(match (matched, closest) {

@@ -62,7 +62,7 @@ pub(super) async fn authenticate(
     state: &AppState,
     server: &AuthzServer,
     form: &Form,
-    jws: &jws::Jws,
+    jws: &jws::Jws<'_>,
     claims: &Claims,
     client: Arc<CachedClient>,
 ) -> Result<(Authenticated, PendingJti), OAuthError> {
@@ -158,7 +158,7 @@ pub(super) async fn authenticate(
             return Ok((auth, PendingJti::not_single_use()));
         }
         if closest.as_ref().is_none_or(|(_, best)| failed.len() < best.len()) {
-            closest = Some((credential, failed));
+            closest = Some((*credential, failed));
         }
     }
     let mut err = OAuthError::from(Refusal::FederatedNoMatch);

@@ -312,7 +312,7 @@ async fn wrong_issuer_expired_too_old_unknown_kid_and_a_deactivated_credential_a
     let mut tampered_claims = good();
     tampered_claims["sub"] = json!("repo:acme/api:ref:refs/heads/evil");
     let tampered = tollgate_jose::b64url_encode(tampered_claims.to_string().as_bytes());
-    parts[1] = &tampered;
+    parts[1] = tampered.as_str();
     assert_refused(ask(parts.join(".")).await, &["The client_assertion signature is invalid."]);
     // Without client_id the assertion is read as the app's own: its iss is no client.
     let (status, body) =
