@@ -112,6 +112,15 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// How close a token came to `rule`, given what it `failed`: (conditions met, conditions failed), to
+/// compare as "more met, then fewer failed". A credential with many conditions mostly met is closer than a
+/// broad one that fails only its subject: it is the one the caller most likely meant.
+pub fn closeness(rule: &Rule<'_>, failed: &[Mismatch]) -> (usize, std::cmp::Reverse<usize>) {
+    // sub, aud and the age, plus each claim condition.
+    let total = 3 + rule.claims.len();
+    (total.saturating_sub(failed.len()), std::cmp::Reverse(failed.len()))
+}
+
 /// Every condition of `rule` the token's `claims` do not meet at `now`, in the order sub, aud, the claim
 /// conditions (by name), age. Empty: the token matches.
 pub fn mismatches(rule: &Rule<'_>, claims: &Map<String, Value>, now: i64) -> Vec<Mismatch> {

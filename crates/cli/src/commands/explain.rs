@@ -590,7 +590,7 @@ pub fn explain_federated(
     credentials: Option<&[CredentialFile]>,
     now: i64,
 ) -> Vec<Check> {
-    use tollgate_jose::federation::{Mismatch, Rule, mismatches};
+    use tollgate_jose::federation::{Mismatch, Rule, closeness, mismatches};
     let mut checks = Vec::new();
     let parts = match decode_parts(assertion) {
         Ok(parts) => {
@@ -661,7 +661,8 @@ pub fn explain_federated(
         )),
         Some(_) => {
             let default_audience = [endpoint.issuer().to_owned()];
-            let mut closest: Option<(&CredentialFile, Vec<Mismatch>)> = None;
+            type Closeness = (usize, std::cmp::Reverse<usize>);
+            let mut closest: Option<(&CredentialFile, Vec<Mismatch>, Closeness)> = None;
             let mut matched = None;
             for c in &active {
                 let audiences = if c.audiences.is_empty() { &default_audience[..] } else { c.audiences.as_slice() };
@@ -671,13 +672,14 @@ pub fn explain_federated(
                     matched = Some(*c);
                     break;
                 }
-                if closest.as_ref().is_none_or(|(_, best)| failed.len() < best.len()) {
-                    closest = Some((*c, failed));
+                let how_close = closeness(&rule, &failed);
+                if closest.as_ref().is_none_or(|(_, _, best)| how_close > *best) {
+                    closest = Some((*c, failed, how_close));
                 }
             }
             checks.push(match (matched, closest) {
                 (Some(c), _) => check("match", Verdict::Pass, format!("meets credential '{}' ({})", c.name, c.id)),
-                (None, Some((c, failed))) => {
+                (None, Some((c, failed, _))) => {
                     let what: Vec<String> = failed.iter().map(ToString::to_string).collect();
                     check("match", Verdict::Fail, format!("closest: credential '{}': {}", c.name, what.join("; ")))
                         .fix(format!(

@@ -21,7 +21,7 @@ use crate::errors::OAuthError;
 use crate::state::{AppState, AuthzServer};
 use std::sync::Arc;
 use tollgate_jose::assertion::{JWT_SPIFFE, Refusal};
-use tollgate_jose::federation::{Mismatch, Rule, mismatches};
+use tollgate_jose::federation::{Mismatch, Rule, closeness, mismatches};
 use tollgate_jose::{Claims, Validation, jws};
 use tollgate_store::{ACTIVE, FederatedCredential};
 
@@ -131,7 +131,8 @@ pub(super) async fn authenticate(
     let all: serde_json::Map<String, serde_json::Value> = jws.claims().map_err(|_| Refusal::Unparsable)?;
 
     let default_audience = [server.issuer(state)];
-    let mut closest: Option<(&FederatedCredential, Vec<Mismatch>)> = None;
+    type Closeness = (usize, std::cmp::Reverse<usize>);
+    let mut closest: Option<(&FederatedCredential, Vec<Mismatch>, Closeness)> = None;
     for credential in active.iter().filter(|c| verified_sources.contains(&c.jwks_uri.as_deref())) {
         let audiences =
             if credential.audiences.is_empty() { &default_audience[..] } else { credential.audiences.as_slice() };
@@ -157,12 +158,13 @@ pub(super) async fn authenticate(
             };
             return Ok((auth, PendingJti::not_single_use()));
         }
-        if closest.as_ref().is_none_or(|(_, best)| failed.len() < best.len()) {
-            closest = Some((*credential, failed));
+        let how_close = closeness(&rule, &failed);
+        if closest.as_ref().is_none_or(|(_, _, best)| how_close > *best) {
+            closest = Some((*credential, failed, how_close));
         }
     }
     let mut err = OAuthError::from(Refusal::FederatedNoMatch);
-    if let Some((credential, failed)) = closest {
+    if let Some((credential, failed, _)) = closest {
         let what: Vec<String> = failed.iter().map(ToString::to_string).collect();
         err.description = format!(
             "{} Closest: federated credential '{}' ({}): {}.",
