@@ -74,7 +74,11 @@ impl FederatedAuth {
     }
 
     /// The external token, as it is now.
-    pub async fn external_token(&self, http: &reqwest::Client, endpoint: &TokenEndpoint) -> Result<String, ClientError> {
+    pub async fn external_token(
+        &self,
+        http: &reqwest::Client,
+        endpoint: &TokenEndpoint,
+    ) -> Result<String, ClientError> {
         let text = match &self.token {
             ExternalToken::File(path) => read_token_file(path)?,
             ExternalToken::Env(name) => std::env::var(name)
@@ -112,9 +116,9 @@ fn read_token_file(path: &std::path::Path) -> Result<String, ClientError> {
     let file = std::fs::File::open(path)
         .map_err(|e| ClientError::Config(format!("cannot read the federated token file {}: {e}", path.display())))?;
     let mut text = String::new();
-    file.take(MAX_TOKEN_BYTES + 1).read_to_string(&mut text).map_err(|e| {
-        ClientError::Config(format!("cannot read the federated token file {}: {e}", path.display()))
-    })?;
+    file.take(MAX_TOKEN_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| ClientError::Config(format!("cannot read the federated token file {}: {e}", path.display())))?;
     Ok(text)
 }
 

@@ -74,9 +74,7 @@ impl Refusal {
     /// The OAuth `error` code.
     pub fn error(self) -> &'static str {
         match self {
-            Refusal::WrongType | Refusal::ScopeClaimMismatch | Refusal::FederatedClientIdRequired => {
-                "invalid_request"
-            }
+            Refusal::WrongType | Refusal::ScopeClaimMismatch | Refusal::FederatedClientIdRequired => "invalid_request",
             _ => "invalid_client",
         }
     }

@@ -143,9 +143,7 @@ pub fn mismatches(rule: &Rule<'_>, claims: &Map<String, Value>, now: i64) -> Vec
         let pattern = pattern.as_str().unwrap_or("");
         let value = claim_at(claims, name);
         let ok = match value {
-            Some(Value::Array(items)) => {
-                items.iter().filter_map(scalar).any(|item| pattern_matches(pattern, &item))
-            }
+            Some(Value::Array(items)) => items.iter().filter_map(scalar).any(|item| pattern_matches(pattern, &item)),
             Some(v) => scalar(v).is_some_and(|text| pattern_matches(pattern, &text)),
             None => false,
         };

@@ -138,7 +138,14 @@ pub fn run(args: ExplainArgs, format: OutputFormat) -> anyhow::Result<()> {
     };
     let federated = args.federated || credentials.is_some() || looks_federated(&assertion, client_id.as_deref());
     let checks = if federated {
-        explain_federated(&assertion, &endpoint, client_id.as_deref(), jwks.as_ref(), credentials.as_deref(), SystemClock.now())
+        explain_federated(
+            &assertion,
+            &endpoint,
+            client_id.as_deref(),
+            jwks.as_ref(),
+            credentials.as_deref(),
+            SystemClock.now(),
+        )
     } else {
         explain(&assertion, &endpoint, &url, client_id.as_deref(), jwks.as_ref(), SystemClock.now())
     };
@@ -622,10 +629,14 @@ pub fn explain_federated(
     let active: Vec<&CredentialFile> = trusting.iter().copied().filter(|c| c.status == "ACTIVE").collect();
     checks.push(match (credentials, active.is_empty(), trusting.first()) {
         (None, _, _) => check("iss", Verdict::Pass, format!("\"{iss}\" (not compared: pass --credential FILE)")),
-        (Some(_), false, _) => check("iss", Verdict::Pass, format!("\"{iss}\" is trusted by {} active credential(s)", active.len())),
-        (Some(_), true, Some(inactive)) => check("iss", Verdict::Fail, format!("\"{iss}\" is trusted only by '{}', which is INACTIVE", inactive.name))
-            .fix("activate it: POST .../credentials/federated/{id}/lifecycle/activate")
-            .refused(Refusal::FederatedUntrustedIssuer),
+        (Some(_), false, _) => {
+            check("iss", Verdict::Pass, format!("\"{iss}\" is trusted by {} active credential(s)", active.len()))
+        }
+        (Some(_), true, Some(inactive)) => {
+            check("iss", Verdict::Fail, format!("\"{iss}\" is trusted only by '{}', which is INACTIVE", inactive.name))
+                .fix("activate it: POST .../credentials/federated/{id}/lifecycle/activate")
+                .refused(Refusal::FederatedUntrustedIssuer)
+        }
         (Some(_), true, None) => check("iss", Verdict::Fail, format!("no credential trusts \"{iss}\""))
             .fix("add a federated credential with this exact issuer (no trailing-slash differences)")
             .refused(Refusal::FederatedUntrustedIssuer),

@@ -53,7 +53,8 @@ impl Issuer {
                             if !authorized || query.get("api-version").map(String::as_str) != Some("2.0") {
                                 return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(json!({}))).into_response();
                             }
-                            let aud = query.get("audience").cloned().unwrap_or_else(|| "https://github.com/acme".into());
+                            let aud =
+                                query.get("audience").cloned().unwrap_or_else(|| "https://github.com/acme".into());
                             let claims = github_claims(&u, &aud, "refs/heads/main");
                             axum::Json(json!({ "count": 1, "value": sign(&k, &claims) })).into_response()
                         }
@@ -97,8 +98,10 @@ fn federated_app(server: &Server, issuer: &str) -> String {
     );
     assert_eq!(status, 201, "{app}");
     let id = app["client_id"].as_str().unwrap().to_string();
-    let (status, body) = server
-        .admin_post(&format!("/api/v1/apps/{id}/grants"), json!({ "scopeId": "okta.users.read", "issuer": server.url }));
+    let (status, body) = server.admin_post(
+        &format!("/api/v1/apps/{id}/grants"),
+        json!({ "scopeId": "okta.users.read", "issuer": server.url }),
+    );
     assert_eq!(status, 201, "{body}");
     let (status, body) = server.admin_post(
         &format!("/api/v1/apps/{id}/credentials/federated"),
@@ -140,7 +143,10 @@ fn a_federated_token_file_is_read_for_every_request() {
     // which the credential refuses, naming the claim).
     std::fs::write(&file, sign(&issuer.key, &github_claims(&issuer.url, &server.url, "refs/heads/dev"))).unwrap();
     let stderr = fails_with(tollgate(d).args(args(&file_arg)), 1);
-    assert!(stderr.contains("invalid_client: The client_assertion does not match any federated credential"), "{stderr}");
+    assert!(
+        stderr.contains("invalid_client: The client_assertion does not match any federated credential"),
+        "{stderr}"
+    );
     assert!(stderr.contains("'acme/api main'") && stderr.contains("claim 'sub'"), "{stderr}");
     // A missing file is a one-line error.
     let stderr = fails_with(tollgate(d).args(args("/nonexistent/token")), 1);
@@ -156,7 +162,8 @@ fn a_federated_token_file_is_read_for_every_request() {
     );
     assert!(users.is_array(), "{users}");
     let stderr = fails_with(
-        tollgate(d).args(["token", "--org", &server.url, "--client-id", &app, "--scopes", "okta.users.read"])
+        tollgate(d)
+            .args(["token", "--org", &server.url, "--client-id", &app, "--scopes", "okta.users.read"])
             .args(["--federated-token-env", "UNSET_WORKLOAD_TOKEN"]),
         1,
     );
@@ -173,9 +180,16 @@ fn github_actions_tokens_come_from_the_actions_runtime_with_the_issuer_as_audien
     let request_url = format!("{}/actions-token?api-version=2.0", issuer.url);
     let run = |token: &str| {
         let mut cmd = tollgate(d);
-        cmd.env("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url)
-            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", token)
-            .args(["token", "--org", &server.url, "--client-id", &app, "--scopes", "okta.users.read", "--github-actions"]);
+        cmd.env("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url).env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", token).args([
+            "token",
+            "--org",
+            &server.url,
+            "--client-id",
+            &app,
+            "--scopes",
+            "okta.users.read",
+            "--github-actions",
+        ]);
         cmd
     };
     // The runtime signs for the audience asked: the org issuer, which the credential accepts by default.
@@ -210,12 +224,13 @@ fn explain_checks_an_external_token_against_the_apps_credentials() {
     )
     .unwrap();
     std::fs::write(d.join("jwks.json"), json!({ "keys": [key.public_key().to_jwk()] }).to_string()).unwrap();
-    let explain = |token: &str| {
-        let mut cmd = tollgate(d);
-        cmd.args(["explain", token, "--org", org, "--client-id", "0oa1", "--credential", "credentials.json"])
-            .args(["--jwks", "jwks.json", "--output", "json"]);
-        cmd
-    };
+    let explain =
+        |token: &str| {
+            let mut cmd = tollgate(d);
+            cmd.args(["explain", token, "--org", org, "--client-id", "0oa1", "--credential", "credentials.json"])
+                .args(["--jwks", "jwks.json", "--output", "json"]);
+            cmd
+        };
     let good = sign(&key, &github_claims(issuer, org, "refs/heads/main"));
     let out = explain(&good).output().unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -230,14 +245,14 @@ fn explain_checks_an_external_token_against_the_apps_credentials() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let failed = report["checks"].as_array().unwrap().iter().find(|c| c["verdict"] == "fail").unwrap().clone();
     assert_eq!(failed["rule"], "match", "{report}");
-    assert!(failed["detail"].as_str().unwrap().contains("claim 'sub' (\"repo:acme/api:ref:refs/heads/dev\")"), "{failed}");
+    assert!(
+        failed["detail"].as_str().unwrap().contains("claim 'sub' (\"repo:acme/api:ref:refs/heads/dev\")"),
+        "{failed}"
+    );
     assert!(failed["server_answer"].as_str().unwrap().contains("does not match any federated credential"), "{failed}");
 
     // Without client_id: the rule the server would refuse it by.
-    let out = tollgate(d)
-        .args(["explain", &good, "--org", org, "--federated", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = tollgate(d).args(["explain", &good, "--org", org, "--federated", "--output", "json"]).output().unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let failed = report["checks"].as_array().unwrap().iter().find(|c| c["verdict"] == "fail").unwrap().clone();
     assert_eq!(failed["rule"], "client_id", "{report}");

@@ -72,7 +72,9 @@ impl PendingJti {
     pub async fn consume_with(self, state: &AppState, other: JtiEntry<'_>) -> Result<(ConsumedJti, bool), OAuthError> {
         let (assertion_fresh, other_fresh) = match self.0 {
             Obligation::Record(e) => state.store.use_jti_pair((&e.client_id, &e.jti, e.keep_until), other).await?,
-            Obligation::Nothing | Obligation::NotSingleUse => (true, state.store.use_jti(other.0, other.1, other.2).await?),
+            Obligation::Nothing | Obligation::NotSingleUse => {
+                (true, state.store.use_jti(other.0, other.1, other.2).await?)
+            }
         };
         if !assertion_fresh {
             return Err(Refusal::Replayed.into());

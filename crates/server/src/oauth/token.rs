@@ -95,8 +95,7 @@ pub async fn handle(
         Err(refusal) => return Err(refusal),
     };
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
-    let (token, claims) =
-        access_token::mint(state, server, &client.app, scopes, cnf, auth.not_after, consumed_jti)?;
+    let (token, claims) = access_token::mint(state, server, &client.app, scopes, cnf, auth.not_after, consumed_jti)?;
     let scope = claims.scp.join(" ");
     facts.token_jti = Some(claims.jti.clone());
     facts.jkt = binding.as_ref().map(|b| b.jkt.clone());

@@ -317,13 +317,19 @@ async fn wrong_issuer_expired_too_old_unknown_kid_and_a_deactivated_credential_a
     // Without client_id the assertion is read as the app's own: its iss is no client.
     let (status, body) =
         federated_token(&server, ORG_TOKEN, None, JWT_BEARER, &gha.sign(&good()), "okta.users.read").await;
-    assert_eq!((status, body["error_description"].as_str()), (401, Some("The issuer claim for client_assertion is not a valid client_id.")));
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (401, Some("The issuer claim for client_assertion is not a valid client_id."))
+    );
 
     // Deactivated: refused at once (the cache is reloaded), and says so; reactivated: accepted again.
     let base = format!("/api/v1/apps/{app}/credentials/federated/{}", credential["id"].as_str().unwrap());
     let (status, body) = server.admin_post(&format!("{base}/lifecycle/deactivate"), &json!({})).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("INACTIVE")), "{body}");
-    assert_refused(ask(gha.sign(&good())).await, &["not trusted by any active", "'ci' trusts this issuer but is INACTIVE"]);
+    assert_refused(
+        ask(gha.sign(&good())).await,
+        &["not trusted by any active", "'ci' trusts this issuer but is INACTIVE"],
+    );
     let (status, _) = server.admin_post(&format!("{base}/lifecycle/activate"), &json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(ask(gha.sign(&good())).await.0, 200);
@@ -373,7 +379,10 @@ async fn kubernetes_tokens_from_a_configured_jwks_uri_at_a_custom_server_and_iss
     assert_refused(ask(org_aud).await, &[NO_MATCH, "'aud'"]);
     // Another namespace fails the subject and the nested claim.
     let dev = cluster.sign(&kubernetes_claims(issuer, &custom_issuer, "dev", "api"));
-    assert_refused(ask(dev).await, &["'prod pods'", "claim 'sub' (\"system:serviceaccount:dev:api\")", "'kubernetes.io/namespace' (\"dev\")"]);
+    assert_refused(
+        ask(dev).await,
+        &["'prod pods'", "claim 'sub' (\"system:serviceaccount:dev:api\")", "'kubernetes.io/namespace' (\"dev\")"],
+    );
 
     // The cluster rotates its signing key, keeping the old one published for a while: both verify, the new
     // kid found by a refetch.
@@ -454,20 +463,30 @@ async fn spiffe_jwt_svids_with_the_spiffe_assertion_type_and_dpop() {
     let (status, _, body) = request(svid.clone(), nonce.clone(), None).await;
     assert_eq!(
         (status, body["error"].as_str(), body["error_description"].as_str()),
-        (400, Some("invalid_request"), Some("A federated client_assertion requires the 'client_id' parameter naming the app.")),
+        (
+            400,
+            Some("invalid_request"),
+            Some("A federated client_assertion requires the 'client_id' parameter naming the app.")
+        ),
     );
     // Another workload's SVID.
     let other = spire.sign(&svid_claims(&spire.url, &server.issuer, "spiffe://example.org/ns/billing/sa/api", 300));
     let (status, _, body) = request(other, nonce.clone(), Some(app.clone())).await;
     assert_eq!(status, 401, "{body}");
-    assert!(body["error_description"].as_str().unwrap().contains("claim 'sub' (\"spiffe://example.org/ns/billing/sa/api\")"));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("claim 'sub' (\"spiffe://example.org/ns/billing/sa/api\")")
+    );
     // Without iat, max_token_age bounds exp instead: an SVID valid for two hours is refused.
     let long = spire.sign(&svid_claims(&spire.url, &server.issuer, "spiffe://example.org/ns/payments/sa/api", 7200));
     let (status, _, body) = request(long, nonce.clone(), Some(app.clone())).await;
     assert_eq!(status, 401, "{body}");
     assert!(body["error_description"].as_str().unwrap().contains("no 'iat', and claim 'exp' is"), "{body}");
     // The Access Gateway takes no federated assertion.
-    let (status, body) = federated_token(&server, "/api/v2/oauth/token", Some(&app), SPIFFE, &svid, "okta.oag.app.read").await;
+    let (status, body) =
+        federated_token(&server, "/api/v2/oauth/token", Some(&app), SPIFFE, &svid, "okta.oag.app.read").await;
     assert_eq!((status, body["error_description"].as_str()), (400, Some("The client_assertion_type is invalid.")));
     server.stop().await;
 }
@@ -482,12 +501,30 @@ async fn the_management_api_validates_lists_replaces_and_guards_federated_creden
         (json!({ "name": "n", "subject": "s" }), "issuer: is required"),
         (json!({ "name": "n", "issuer": "https://i.example" }), "subject: is required"),
         (json!({ "name": "n", "issuer": "ftp://i.example", "subject": "s" }), "issuer: must be an https URL"),
-        (json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "audiences": "x" }), "audiences: must be an array"),
-        (json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "claims": { "ref": 1 } }), "claims: the condition on 'ref'"),
-        (json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "claims": { "exp": "1" } }), "claims: 'exp' cannot be a condition"),
-        (json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "max_token_age": 5 }), "max_token_age: must be"),
-        (json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "subjet": "typo" }), "subjet: is not a property"),
-        (json!({ "name": "n", "issuer": "k8s", "subject": "s", "jwks_uri": "ftp://x" }), "jwks_uri: must be an https URL"),
+        (
+            json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "audiences": "x" }),
+            "audiences: must be an array",
+        ),
+        (
+            json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "claims": { "ref": 1 } }),
+            "claims: the condition on 'ref'",
+        ),
+        (
+            json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "claims": { "exp": "1" } }),
+            "claims: 'exp' cannot be a condition",
+        ),
+        (
+            json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "max_token_age": 5 }),
+            "max_token_age: must be",
+        ),
+        (
+            json!({ "name": "n", "issuer": "https://i.example", "subject": "s", "subjet": "typo" }),
+            "subjet: is not a property",
+        ),
+        (
+            json!({ "name": "n", "issuer": "k8s", "subject": "s", "jwks_uri": "ftp://x" }),
+            "jwks_uri: must be an https URL",
+        ),
     ] {
         let (status, err) = server.admin_post(&base, &body).await;
         assert_eq!((status, err["errorCode"].as_str()), (400, Some("E0000001")), "{body} → {err}");

@@ -80,7 +80,8 @@ fn settings(state: &AppState, mut map: Map<String, Value>) -> Result<(FederatedC
     for field in ["id", "created", "lastUpdated", "_links"] {
         map.remove(field);
     }
-    const KNOWN: [&str; 8] = ["name", "issuer", "subject", "audiences", "claims", "jwks_uri", "max_token_age", "status"];
+    const KNOWN: [&str; 8] =
+        ["name", "issuer", "subject", "audiences", "claims", "jwks_uri", "max_token_age", "status"];
     if let Some(unknown) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(refused(format!("{unknown}: is not a property of a federated credential")));
     }
@@ -92,9 +93,9 @@ fn settings(state: &AppState, mut map: Map<String, Value>) -> Result<(FederatedC
     match &jwks_uri {
         // Without a jwks_uri the issuer's discovery document is fetched: the issuer must be fetchable.
         None => {
-            policy.check_url(&issuer).map_err(|e| {
-                refused(format!("issuer: {e} (its discovery document is fetched; or give a jwks_uri)"))
-            })?;
+            policy
+                .check_url(&issuer)
+                .map_err(|e| refused(format!("issuer: {e} (its discovery document is fetched; or give a jwks_uri)")))?;
         }
         Some(uri) => {
             policy.check_url(uri).map_err(|e| refused(format!("jwks_uri: {e}")))?;
@@ -124,8 +125,7 @@ fn settings(state: &AppState, mut map: Map<String, Value>) -> Result<(FederatedC
                 return Err(refused(format!("claims: at most {MAX_CLAIMS} conditions")));
             }
             for (claim, pattern) in conditions {
-                if claim.is_empty() || claim.contains('\0') || matches!(claim.as_str(), "iss" | "exp" | "iat" | "nbf")
-                {
+                if claim.is_empty() || claim.contains('\0') || matches!(claim.as_str(), "iss" | "exp" | "iat" | "nbf") {
                     return Err(refused(format!("claims: '{claim}' cannot be a condition")));
                 }
                 match pattern.as_str() {
@@ -240,7 +240,13 @@ async fn replace(
     Ok(axum::Json(credential_json(&state, &app, &credential)).into_response())
 }
 
-async fn set_status(state: &AppState, admin: &Admin, app_id: &str, id: &str, status: &str) -> Result<Response, ApiError> {
+async fn set_status(
+    state: &AppState,
+    admin: &Admin,
+    app_id: &str,
+    id: &str,
+    status: &str,
+) -> Result<Response, ApiError> {
     let app = find_app(state, app_id).await?;
     admin.require_super_admin_for_app(state, &app).await?;
     let mut credential = find(state, &app, id).await?;
@@ -288,10 +294,7 @@ async fn delete(
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps/{app_id}/credentials/federated", get(list).post(create))
-        .route(
-            "/api/v1/apps/{app_id}/credentials/federated/{credential_id}",
-            get(get_one).put(replace).delete(delete),
-        )
+        .route("/api/v1/apps/{app_id}/credentials/federated/{credential_id}", get(get_one).put(replace).delete(delete))
         .route("/api/v1/apps/{app_id}/credentials/federated/{credential_id}/lifecycle/activate", post(activate))
         .route("/api/v1/apps/{app_id}/credentials/federated/{credential_id}/lifecycle/deactivate", post(deactivate))
 }
