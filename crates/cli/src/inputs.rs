@@ -219,6 +219,25 @@ pub struct ClientArgs {
     pub secret_method: SecretMethod,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// Authenticate with a token the platform gives this workload (workload identity federation): read
+    /// from this file before every token request (a Kubernetes projected service-account token, a SPIFFE
+    /// JWT-SVID). The app needs a federated credential for its issuer.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["client_secret", "private_key", "federated_token_env", "github_actions"])]
+    pub federated_token_file: Option<std::path::PathBuf>,
+    /// Like --federated-token-file, from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["client_secret", "private_key", "github_actions"])]
+    pub federated_token_env: Option<String>,
+    /// Authenticate with the GitHub Actions OIDC token of this job (needs `permissions: id-token: write`):
+    /// asked from ACTIONS_ID_TOKEN_REQUEST_URL with ACTIONS_ID_TOKEN_REQUEST_TOKEN for every token request.
+    #[arg(long, conflicts_with_all = ["client_secret", "private_key"])]
+    pub github_actions: bool,
+    /// With --github-actions: the `aud` to ask GitHub for (default: the token endpoint's issuer, which a
+    /// federated credential accepts by default).
+    #[arg(long, value_name = "AUD", requires = "github_actions")]
+    pub github_audience: Option<String>,
+    /// Send the federated token as a SPIFFE JWT-SVID (client_assertion_type ...:jwt-spiffe).
+    #[arg(long)]
+    pub spiffe: bool,
 }
 
 impl ClientArgs {
@@ -233,6 +252,13 @@ impl ClientArgs {
     /// `CLIENT_SECRET`.
     pub fn auth(&self) -> anyhow::Result<ClientAuth> {
         let client_id = self.client_id()?;
+        if let Some(token) = self.external_token() {
+            let auth = tollgate_client::FederatedAuth::new(client_id, token).spiffe(self.spiffe);
+            return Ok(ClientAuth::Federated(auth));
+        }
+        if self.spiffe {
+            return Err(usage("--spiffe needs --federated-token-file or --federated-token-env (the JWT-SVID)"));
+        }
         // clap keeps --client-secret and --private-key apart, so a given secret is the only flag.
         if let Some(secret) = &self.client_secret {
             return Ok(self.secret_auth(client_id, secret));
@@ -246,6 +272,18 @@ impl ClientArgs {
         Err(usage(
             "no client credentials: pass --private-key FILE or --client-secret SECRET, or set PRIVATE_KEY or CLIENT_SECRET",
         ))
+    }
+
+    /// Where a federated token comes from, if one of the federated flags was given.
+    fn external_token(&self) -> Option<tollgate_client::ExternalToken> {
+        use tollgate_client::ExternalToken;
+        if let Some(path) = &self.federated_token_file {
+            return Some(ExternalToken::File(path.clone()));
+        }
+        if let Some(name) = &self.federated_token_env {
+            return Some(ExternalToken::Env(name.clone()));
+        }
+        self.github_actions.then(|| ExternalToken::GithubActions { audience: self.github_audience.clone() })
     }
 
     fn secret_auth(&self, client_id: String, secret: &str) -> ClientAuth {

@@ -31,7 +31,7 @@ pub struct ServeArgs {
     /// TOLLGATE_MASTER_KEY [SQLite default: DATABASE.master-key, created; PostgreSQL: required]
     #[arg(long, env = "TOLLGATE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
-    /// Development and tests only: let outbound fetches (a client's jwks_uri) use http and reach loopback,
+    /// Development and tests only: let outbound fetches (a client's jwks_uri, federated issuers) use http and reach loopback,
     /// private and link-local addresses (logged as a warning)
     #[arg(long, env = "TOLLGATE_ALLOW_PRIVATE_FETCH")]
     pub allow_private_fetch: bool,
@@ -168,7 +168,8 @@ fn rate_limit_flags(args: &ServeArgs, limits: &mut tollgate_server::config::Rate
         let (bucket, n) = item
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--rate-limit {item:?}: expected BUCKET=N, e.g. token=600"))?;
-        let n: u32 = n.trim().parse().map_err(|_| anyhow::anyhow!("--rate-limit {item:?}: N must be a whole number"))?;
+        let n: u32 =
+            n.trim().parse().map_err(|_| anyhow::anyhow!("--rate-limit {item:?}: N must be a whole number"))?;
         let slot = match bucket.trim() {
             "token" => &mut limits.token,
             "oauth2" => &mut limits.oauth2,

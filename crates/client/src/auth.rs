@@ -1,9 +1,11 @@
 //! How the client proves who it is at the token endpoint: a signed assertion (`private_key_jwt`, the only
 //! method Okta's org authorization server accepts for service apps) or a client secret, in the
-//! `Authorization: Basic` header (`client_secret_basic`) or in the form (`client_secret_post`).
+//! `Authorization: Basic` header (`client_secret_basic`) or in the form (`client_secret_post`); or, with
+//! workload identity federation, a token the platform issued ([`crate::federated`]).
 use base64ct::{Base64, Encoding};
 
 use crate::assertion::{AssertionSigner, CLIENT_ASSERTION_TYPE};
+use crate::federated::FederatedAuth;
 use crate::{ClientError, TokenEndpoint};
 
 /// A client secret. `Debug` never shows it.
@@ -35,6 +37,9 @@ pub enum ClientAuth {
     SecretBasic { client_id: String, secret: Secret },
     /// `client_secret_post`.
     SecretPost { client_id: String, secret: Secret },
+    /// Workload identity federation: the platform's token (GitHub Actions, Kubernetes, SPIFFE), obtained
+    /// afresh for every request, as the assertion (see [`crate::federated`]).
+    Federated(FederatedAuth),
 }
 
 /// What one token request carries to authenticate: extra form fields and perhaps a header value.
@@ -49,6 +54,7 @@ impl ClientAuth {
         match self {
             ClientAuth::PrivateKeyJwt(signer) => signer.client_id(),
             ClientAuth::SecretBasic { client_id, .. } | ClientAuth::SecretPost { client_id, .. } => client_id,
+            ClientAuth::Federated(f) => &f.client_id,
         }
     }
 
@@ -58,6 +64,7 @@ impl ClientAuth {
             ClientAuth::PrivateKeyJwt(_) => "private_key_jwt",
             ClientAuth::SecretBasic { .. } => "client_secret_basic",
             ClientAuth::SecretPost { .. } => "client_secret_post",
+            ClientAuth::Federated(_) => "federated_jwt",
         }
     }
 
@@ -67,7 +74,23 @@ impl ClientAuth {
         self.parts_for(endpoint, now, &[])
     }
 
-    /// [`parts`](Self::parts) for a request for `scopes`, which an Access Gateway assertion repeats.
+    /// The credentials for one request, for every method: a federated token is obtained here (a file
+    /// read, a variable, or an HTTP request to the GitHub Actions runtime with `http`).
+    pub async fn request_parts(
+        &self,
+        http: &reqwest::Client,
+        endpoint: &TokenEndpoint,
+        now: i64,
+        scopes: &[String],
+    ) -> Result<AuthParts, ClientError> {
+        match self {
+            ClientAuth::Federated(f) => Ok(AuthParts { form: f.form(http, endpoint).await?, authorization: None }),
+            other => other.parts_for(endpoint, now, scopes),
+        }
+    }
+
+    /// [`parts`](Self::parts) for a request for `scopes`, which an Access Gateway assertion repeats. For
+    /// [`ClientAuth::Federated`], which may need a request, use [`request_parts`](Self::request_parts).
     pub fn parts_for(&self, endpoint: &TokenEndpoint, now: i64, scopes: &[String]) -> Result<AuthParts, ClientError> {
         Ok(match self {
             ClientAuth::PrivateKeyJwt(signer) => AuthParts {
@@ -84,6 +107,11 @@ impl ClientAuth {
                 form: vec![("client_id", client_id.clone()), ("client_secret", secret.expose().to_owned())],
                 authorization: None,
             },
+            ClientAuth::Federated(_) => {
+                return Err(ClientError::Config(
+                    "a federated token is obtained asynchronously: use ClientAuth::request_parts".into(),
+                ));
+            }
         })
     }
 }

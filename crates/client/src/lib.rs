@@ -2,7 +2,7 @@
 //!
 //! A request for a token travels one way through this crate:
 //! [`TokenEndpoint`] (where to ask) → [`ClientAuth`] (how to prove who we are: a fresh signed
-//! [`assertion`] per attempt, or a client secret) → [`TokenSource`] (cache, single flight, retries
+//! [`assertion`] per attempt, a client secret, or the platform's token with [`federated`]) → [`TokenSource`] (cache, single flight, retries
 //! with [`retry`]'s delays; with a [`DpopKey`], DPoP-bound tokens and the nonce round trip) →
 //! [`AuthorizedClient`] (attaches the token to API calls, with a DPoP proof when bound, and retries once on 401).
 //! [`management`] registers service apps and grants scopes, the way `tollgate app create` needs it.
@@ -21,6 +21,7 @@ pub mod clock;
 pub mod dpop;
 pub mod endpoint;
 pub mod error;
+pub mod federated;
 pub mod management;
 pub mod response;
 pub mod retry;
@@ -33,6 +34,7 @@ pub use clock::{Clock, SystemClock};
 pub use dpop::{DpopKey, DpopRefusal};
 pub use endpoint::TokenEndpoint;
 pub use error::ClientError;
+pub use federated::{ExternalToken, FederatedAuth};
 pub use response::TokenResponse;
 pub use retry::RetryPolicy;
 pub use source::{TokenSource, TokenSourceBuilder};

@@ -193,7 +193,7 @@ impl TokenSource {
         let token_url = self.endpoint.token_url();
         loop {
             let now = self.clock.now();
-            let auth = self.auth.parts_for(&self.endpoint, now, &self.scopes)?;
+            let auth = self.auth.request_parts(&self.http, &self.endpoint, now, &self.scopes).await?;
             let mut form: Vec<(&str, String)> = vec![("grant_type", "client_credentials".to_owned())];
             if !self.scopes.is_empty() {
                 form.push(("scope", self.scopes.join(" ")));

@@ -1,4 +1,4 @@
-//! Client assertions (RFC 7523 `private_key_jwt`): the ways a token endpoint refuses one, with Okta's
+//! Client assertions (RFC 7523 `private_key_jwt`, and external tokens of federated credentials): the ways a token endpoint refuses one, with Okta's
 //! exact `error` codes and `error_description` texts.
 //!
 //! It lives here, next to [`crate::dpop`], for the same reason [`crate::dpop::DpopError`] does: two parties
@@ -7,8 +7,11 @@
 //! the one both already use; it still knows nothing of HTTP (the status is a plain number).
 use crate::ClaimsError;
 
-/// The only `client_assertion_type` there is.
+/// The `client_assertion_type` of RFC 7523 (`private_key_jwt`, and federated external tokens).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The `client_assertion_type` of the SPIFFE client-authentication draft: a JWT-SVID as the assertion.
+pub const JWT_SPIFFE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
 
 /// Longest an assertion may live: Okta refuses `exp` more than an hour ahead.
 pub const MAX_LIFETIME_SECONDS: u64 = 3600;
@@ -56,13 +59,22 @@ pub enum Refusal {
     ScopeClaimMismatch,
     /// Its `jti` was seen before.
     Replayed,
+    /// A federated assertion (an external token) without the form's `client_id` (400 `invalid_request`).
+    FederatedClientIdRequired,
+    /// A federated assertion whose issuer no ACTIVE federated credential of the client trusts.
+    FederatedUntrustedIssuer,
+    /// The keys of a federated assertion's issuer could not be had (discovery or JWKS failed).
+    FederatedKeysUnavailable,
+    /// A verified federated assertion that meets no credential's conditions (the server adds which
+    /// credential came closest and which claim failed).
+    FederatedNoMatch,
 }
 
 impl Refusal {
     /// The OAuth `error` code.
     pub fn error(self) -> &'static str {
         match self {
-            Refusal::WrongType | Refusal::ScopeClaimMismatch => "invalid_request",
+            Refusal::WrongType | Refusal::ScopeClaimMismatch | Refusal::FederatedClientIdRequired => "invalid_request",
             _ => "invalid_client",
         }
     }
@@ -110,6 +122,14 @@ impl Refusal {
                 "The 'scope' claim of the client_assertion does not match the 'scope' parameter."
             }
             Refusal::Replayed => "The client_assertion token has already been used.",
+            Refusal::FederatedClientIdRequired => {
+                "A federated client_assertion requires the 'client_id' parameter naming the app."
+            }
+            Refusal::FederatedUntrustedIssuer => {
+                "The issuer of the client_assertion is not trusted by any active federated credential of the client."
+            }
+            Refusal::FederatedKeysUnavailable => "The keys of the client_assertion issuer could not be retrieved.",
+            Refusal::FederatedNoMatch => "The client_assertion does not match any federated credential of the client.",
         }
     }
 
@@ -144,7 +164,7 @@ pub fn scope_set(text: &str) -> std::collections::BTreeSet<&str> {
 mod tests {
     use super::*;
 
-    const ALL: [Refusal; 24] = [
+    const ALL: [Refusal; 28] = [
         Refusal::WrongType,
         Refusal::Unparsable,
         Refusal::BadAlgorithm,
@@ -169,6 +189,10 @@ mod tests {
         Refusal::ScopeClaimNotString,
         Refusal::ScopeClaimMismatch,
         Refusal::Replayed,
+        Refusal::FederatedClientIdRequired,
+        Refusal::FederatedUntrustedIssuer,
+        Refusal::FederatedKeysUnavailable,
+        Refusal::FederatedNoMatch,
     ];
 
     #[test]

@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use tollgate_jose::{Jwk, PublicKey};
 use tollgate_store::{
-    ACTIVE, AccessPolicy, App, AuthServer, Claim, ClientRecord, PolicyRule, Scope, Store, StoreError,
+    ACTIVE, AccessPolicy, App, AuthServer, Claim, ClientRecord, FederatedCredential, PolicyRule, Scope, Store,
+    StoreError,
 };
 
 /// One usable public key of a client.
@@ -42,6 +43,9 @@ pub struct CachedClient {
     pub roles: Vec<String>,
     /// The app's own rate-limit share and token quotas (the Apps API's `settings.tollgate`).
     pub limits: crate::ratelimit::AppLimits,
+    /// The app's federated credentials (every status: a refusal says when only an INACTIVE one trusts an
+    /// issuer), oldest first.
+    pub federated: Vec<FederatedCredential>,
 }
 
 impl CachedClient {
@@ -84,7 +88,16 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         .collect();
     let roles = record.roles.iter().filter(|r| r.status == ACTIVE).map(|r| r.role_type.clone()).collect();
     let limits = crate::ratelimit::AppLimits::from_extra(&record.app.extra);
-    CachedClient { app: record.app, keys, has_jwks, secret_hashes, org_grants, roles, limits }
+    CachedClient {
+        app: record.app,
+        keys,
+        has_jwks,
+        secret_hashes,
+        org_grants,
+        roles,
+        limits,
+        federated: record.federated,
+    }
 }
 
 /// Clients by `client_id`.

@@ -205,6 +205,7 @@ impl ApiError {
         let (object, noun) = match what {
             tollgate_store::AppChild::Keys => ("JsonWebKey", "key"),
             tollgate_store::AppChild::Secrets => ("OAuth2ClientSecret", "secret"),
+            tollgate_store::AppChild::Federated => ("FederatedCredential", "federated credential"),
         };
         let cause = format!(
             "You can't create a new {noun}. You have reached the maximum number of {noun}s allowed ({max}). To add another {noun}, you must first delete an existing one."

@@ -8,7 +8,7 @@
 /// One committed change, by what it touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Apps, their keys, secrets, grants or roles: the client cache.
+    /// Apps, their keys, secrets, grants, roles or federated credentials: the client cache.
     Clients,
     /// Custom authorization servers or their scopes, policies, rules or claims.
     Servers,
@@ -22,7 +22,7 @@ impl Change {
     /// The change a table name (the notification payload) stands for.
     pub fn from_table(table: &str) -> Change {
         match table {
-            "apps" | "app_keys" | "app_secrets" | "grants" | "app_roles" => Change::Clients,
+            "apps" | "app_keys" | "app_secrets" | "grants" | "app_roles" | "federated_credentials" => Change::Clients,
             "auth_servers" | "scopes" | "auth_server_policies" | "auth_server_policy_rules" | "auth_server_claims" => {
                 Change::Servers
             }

@@ -185,6 +185,16 @@ pub trait Store: Send + Sync + 'static {
     async fn set_app_secret_status(&self, app_id: &str, secret_id: &str, status: &str, now: i64) -> Result<bool>;
     /// Deletes a secret; `false` when the app has no such secret.
     async fn delete_app_secret(&self, app_id: &str, secret_id: &str) -> Result<bool>;
+    /// An app's federated credentials, oldest first.
+    async fn federated_credentials(&self, app_id: &str) -> Result<Vec<FederatedCredential>>;
+    /// Adds a federated credential to an app that has fewer than `max`, as [`Store::insert_app_key`] does.
+    async fn insert_federated_credential(&self, credential: &FederatedCredential, max: usize) -> Result<()>;
+    /// Replaces a federated credential's settings and status (by app and id); `false` when there is none.
+    async fn update_federated_credential(&self, credential: &FederatedCredential) -> Result<bool>;
+    /// Sets a federated credential's status; `false` when the app has no such credential.
+    async fn set_federated_credential_status(&self, app_id: &str, id: &str, status: &str, now: i64) -> Result<bool>;
+    /// Deletes a federated credential; `false` when the app has no such credential.
+    async fn delete_federated_credential(&self, app_id: &str, id: &str) -> Result<bool>;
     /// Every API token, oldest first.
     async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
     /// Deletes (revokes) an API token; `false` when there is none with that id.
@@ -257,12 +267,14 @@ pub fn active_matches(active: &[&str], expected: Option<&str>) -> bool {
     }
 }
 
-/// The per-app child tables whose rows have the same status lifecycle (keys and client secrets), shared by
+/// The per-app child tables whose rows have the same status lifecycle (keys, client secrets, federated
+/// credentials), shared by
 /// both backends' status, delete and limit statements; also what a [`StoreError::LimitReached`] counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppChild {
     Keys,
     Secrets,
+    Federated,
 }
 
 impl AppChild {
@@ -270,6 +282,7 @@ impl AppChild {
         match self {
             AppChild::Keys => "app_keys",
             AppChild::Secrets => "app_secrets",
+            AppChild::Federated => "federated_credentials",
         }
     }
 }
@@ -279,6 +292,7 @@ impl std::fmt::Display for AppChild {
         f.write_str(match self {
             AppChild::Keys => "keys",
             AppChild::Secrets => "client secrets",
+            AppChild::Federated => "federated credentials",
         })
     }
 }

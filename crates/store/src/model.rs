@@ -203,6 +203,33 @@ pub struct ClientRecord {
     pub grants: Vec<Grant>,
     /// Admin roles assigned to the app: they bound what its access tokens may do on the management API.
     pub roles: Vec<RoleAssignment>,
+    /// External issuers whose tokens authenticate the app (workload identity federation).
+    pub federated: Vec<FederatedCredential>,
+}
+
+/// A federated credential of an app: tokens of `issuer` whose `sub`, `aud` and claims match authenticate
+/// the app at the token endpoint (workload identity federation). Matching is the server's; the store
+/// keeps the row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FederatedCredential {
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    /// The external issuer, exactly as its tokens' `iss`.
+    pub issuer: String,
+    /// The `sub` the token must have: exact, or a pattern with `*` wildcards.
+    pub subject: String,
+    /// Accepted `aud` values; empty: the token endpoint's issuer.
+    pub audiences: Vec<String>,
+    /// More conditions: claim (a `/`-separated path into nested objects) -> pattern.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The issuer's keys, for issuers without discovery (Kubernetes); `None`: from discovery.
+    pub jwks_uri: Option<String>,
+    /// Oldest `iat` accepted, in seconds before now.
+    pub max_token_age: i64,
+    pub status: String,
+    pub created: i64,
+    pub last_updated: i64,
 }
 
 /// An admin role (Okta's standard role type, e.g. `SUPER_ADMIN`) assigned to a service app.

@@ -38,6 +38,7 @@ pub(crate) fn assemble(
     secrets: Vec<crate::AppSecret>,
     grants: Vec<crate::Grant>,
     roles: Vec<crate::RoleAssignment>,
+    federated: Vec<crate::FederatedCredential>,
 ) -> Vec<crate::ClientRecord> {
     let mut by_app: std::collections::HashMap<String, crate::ClientRecord> = apps
         .into_iter()
@@ -48,6 +49,7 @@ pub(crate) fn assemble(
                 secrets: Vec::new(),
                 grants: Vec::new(),
                 roles: Vec::new(),
+                federated: Vec::new(),
             };
             (record.app.id.clone(), record)
         })
@@ -72,6 +74,11 @@ pub(crate) fn assemble(
             r.roles.push(role);
         }
     }
+    for f in federated {
+        if let Some(r) = by_app.get_mut(&f.app_id) {
+            r.federated.push(f);
+        }
+    }
     by_app.into_values().collect()
 }
 
@@ -81,7 +88,8 @@ macro_rules! store_impl {
     (store: $store:ty, db: $db:ty, row_lock: $row_lock:literal, specific: { $($specific:tt)* }) => {
         use $crate::shared::{APP_COLUMNS, json_map, json_vec};
         use $crate::{
-            AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, Grant,
+            AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, FederatedCredential,
+            Grant,
             PolicyRule, QuotaUsage, Result, RoleAssignment, Scope, SigningKey, Store, StoreError, User, key_status,
         };
         use sqlx::Row;
@@ -119,6 +127,36 @@ macro_rules! store_impl {
                 last_updated: row.try_get("last_updated")?,
                 token_generation: row.try_get("token_generation")?,
             })
+        }
+
+        fn federated_from_row(row: &DbRow) -> Result<FederatedCredential> {
+            Ok(FederatedCredential {
+                id: row.try_get("id")?,
+                app_id: row.try_get("app_id")?,
+                name: row.try_get("name")?,
+                issuer: row.try_get("issuer")?,
+                subject: row.try_get("subject")?,
+                audiences: json_vec(row.try_get("audiences")?)?,
+                claims: json_map(row.try_get("claims")?)?,
+                jwks_uri: row.try_get("jwks_uri")?,
+                max_token_age: row.try_get("max_token_age")?,
+                status: row.try_get("status")?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        }
+
+        async fn federated_where<'e, E: sqlx::Executor<'e, Database = $db>>(
+            exec: E,
+            condition: &str,
+            binds: &[&str],
+        ) -> Result<Vec<FederatedCredential>> {
+            let sql = format!("SELECT * FROM federated_credentials {condition} ORDER BY created, id");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                query = query.bind(b.to_string());
+            }
+            query.fetch_all(exec).await?.iter().map(federated_from_row).collect()
         }
 
         fn user_from_row(row: &DbRow) -> Result<User> {
@@ -811,6 +849,62 @@ macro_rules! store_impl {
                 delete_child(&self.pool, AppChild::Secrets, app_id, secret_id).await
             }
 
+            async fn federated_credentials(&self, app_id: &str) -> Result<Vec<FederatedCredential>> {
+                federated_where(&self.pool, "WHERE app_id = $1", &[app_id]).await
+            }
+
+            async fn insert_federated_credential(&self, f: &FederatedCredential, max: usize) -> Result<()> {
+                let mut tx = check_limit(begin_write(&self.pool).await?, AppChild::Federated, &f.app_id, max).await?;
+                sqlx::query(
+                    "INSERT INTO federated_credentials (id, app_id, name, issuer, subject, audiences, claims, \
+                     jwks_uri, max_token_age, status, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&f.id)
+                .bind(&f.app_id)
+                .bind(&f.name)
+                .bind(&f.issuer)
+                .bind(&f.subject)
+                .bind(serde_json::to_string(&f.audiences)?)
+                .bind(serde_json::to_string(&f.claims)?)
+                .bind(&f.jwks_uri)
+                .bind(f.max_token_age)
+                .bind(&f.status)
+                .bind(f.created)
+                .bind(f.last_updated)
+                .execute(&mut *tx)
+                .await?;
+                Ok(tx.commit().await?)
+            }
+
+            async fn update_federated_credential(&self, f: &FederatedCredential) -> Result<bool> {
+                let query = sqlx::query(
+                    "UPDATE federated_credentials SET name = $1, issuer = $2, subject = $3, audiences = $4, \
+                     claims = $5, jwks_uri = $6, max_token_age = $7, status = $8, last_updated = $9 \
+                     WHERE app_id = $10 AND id = $11",
+                )
+                .bind(&f.name)
+                .bind(&f.issuer)
+                .bind(&f.subject)
+                .bind(serde_json::to_string(&f.audiences)?)
+                .bind(serde_json::to_string(&f.claims)?)
+                .bind(&f.jwks_uri)
+                .bind(f.max_token_age)
+                .bind(&f.status)
+                .bind(f.last_updated)
+                .bind(&f.app_id)
+                .bind(&f.id);
+                affected(&self.pool, query).await
+            }
+
+            async fn set_federated_credential_status(&self, app_id: &str, id: &str, status: &str, now: i64) -> Result<bool> {
+                set_child_status(&self.pool, AppChild::Federated, app_id, id, status, now).await
+            }
+
+            async fn delete_federated_credential(&self, app_id: &str, id: &str) -> Result<bool> {
+                delete_child(&self.pool, AppChild::Federated, app_id, id).await
+            }
+
             async fn client_snapshot(&self) -> Result<Vec<ClientRecord>> {
                 // One consistent read, so an app and its keys, secrets and grants are seen as of one moment
                 // even while another connection (or node) writes.
@@ -821,8 +915,9 @@ macro_rules! store_impl {
                     sqlx::query_as("SELECT * FROM app_secrets ORDER BY created, id").fetch_all(&mut *tx).await?;
                 let grants = sqlx::query_as("SELECT * FROM grants ORDER BY created, id").fetch_all(&mut *tx).await?;
                 let roles = sqlx::query_as("SELECT * FROM app_roles ORDER BY created, id").fetch_all(&mut *tx).await?;
+                let federated = federated_where(&mut *tx, "", &[]).await?;
                 tx.commit().await?;
-                Ok($crate::shared::assemble(apps, keys, secrets, grants, roles))
+                Ok($crate::shared::assemble(apps, keys, secrets, grants, roles, federated))
             }
 
             async fn client_record(&self, client_id: &str) -> Result<Option<ClientRecord>> {
@@ -833,7 +928,8 @@ macro_rules! store_impl {
                 let secrets = self.app_secrets(&app.id).await?;
                 let grants = self.grants(&app.id).await?;
                 let roles = self.roles(&app.id).await?;
-                Ok(Some(ClientRecord { app, keys, secrets, grants, roles }))
+                let federated = self.federated_credentials(&app.id).await?;
+                Ok(Some(ClientRecord { app, keys, secrets, grants, roles, federated }))
             }
 
             async fn insert_grant(&self, g: &Grant) -> Result<()> {

@@ -53,6 +53,16 @@ pub struct ExplainArgs {
     /// Which endpoint the assertion is for (its `aud`).
     #[arg(long, value_enum, default_value_t = Endpoint::Token)]
     pub endpoint: Endpoint,
+    /// Explain the assertion as a federated one (an external token: GitHub Actions, Kubernetes, SPIFFE)
+    /// even if its `iss` could be a client id; implied by --credential, and by an `iss` that is not the
+    /// client id.
+    #[arg(long)]
+    pub federated: bool,
+    /// The app's federated credentials (the JSON of `GET /api/v1/apps/{id}/credentials/federated`, or
+    /// one of them), to check `iss`, `sub`, `aud`, the claim conditions and the age; with --jwks, the
+    /// issuer's keys.
+    #[arg(long, value_name = "FILE")]
+    pub credential: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,14 +132,31 @@ pub fn run(args: ExplainArgs, format: OutputFormat) -> anyhow::Result<()> {
         None => None,
     };
     let client_id = args.client_id.clone().or_else(|| env_var("CLIENT_ID"));
-    let checks = explain(&assertion, &endpoint, &url, client_id.as_deref(), jwks.as_ref(), SystemClock.now());
+    let credentials = match &args.credential {
+        Some(path) => Some(read_credentials(path)?),
+        None => None,
+    };
+    let federated = args.federated || credentials.is_some() || looks_federated(&assertion, client_id.as_deref());
+    let checks = if federated {
+        explain_federated(
+            &assertion,
+            &endpoint,
+            client_id.as_deref(),
+            jwks.as_ref(),
+            credentials.as_deref(),
+            SystemClock.now(),
+        )
+    } else {
+        explain(&assertion, &endpoint, &url, client_id.as_deref(), jwks.as_ref(), SystemClock.now())
+    };
     let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
+    let title = if federated { "Federated assertion (an external token)" } else { "Client assertion" };
 
     match format {
-        OutputFormat::Json => {
-            output::json(&json!({ "endpoint": url, "ok": failed == 0, "failed": failed, "checks": checks }))?
-        }
-        OutputFormat::Text => output::line(&render(&url, &checks, failed))?,
+        OutputFormat::Json => output::json(
+            &json!({ "endpoint": url, "federated": federated, "ok": failed == 0, "failed": failed, "checks": checks }),
+        )?,
+        OutputFormat::Text => output::line(&render(title, &url, &checks, failed))?,
     }
     if failed > 0 {
         anyhow::bail!("the assertion fails {failed} of the token endpoint's rules");
@@ -233,8 +260,8 @@ fn explain_proof(proof: &str, args: &ExplainArgs, format: OutputFormat) -> anyho
     Ok(())
 }
 
-fn render(url: &str, checks: &[Check], failed: usize) -> String {
-    let mut text = format!("Client assertion for {url}\n");
+fn render(title: &str, url: &str, checks: &[Check], failed: usize) -> String {
+    let mut text = format!("{title} for {url}\n");
     for c in checks {
         let label = match c.verdict {
             Verdict::Pass => "PASS",
@@ -513,6 +540,172 @@ fn kids(keys: &[PublicKey]) -> String {
     let list: Vec<String> =
         keys.iter().map(|k| k.kid().map(|k| format!("\"{k}\"")).unwrap_or_else(|| "no kid".into())).collect();
     list.join(", ")
+}
+
+/// Whether an assertion is an external token for `client_id`: its `iss` is a URL that is not the client id.
+fn looks_federated(assertion: &str, client_id: Option<&str>) -> bool {
+    let Ok(parts) = decode_parts(assertion) else { return false };
+    let iss = parts.claims.get("iss").and_then(Value::as_str);
+    match (iss, client_id) {
+        (Some(iss), Some(id)) => iss != id,
+        (Some(iss), None) => iss.starts_with("https://") || iss.starts_with("http://"),
+        _ => false,
+    }
+}
+
+/// A federated credential as the API shows it (the fields the match needs).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CredentialFile {
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub claims: serde_json::Map<String, Value>,
+    #[serde(default = "default_max_token_age")]
+    pub max_token_age: i64,
+    #[serde(default = "default_status")]
+    pub status: String,
+}
+
+fn default_max_token_age() -> i64 {
+    3600
+}
+
+fn default_status() -> String {
+    "ACTIVE".into()
+}
+
+fn read_credentials(path: &str) -> anyhow::Result<Vec<CredentialFile>> {
+    let text = read_input(path)?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{path} is not JSON: {e}"))?;
+    let list = if value.is_array() { value } else { Value::Array(vec![value]) };
+    serde_json::from_value(list).map_err(|e| anyhow::anyhow!("{path} is not a federated credential (or a list): {e}"))
+}
+
+/// Every rule the token endpoint applies to a federated assertion, in its order: the external token must
+/// name the app by `client_id`, come from an issuer an ACTIVE credential trusts, be signed by the issuer's
+/// key, carry `exp`, and meet one credential's `sub`, `aud`, claim and age conditions.
+pub fn explain_federated(
+    assertion: &str,
+    endpoint: &TokenEndpoint,
+    client_id: Option<&str>,
+    jwks: Option<&Jwks>,
+    credentials: Option<&[CredentialFile]>,
+    now: i64,
+) -> Vec<Check> {
+    use tollgate_jose::federation::{Mismatch, Rule, closeness, mismatches};
+    let mut checks = Vec::new();
+    let parts = match decode_parts(assertion) {
+        Ok(parts) => {
+            checks.push(check("structure", Verdict::Pass, "three base64url parts; header and claims are JSON objects"));
+            parts
+        }
+        Err(e) => {
+            checks.push(check("structure", Verdict::Fail, format!("{e:#}")).refused(Refusal::Unparsable));
+            return checks;
+        }
+    };
+    let (header, claims) = (&parts.header, &parts.claims);
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    checks.push(if alg.starts_with("RS") || alg.starts_with("ES") || alg.starts_with("PS") || alg == "EdDSA" {
+        check("alg", Verdict::Pass, format!("{alg}: the issuer's key decides"))
+    } else {
+        check("alg", Verdict::Fail, format!("{alg:?} is not an asymmetric signature algorithm"))
+            .fix("the platform's token must be signed with its issuer's private key")
+            .refused(Refusal::BadAlgorithm)
+    });
+    checks.push(match client_id {
+        Some(id) => check("client_id", Verdict::Pass, format!("\"{id}\" is sent as the form's client_id")),
+        None => check("client_id", Verdict::Fail, "not given: the token's iss is the platform, not the app")
+            .fix("send client_id=<the app's client id> with the assertion (tollgate token --client-id)")
+            .refused(Refusal::FederatedClientIdRequired),
+    });
+    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+    let trusting: Vec<&CredentialFile> = credentials.unwrap_or(&[]).iter().filter(|c| c.issuer == iss).collect();
+    let active: Vec<&CredentialFile> = trusting.iter().copied().filter(|c| c.status == "ACTIVE").collect();
+    checks.push(match (credentials, active.is_empty(), trusting.first()) {
+        (None, _, _) => check("iss", Verdict::Pass, format!("\"{iss}\" (not compared: pass --credential FILE)")),
+        (Some(_), false, _) => {
+            check("iss", Verdict::Pass, format!("\"{iss}\" is trusted by {} active credential(s)", active.len()))
+        }
+        (Some(_), true, Some(inactive)) => {
+            check("iss", Verdict::Fail, format!("\"{iss}\" is trusted only by '{}', which is INACTIVE", inactive.name))
+                .fix("activate it: POST .../credentials/federated/{id}/lifecycle/activate")
+                .refused(Refusal::FederatedUntrustedIssuer)
+        }
+        (Some(_), true, None) => check("iss", Verdict::Fail, format!("no credential trusts \"{iss}\""))
+            .fix("add a federated credential with this exact issuer (no trailing-slash differences)")
+            .refused(Refusal::FederatedUntrustedIssuer),
+    });
+    checks.extend(key_checks(assertion, header, jwks));
+    checks.push(match claims.get("exp").and_then(Value::as_i64) {
+        Some(exp) if exp > now => check(
+            "exp",
+            Verdict::Pass,
+            format!("in {} s; the access token will expire by then at the latest", exp - now),
+        ),
+        Some(exp) => check("exp", Verdict::Fail, format!("expired {} s ago", now - exp))
+            .fix("get a fresh token from the platform (re-read the file, ask the runtime again)")
+            .refused(Refusal::Expired),
+        None => check("exp", Verdict::Fail, "missing: a federated token must expire").refused(Refusal::MissingExp),
+    });
+    checks.extend(time_checks(claims, now).into_iter().filter(|c| c.rule != "exp"));
+    checks.push(check(
+        "jti",
+        Verdict::Pass,
+        "not single use for external tokens: platforms hand the same token out for minutes",
+    ));
+    let Some(claim_map) = claims.as_object() else { return checks };
+    match credentials {
+        None => checks.push(check(
+            "match",
+            Verdict::Skip,
+            format!(
+                "sub {:?}, aud {}: pass --credential FILE (GET /api/v1/apps/{{id}}/credentials/federated) to check them",
+                claims.get("sub").and_then(Value::as_str).unwrap_or(""),
+                claims.get("aud").cloned().unwrap_or(Value::Null)
+            ),
+        )),
+        Some(_) => {
+            let default_audience = [endpoint.issuer().to_owned()];
+            type Closeness = (usize, std::cmp::Reverse<usize>);
+            let mut closest: Option<(&CredentialFile, Vec<Mismatch>, Closeness)> = None;
+            let mut matched = None;
+            for c in &active {
+                let audiences = if c.audiences.is_empty() { &default_audience[..] } else { c.audiences.as_slice() };
+                let rule = Rule { subject: &c.subject, audiences, claims: &c.claims, max_token_age: c.max_token_age };
+                let failed = mismatches(&rule, claim_map, now);
+                if failed.is_empty() {
+                    matched = Some(*c);
+                    break;
+                }
+                let how_close = closeness(&rule, &failed);
+                if closest.as_ref().is_none_or(|(_, _, best)| how_close > *best) {
+                    closest = Some((*c, failed, how_close));
+                }
+            }
+            checks.push(match (matched, closest) {
+                (Some(c), _) => check("match", Verdict::Pass, format!("meets credential '{}' ({})", c.name, c.id)),
+                (None, Some((c, failed, _))) => {
+                    let what: Vec<String> = failed.iter().map(ToString::to_string).collect();
+                    check("match", Verdict::Fail, format!("closest: credential '{}': {}", c.name, what.join("; ")))
+                        .fix(format!(
+                            "compare with the credential: subject {:?}, audiences {:?}{}",
+                            c.subject,
+                            if c.audiences.is_empty() { default_audience.to_vec() } else { c.audiences.clone() },
+                            if c.claims.is_empty() { String::new() } else { format!(", claims {}", Value::Object(c.claims.clone())) }
+                        ))
+                        .refused(Refusal::FederatedNoMatch)
+                }
+                (None, None) => check("match", Verdict::Skip, "no active credential trusts the issuer"),
+            });
+        }
+    }
+    checks
 }
 
 fn read_jwks(path: &str) -> anyhow::Result<Jwks> {

@@ -18,7 +18,10 @@ use crate::{dotenv, output};
   tollgate token --issuer https://dev-1.okta.com/oauth2/default --output json   # endpoint from discovery
   tollgate token --flavor oag --org https://oag.example.com --client-id ID --private-key oag.pem \\
                  --scopes \"okta.oag.app.read okta.oag.idp.read\"          # Okta Access Gateway API
-  tollgate token --env --dpop-key dpop.pem               # DPoP-bound; `tollgate call` then uses the same key")]
+  tollgate token --env --dpop-key dpop.pem               # DPoP-bound; `tollgate call` then uses the same key
+  tollgate token --org https://tollgate.example --client-id 0oa1 --scopes okta.users.read \
+                 --federated-token-file /var/run/secrets/tokens/tollgate   # Kubernetes: no key, no secret
+  tollgate token --org https://tollgate.example --client-id 0oa1 --scopes okta.users.read --github-actions")]
 pub struct TokenArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,

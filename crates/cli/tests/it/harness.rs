@@ -19,15 +19,22 @@ impl Server {
     /// Starts the server or panics with what it printed: these tests fail loudly, never skip, when the
     /// server cannot be started.
     pub fn start() -> Server {
-        Self::start_with_config(None)
+        Self::start_with(None, &[])
     }
 
     /// Starts the server with `toml` as its `--config` file (when given).
     pub fn start_with_config(toml: Option<&str>) -> Server {
+        Self::start_with(toml, &[])
+    }
+
+    /// Starts the server with `toml` as its `--config` file (when given) and more `serve` arguments (e.g.
+    /// `--allow-private-fetch`).
+    pub fn start_with(toml: Option<&str>, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}", dir.path().join("tollgate.db").display());
         let binary = assert_cmd::cargo::cargo_bin("tollgate");
-        let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into(), "--database".into(), database];
+        let mut args =
+            vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into(), "--database".into(), database];
         if let Some(toml) = toml {
             let path = dir.path().join("tollgate.toml");
             std::fs::write(&path, toml).unwrap();
@@ -35,6 +42,7 @@ impl Server {
         }
         let mut child = Command::new(&binary)
             .args(&args)
+            .args(extra)
             .current_dir(dir.path())
             .env("TOLLGATE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env_remove("TOLLGATE_ISSUER")

@@ -4,11 +4,12 @@
 mod cluster;
 mod dpop;
 mod explain;
+mod federation;
 mod harness;
 mod logs;
 mod oag;
-mod rate_limits;
 mod offline;
+mod rate_limits;
 mod serve;
 mod server_flows;
 mod support;

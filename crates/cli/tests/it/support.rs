@@ -16,6 +16,8 @@ const CLI_ENV: &[&str] = &[
     "KEY_ID",
     "RUST_LOG",
     "DPOP_KEY",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 ];
 
 /// `tollgate` with `dir` as working directory and none of the CLI's variables set.

@@ -42,6 +42,8 @@ pub struct Minted {
     pub scopes: Vec<String>,
     pub lifetime: i64,
     pub cnf: Option<serde_json::Value>,
+    /// The latest `exp` allowed (a federated assertion's token may not outlive the external token).
+    pub not_after: Option<i64>,
 }
 
 /// The custom claims a token of `server` for `app` with `scopes` carries: each ACTIVE `RESOURCE` claim whose
@@ -73,7 +75,8 @@ pub fn custom_claims(server: &AuthzServer, app: &App, scopes: &[String]) -> serd
 /// Mints a signed access token for `app` on `server` as `minted` says (scopes, lifetime, a confirmation
 /// claim `cnf` for DPoP-bound tokens) with the server's custom claims; returns it with its claims. Takes the proof that the request's assertion
 /// `jti` was spent, so no path can mint without spending it. The app instance and token generation come
-/// from the cached app: no database read here.
+/// from the cached app: no database read here. `not_after` caps `exp` (a federated assertion's token may
+/// not outlive the external token it was exchanged for).
 pub fn mint(
     state: &AppState,
     server: &AuthzServer,
@@ -86,14 +89,19 @@ pub fn mint(
         .ok_or_else(|| crate::errors::OAuthError::server_error("authorization server has no signing keys"))?;
     let now = now_secs();
     let custom = custom_claims(server, app, &minted.scopes);
-    let Minted { scopes, lifetime, cnf } = minted;
+    let Minted { scopes, lifetime, cnf, not_after } = minted;
+    let exp = match not_after {
+        Some(cap) if cap <= now => return Err(tollgate_jose::assertion::Refusal::Expired.into()),
+        Some(cap) => cap.min(now + lifetime),
+        None => now + lifetime,
+    };
     let claims = AccessClaims {
         ver: 1,
         jti: format!("AT.{}", crate::ids::random_b64url_32()),
         iss: server.issuer(state),
         aud: server.audience(state),
         iat: now,
-        exp: now + lifetime,
+        exp,
         cid: app.client_id.clone(),
         scp: scopes,
         sub: app.client_id.clone(),

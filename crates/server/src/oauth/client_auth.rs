@@ -8,6 +8,10 @@
 //! times and (where the server's rules want one) the `scope` claim checked. The `jti` is not consumed here:
 //! it is handed back as a [`PendingJti`] for the caller to spend, so an unsigned token can never burn
 //! another client's `jti`, and the token endpoint can record it with a DPoP proof's in one statement.
+//!
+//! An assertion that is an external token for the form's `client_id` (workload identity federation, or
+//! the SPIFFE draft's `jwt-spiffe` type) is handed to [`super::federation`] right after it parses.
+use super::federation;
 use super::form::{Form, storable};
 use super::jti::PendingJti;
 use super::remote_jwks::RemoteJwksError;
@@ -18,13 +22,36 @@ use crate::errors::OAuthError;
 use crate::state::{AppState, AuthzServer};
 use axum::http::{HeaderMap, header};
 use std::sync::Arc;
-use tollgate_jose::assertion::{JWT_BEARER, MAX_LIFETIME_SECONDS, Refusal, scope_set};
+use tollgate_jose::assertion::{JWT_BEARER, JWT_SPIFFE, MAX_LIFETIME_SECONDS, Refusal, scope_set};
 use tollgate_jose::{Algorithm, Claims, JoseError, Validation, jws};
 
 /// An authenticated client.
 pub struct Authenticated {
     pub client: Arc<CachedClient>,
     pub method: AuthMethod,
+    /// The latest `exp` (Unix seconds) an access token for this request may have: the external token's,
+    /// for a federated assertion. `None`: the server's own lifetime alone.
+    pub not_after: Option<i64>,
+    /// For a federated assertion: which credential it met, and the external identity.
+    pub federated: Option<FederatedFacts>,
+}
+
+/// Who a federated assertion proved to be.
+#[derive(Debug, Clone)]
+pub struct FederatedFacts {
+    /// The federated credential met.
+    pub credential_id: String,
+    /// The external token's `iss` and `sub`.
+    pub issuer: String,
+    pub subject: String,
+    /// Sent with the SPIFFE draft's assertion type.
+    pub spiffe: bool,
+}
+
+impl Authenticated {
+    fn by(client: Arc<CachedClient>, method: AuthMethod) -> Self {
+        Authenticated { client, method, not_after: None, federated: None }
+    }
 }
 
 enum Presented<'a> {
@@ -86,7 +113,7 @@ pub async fn authenticate(
                 Some(decoded) => check_secret(state, &basic.id, &[&basic.secret, decoded]).await?,
                 None => check_secret(state, &basic.id, &[&basic.secret]).await?,
             };
-            Ok((Authenticated { client, method: AuthMethod::ClientSecretBasic }, PendingJti::nothing()))
+            Ok((Authenticated::by(client, AuthMethod::ClientSecretBasic), PendingJti::nothing()))
         }
         Presented::Post => {
             let id = form
@@ -96,12 +123,9 @@ pub async fn authenticate(
                 return Err(Refusal::BadClientId.into());
             }
             let client = check_secret(state, id, &[form.get("client_secret").unwrap_or("")]).await?;
-            Ok((Authenticated { client, method: AuthMethod::ClientSecretPost }, PendingJti::nothing()))
+            Ok((Authenticated::by(client, AuthMethod::ClientSecretPost), PendingJti::nothing()))
         }
-        Presented::Assertion => {
-            let (client, pending) = check_assertion(state, server, endpoint, form).await?;
-            Ok((Authenticated { client, method: AuthMethod::PrivateKeyJwt }, pending))
-        }
+        Presented::Assertion => check_assertion(state, server, endpoint, form).await,
     }
 }
 
@@ -188,22 +212,50 @@ async fn client_keys<'a>(
     }
 }
 
+/// The keys that may have signed an assertion with this `kid` and `alg`: by `kid` (a lone key without
+/// one matches any), or without `kid` the one key of the algorithm's type if there is exactly one.
+pub(super) fn candidate_keys<'k>(keys: &'k [ClientKey], kid: Option<&str>, alg: Algorithm) -> Vec<&'k ClientKey> {
+    match kid {
+        Some(kid) => {
+            let by_kid: Vec<_> = keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect();
+            // A lone key without a kid matches any kid, as Okta lets a single-key JWKS omit it.
+            if by_kid.is_empty() && keys.len() == 1 && keys[0].kid.is_none() { keys.iter().collect() } else { by_kid }
+        }
+        // No kid: only when the app has exactly one key of the assertion's key type (Okta's Python SDK with a
+        // PEM sends none); never a trial of every key, which would let garbage cost one verify per key.
+        None => {
+            let of_type: Vec<_> = keys.iter().filter(|k| k.key.spec().kty() == kty_of(alg)).collect();
+            if of_type.len() == 1 { of_type } else { Vec::new() }
+        }
+    }
+}
+
 async fn check_assertion(
     state: &AppState,
     server: &AuthzServer,
     endpoint: &str,
     form: &Form,
-) -> Result<(Arc<CachedClient>, PendingJti), OAuthError> {
-    if form.get("client_assertion_type") != Some(JWT_BEARER) {
-        return Err(Refusal::WrongType.into());
-    }
+) -> Result<(Authenticated, PendingJti), OAuthError> {
+    let spiffe = match form.get("client_assertion_type") {
+        Some(JWT_BEARER) => false,
+        Some(JWT_SPIFFE) => true,
+        _ => return Err(Refusal::WrongType.into()),
+    };
     let token = form.get("client_assertion").unwrap_or("");
     let jws = jws::decode(token).map_err(assertion_error)?;
     let alg = jws.header().alg;
+    let claims: Claims = jws.claims().map_err(assertion_error)?;
+    let federated_client = if spiffe {
+        Some(federation::spiffe_client(state, server, form).await?)
+    } else {
+        federation::is_federated(state, server, form, &claims).await?
+    };
+    if let Some(client) = federated_client {
+        return federation::authenticate(state, server, form, &jws, &claims, client).await;
+    }
     if alg == Algorithm::EdDsa {
         return Err(Refusal::BadAlgorithm.into());
     }
-    let claims: Claims = jws.claims().map_err(assertion_error)?;
     let client_id = claims.iss.as_deref().unwrap_or("");
     if !storable(client_id) {
         return Err(Refusal::BadIssuer.into());
@@ -220,19 +272,7 @@ async fn check_assertion(
     }
     let kid = jws.header().kid.as_deref();
     let keys = client_keys(state, &client, kid).await?;
-    let candidates: Vec<&ClientKey> = match kid {
-        Some(kid) => {
-            let by_kid: Vec<_> = keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect();
-            // A lone key without a kid matches any kid, as Okta lets a single-key JWKS omit it.
-            if by_kid.is_empty() && keys.len() == 1 && keys[0].kid.is_none() { keys.iter().collect() } else { by_kid }
-        }
-        // No kid: only when the app has exactly one key of the assertion's key type (Okta's Python SDK with a
-        // PEM sends none); never a trial of every key, which would let garbage cost one verify per key.
-        None => {
-            let of_type: Vec<_> = keys.iter().filter(|k| k.key.spec().kty() == kty_of(alg)).collect();
-            if of_type.len() == 1 { of_type } else { Vec::new() }
-        }
-    };
+    let candidates = candidate_keys(&keys, kid, alg);
     if candidates.is_empty() {
         return Err(Refusal::BadKid.into());
     }
@@ -268,7 +308,7 @@ async fn check_assertion(
         }
         _ => PendingJti::nothing(),
     };
-    Ok((client, pending))
+    Ok((Authenticated::by(client, AuthMethod::PrivateKeyJwt), pending))
 }
 
 /// The JWK `kty` of the keys that can verify `alg`.

@@ -12,7 +12,17 @@ use tollgate_jose::assertion::Refusal;
 /// An assertion `jti` whose single use is yet to be recorded.
 #[must_use = "an assertion's jti must be consumed (Okta burns it even when the request then fails)"]
 #[derive(Debug)]
-pub struct PendingJti(Option<Entry>);
+pub struct PendingJti(Obligation);
+
+#[derive(Debug)]
+enum Obligation {
+    /// A client secret, or an assertion without `jti`.
+    Nothing,
+    /// An assertion `jti` to record once.
+    Record(Entry),
+    /// A federated assertion: an external token its platform reuses, so its `jti` is not recorded.
+    NotSingleUse,
+}
 
 #[derive(Debug)]
 struct Entry {
@@ -33,17 +43,23 @@ pub type JtiEntry<'a> = (&'a str, &'a str, i64);
 impl PendingJti {
     /// Nothing to record: a client secret, or an assertion without `jti`.
     pub(super) fn nothing() -> Self {
-        PendingJti(None)
+        PendingJti(Obligation::Nothing)
+    }
+
+    /// A federated assertion: the external token's `jti` is not single use (see the module doc); the
+    /// access token's lifetime is capped by the external token's `exp` instead.
+    pub(super) fn not_single_use() -> Self {
+        PendingJti(Obligation::NotSingleUse)
     }
 
     /// `jti` of `client_id`'s assertion, to remember until `keep_until` (Unix milliseconds).
     pub(super) fn new(client_id: String, jti: String, keep_until: i64) -> Self {
-        PendingJti(Some(Entry { client_id, jti, keep_until }))
+        PendingJti(Obligation::Record(Entry { client_id, jti, keep_until }))
     }
 
     /// Records the `jti` (one atomic insert); a replay is refused with Okta's text.
     pub async fn consume(self, state: &AppState) -> Result<ConsumedJti, OAuthError> {
-        if let Some(e) = self.0
+        if let Obligation::Record(e) = self.0
             && !state.store.use_jti(&e.client_id, &e.jti, e.keep_until).await?
         {
             return Err(Refusal::Replayed.into());
@@ -55,8 +71,10 @@ impl PendingJti {
     /// `other` was fresh is returned for the caller to refuse in its own words.
     pub async fn consume_with(self, state: &AppState, other: JtiEntry<'_>) -> Result<(ConsumedJti, bool), OAuthError> {
         let (assertion_fresh, other_fresh) = match self.0 {
-            Some(e) => state.store.use_jti_pair((&e.client_id, &e.jti, e.keep_until), other).await?,
-            None => (true, state.store.use_jti(other.0, other.1, other.2).await?),
+            Obligation::Record(e) => state.store.use_jti_pair((&e.client_id, &e.jti, e.keep_until), other).await?,
+            Obligation::Nothing | Obligation::NotSingleUse => {
+                (true, state.store.use_jti(other.0, other.1, other.2).await?)
+            }
         };
         if !assertion_fresh {
             return Err(Refusal::Replayed.into());

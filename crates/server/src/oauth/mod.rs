@@ -4,12 +4,13 @@
 //! differs between the flavours is data, in [`rules`].
 //!
 //! Modules, from the bottom up (each uses only those above it): [`rules`], [`form`], [`nonce`],
-//! [`remote_jwks`], [`expr`] (leaves); [`jti`]; [`client_auth`]; [`dpop`]; [`scopes`]; [`access_token`]; [`token`],
+//! [`remote_jwks`], [`expr`] (leaves); [`jti`]; [`client_auth`] with [`federation`] (external tokens); [`dpop`]; [`scopes`]; [`access_token`]; [`token`],
 //! [`introspect`], [`metadata`].
 pub mod access_token;
 pub mod client_auth;
 pub mod dpop;
 pub mod expr;
+pub mod federation;
 pub mod form;
 pub mod introspect;
 pub mod jti;
@@ -51,8 +52,11 @@ pub struct Admission<'a> {
 impl Admission<'_> {
     /// Charges the authenticated client's share of the endpoint's rate limit: a 429 when it is used up.
     pub(crate) fn admit(&self, state: &AppState, client: &crate::cache::CachedClient) -> Result<(), OAuthError> {
-        let caller =
-            ratelimit::Caller { id: &client.app.client_id, kind: "PublicClientApp", share: client.limits.share_percent };
+        let caller = ratelimit::Caller {
+            id: &client.app.client_id,
+            kind: "PublicClientApp",
+            share: client.limits.share_percent,
+        };
         ratelimit::admit(state, self.metered, caller, self.context).map_err(|_| ratelimit::oauth_refusal())
     }
 }

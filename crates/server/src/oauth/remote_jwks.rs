@@ -5,6 +5,11 @@
 //! request amplifier. Fetches go through [`tollgate_fetch::Fetcher`] (the outbound policy: https, public
 //! addresses only, no redirects, bounded size and time, one fetch per URL at a time, failures remembered
 //! for `jwks_uri_failure_cache_seconds`); a document that is fetched but unusable is remembered as long.
+//!
+//! The keys of federated credentials' external issuers come through the same cache and the same rules
+//! ([`RemoteJwks::issuer_keys`]): a configured `jwks_uri` (Kubernetes), or the one named by the issuer's
+//! discovery document (`{issuer}/.well-known/openid-configuration`, also cached, whose `issuer` must be
+//! the issuer itself). They are cached by URL, not by app, so apps trusting one issuer share one fetch.
 use crate::cache::ClientKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,7 +32,12 @@ pub enum RemoteJwksError {
     Empty,
     #[error("the JWKSet from jwks_uri has duplicate kids")]
     DuplicateKid,
+    #[error("the issuer's discovery document is unusable: {0}")]
+    Discovery(String),
 }
+
+/// Largest discovery document accepted from an external issuer.
+pub const MAX_DISCOVERY_BYTES: usize = 256 * 1024;
 
 struct Entry {
     uri: String,
@@ -44,6 +54,8 @@ pub struct RemoteJwks {
     /// URLs whose document was fetched but unusable, and when (transport failures are the fetcher's).
     invalid: Mutex<HashMap<String, (Instant, String)>>,
     failure_ttl: Duration,
+    /// External issuers' `jwks_uri` from their discovery documents, and when each was read.
+    discovered: Mutex<HashMap<String, (String, Instant)>>,
     /// Fetch outcomes, for the `tollgate_outbound_fetches` metric.
     outcomes: prometheus_client::metrics::family::Family<
         crate::metrics::FetchLabels,
@@ -61,6 +73,7 @@ impl RemoteJwks {
             entries: Mutex::new(HashMap::new()),
             invalid: Mutex::new(HashMap::new()),
             failure_ttl: Duration::from_secs(failure_secs),
+            discovered: Mutex::new(HashMap::new()),
             outcomes: Default::default(),
         }
     }
@@ -112,6 +125,64 @@ impl RemoteJwks {
             );
         }
         Ok(keys)
+    }
+
+    /// The keys of an external issuer (a federated credential's): from `jwks_uri` when the credential
+    /// names one, else from the issuer's discovery document. Cached and refetched on an unknown `kid` as
+    /// [`RemoteJwks::keys`] does, under one cache entry per key URL.
+    pub async fn issuer_keys(
+        &self,
+        issuer: &str,
+        jwks_uri: Option<&str>,
+        want_kid: Option<&str>,
+    ) -> Result<Arc<Vec<ClientKey>>, RemoteJwksError> {
+        let uri = match jwks_uri {
+            Some(uri) => uri.to_string(),
+            None => self.discover(issuer).await?,
+        };
+        self.keys(&format!("federated {uri}"), &uri, want_kid).await
+    }
+
+    /// The `jwks_uri` of `issuer`'s discovery document (cached as long as key sets are).
+    async fn discover(&self, issuer: &str) -> Result<String, RemoteJwksError> {
+        let cached = self
+            .discovered
+            .lock()
+            .ok()
+            .and_then(|m| m.get(issuer).filter(|(_, at)| at.elapsed() < self.ttl).map(|(uri, _)| uri.clone()));
+        if let Some(uri) = cached {
+            return Ok(uri);
+        }
+        let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        let fetched = self.fetcher.get(&url).await;
+        self.count(match &fetched {
+            Ok(_) => "ok",
+            Err(tollgate_fetch::FetchError::Policy(_)) => "refused",
+            Err(tollgate_fetch::FetchError::RecentlyFailed(..)) => "cached_failure",
+            Err(_) => "failed",
+        });
+        let body = fetched.map_err(|e| RemoteJwksError::Fetch(e.to_string()))?;
+        if body.len() > MAX_DISCOVERY_BYTES {
+            return Err(RemoteJwksError::Discovery(format!("larger than {MAX_DISCOVERY_BYTES} bytes")));
+        }
+        let doc: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| RemoteJwksError::Discovery(e.to_string()))?;
+        // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
+        if doc.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
+            return Err(RemoteJwksError::Discovery("its issuer is not the credential's issuer".into()));
+        }
+        let uri = doc
+            .get("jwks_uri")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| RemoteJwksError::Discovery("no jwks_uri".into()))?
+            .to_string();
+        if let Ok(mut discovered) = self.discovered.lock() {
+            if discovered.len() >= 10_000 {
+                discovered.clear();
+            }
+            discovered.insert(issuer.to_string(), (uri.clone(), Instant::now()));
+        }
+        Ok(uri)
     }
 
     /// Forgets a client's cached set (its registration changed).

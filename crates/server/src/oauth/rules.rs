@@ -16,6 +16,9 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     ClientSecretBasic,
     ClientSecretPost,
+    /// An external token matched against the app's federated credentials (workload identity federation;
+    /// sent as a `client_assertion`, so the row's `token_methods` see it as [`AuthMethod::PrivateKeyJwt`]).
+    Federated,
 }
 
 impl AuthMethod {
@@ -25,6 +28,7 @@ impl AuthMethod {
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::Federated => "federated_jwt",
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct ServerRules {
     pub scopes: Scopes,
     /// Whether an app with `dpop_bound_access_tokens` gets DPoP-bound tokens here.
     pub dpop: bool,
+    /// Whether external tokens authenticate apps through their federated credentials here.
+    pub federation: bool,
     /// When set, every 4xx is answered with this status instead.
     pub client_error_status: Option<StatusCode>,
     /// Access token lifetime in seconds; `None`: the server's own setting.
@@ -92,6 +98,7 @@ pub const ORG: ServerRules = ServerRules {
     service_apps_only: true,
     scopes: Scopes::OktaApi,
     dpop: true,
+    federation: true,
     client_error_status: None,
     token_lifetime: Some(ORG_TOKEN_LIFETIME),
 };
@@ -106,6 +113,7 @@ pub const CUSTOM: ServerRules = ServerRules {
     service_apps_only: false,
     scopes: Scopes::ServerOwn,
     dpop: true,
+    federation: true,
     client_error_status: None,
     token_lifetime: None,
 };
@@ -121,6 +129,8 @@ pub const OAG: ServerRules = ServerRules {
     scopes: Scopes::Gateway,
     // The gateway has no DPoP and its `/api/v2` takes Bearer tokens only; a `DPoP` header is ignored.
     dpop: false,
+    // Its assertions must carry a `scope` claim, which no platform's token has.
+    federation: false,
     // OAG answers 400 on bad requests.
     client_error_status: Some(StatusCode::BAD_REQUEST),
     // OAG's `expires_in: 300`.

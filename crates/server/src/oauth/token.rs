@@ -5,8 +5,9 @@
 //! form (already parsed) → `grant_type` → [`client_auth::authenticate`] (a client cache miss reads the
 //! database once) → [`dpop::bind`] (spends the assertion `jti`, with the proof's when the token is to be
 //! DPoP-bound: one store statement) → grant type and app type → [`scopes::grant`] →
-//! [`access_token::mint`], which takes the proof that the `jti` was spent. Between authentication and
-//! the `jti`: the app's share of the rate limit and its token quotas (`crate::ratelimit`).
+//! [`access_token::mint`], which takes the proof that the `jti` was spent (and, for a federated assertion,
+//! the external token's `exp` as the latest the access token may have). Between authentication and the
+//! `jti`: the app's share of the rate limit and its token quotas (`crate::ratelimit`).
 use super::form::Form;
 use super::rules::AuthMethod;
 use super::{access_token, client_auth, dpop, scopes};
@@ -28,6 +29,8 @@ pub struct TokenFacts {
     pub token_jti: Option<String>,
     /// The DPoP key's thumbprint, for a bound token.
     pub jkt: Option<String>,
+    /// For a federated assertion: the credential met and the external `iss` and `sub`.
+    pub federated: Option<client_auth::FederatedFacts>,
 }
 
 /// Handles a token request addressed to `server`, noting in `facts` what it established.
@@ -62,6 +65,7 @@ pub async fn handle(
     let client = &auth.client;
     facts.client = Some((client.app.client_id.clone(), client.app.name.clone()));
     facts.method = Some(auth.method);
+    facts.federated = auth.federated.clone();
     // The app's share of the token bucket and its token quotas, before the `jti` is spent: a client that
     // was told to wait may send the same assertion again.
     admission.admit(state, client)?;
@@ -98,7 +102,7 @@ pub async fn handle(
     };
     let cnf = binding.as_ref().map(|b| serde_json::json!({ "jkt": b.jkt }));
     let lifetime = granted.lifetime.unwrap_or_else(|| server.token_lifetime());
-    let minted = access_token::Minted { scopes: granted.scopes, lifetime, cnf };
+    let minted = access_token::Minted { scopes: granted.scopes, lifetime, cnf, not_after: auth.not_after };
     let (token, claims) = access_token::mint(state, server, &client.app, minted, consumed_jti)?;
     crate::ratelimit::quota::record(state, client, admission.context);
     let scope = claims.scp.join(" ");
@@ -108,7 +112,7 @@ pub async fn handle(
     tracing::info!(client_id = %client.app.client_id, method = auth.method.as_str(), scope = %scope, "access token issued");
     let body = serde_json::json!({
         "token_type": if binding.is_some() { "DPoP" } else { "Bearer" },
-        "expires_in": lifetime,
+        "expires_in": claims.exp - claims.iat,
         "access_token": token,
         "scope": scope,
     });

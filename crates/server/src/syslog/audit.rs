@@ -57,6 +57,15 @@ fn classify(method: &Method, template: &str) -> (&'static str, &'static str) {
         ("POST", t) if t.ends_with("/credentials/jwks") || t.ends_with("/credentials/secrets") => {
             ("app.oauth2.credentials.lifecycle.create", "Add client credential")
         }
+        ("POST", t) if t.ends_with("/credentials/federated") => {
+            ("app.oauth2.credentials.federated.create", "Add federated credential")
+        }
+        ("PUT", t) if t.contains("/credentials/federated/") => {
+            ("app.oauth2.credentials.federated.update", "Update federated credential")
+        }
+        ("DELETE", t) if t.contains("/credentials/federated/") => {
+            ("app.oauth2.credentials.federated.delete", "Delete federated credential")
+        }
         ("POST", t) if t.contains("/credentials/") && t.ends_with("/lifecycle/activate") => {
             ("app.oauth2.credentials.lifecycle.activate", "Activate client credential")
         }

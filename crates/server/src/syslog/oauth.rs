@@ -59,6 +59,22 @@ fn assertion_ids(form: Option<&Form>) -> (Option<String>, Option<String>) {
     (jws.header().kid.clone(), jti)
 }
 
+/// The external `iss` and `sub` of a federated assertion (a `jwt-spiffe` one, or a `jwt-bearer` one whose
+/// `iss` is not the form's `client_id`), read without verifying: on a refusal they are what was claimed.
+fn external_identity(form: Option<&Form>) -> Option<(String, String)> {
+    let form = form?;
+    let jws = tollgate_jose::jws::decode(form.non_empty("client_assertion")?).ok()?;
+    let claims: serde_json::Map<String, serde_json::Value> = jws.claims().ok()?;
+    let iss = claims.get("iss").and_then(|v| v.as_str()).unwrap_or("");
+    let spiffe = form.get("client_assertion_type") == Some(tollgate_jose::assertion::JWT_SPIFFE);
+    let client_id = form.non_empty("client_id")?;
+    if !spiffe && iss == client_id {
+        return None;
+    }
+    let sub = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("");
+    Some((iss.to_string(), sub.to_string()))
+}
+
 fn server_label(server: &AuthzServer) -> String {
     match server {
         AuthzServer::Org => "org".into(),
@@ -135,6 +151,17 @@ pub(crate) fn record(
         .debug("kid", kid)
         .debug("assertionJti", assertion_jti)
         .debug("dpopJkt", facts.jkt.clone());
+    // Federated grants and refusals: the external identity (verified on a grant, claimed on a refusal).
+    let external = match &facts.federated {
+        Some(f) => Some((f.issuer.clone(), f.subject.clone())),
+        None => external_identity(form),
+    };
+    if let Some((iss, sub)) = external {
+        event = event
+            .debug("federatedIssuer", iss)
+            .debug("federatedSubject", sub)
+            .debug("federatedCredential", facts.federated.as_ref().map(|f| f.credential_id.clone()));
+    }
     if let Some(err) = refusal {
         event = event.outcome("FAILURE", err.description.to_string()).debug("error", err.error);
     }

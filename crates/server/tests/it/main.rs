@@ -8,6 +8,7 @@ mod authz;
 mod custom_servers;
 mod dcr;
 mod dpop;
+mod federation;
 mod fuzz;
 mod hardening;
 mod harness;

@@ -120,7 +120,11 @@ async fn every_limited_route_sends_the_headers_and_discovery_and_keys_none() {
     let r = server
         .http
         .post(server.url("/oauth2/v1/introspect"))
-        .form(&[("token", access_token.as_str()), ("client_assertion_type", JWT_BEARER), ("client_assertion", &inspector)])
+        .form(&[
+            ("token", access_token.as_str()),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &inspector),
+        ])
         .send()
         .await
         .unwrap();
@@ -306,7 +310,10 @@ async fn monitor_mode_counts_and_logs_but_never_refuses() {
     assert_eq!(found[0]["outcome"]["result"], "ALLOW");
     assert_eq!(found[0]["debugContext"]["debugData"]["mode"], "monitor");
     let text = metrics(port).await;
-    assert!(text.contains("tollgate_rate_limited_total{bucket=\"users\",scope=\"app\",action=\"monitored\"} 3"), "{text}");
+    assert!(
+        text.contains("tollgate_rate_limited_total{bucket=\"users\",scope=\"app\",action=\"monitored\"} 3"),
+        "{text}"
+    );
     server.stop().await;
 }
 
@@ -321,7 +328,10 @@ async fn token_quotas_refuse_in_enforce_mode_and_warn_first() {
         json!({ "tokenQuota": { "perHour": 3, "mode": "ENFORCE", "warnAtPercent": 60 } }),
     )
     .await;
-    assert_eq!(shown["settings"]["tollgate"]["tokenQuota"], json!({ "perHour": 3, "mode": "ENFORCE", "warnAtPercent": 60 }));
+    assert_eq!(
+        shown["settings"]["tollgate"]["tokenQuota"],
+        json!({ "perHour": 3, "mode": "ENFORCE", "warnAtPercent": 60 })
+    );
     for _ in 0..3 {
         assert_eq!(token(&server, &client_id).await.0, 200);
     }

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, Grant, PolicyRule, QuotaUsage,
-    RoleAssignment, Scope, SigningKey, Store, StoreError, Unique, User, key_status,
+    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, FederatedCredential, Grant,
+    PolicyRule, QuotaUsage, RoleAssignment, Scope, SigningKey, Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -109,6 +109,7 @@ pub async fn run(store: &dyn Store) {
     users(store).await;
     api_tokens(store).await;
     management(store).await;
+    federated_credentials(store).await;
     replay_and_revocation(store).await;
     system_log(store).await;
     nodes_and_quota_usage(store).await;
@@ -623,6 +624,70 @@ async fn management(store: &dyn Store) {
     assert!(store.delete_user("00uA").await.unwrap());
     assert!(!store.delete_user("00uA").await.unwrap());
     assert_eq!(store.user("00uA").await.unwrap(), None);
+}
+
+fn federated(id: &str, app_id: &str, created: i64) -> FederatedCredential {
+    let mut claims = serde_json::Map::new();
+    claims.insert("repository_owner".into(), "acme".into());
+    FederatedCredential {
+        id: id.into(),
+        app_id: app_id.into(),
+        name: format!("cred {id}"),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: "repo:acme/*:ref:refs/heads/main".into(),
+        audiences: vec!["https://tollgate.example".into()],
+        claims,
+        jwks_uri: None,
+        max_token_age: 600,
+        status: "ACTIVE".into(),
+        created,
+        last_updated: created,
+    }
+}
+
+async fn federated_credentials(store: &dyn Store) {
+    store.insert_app(&app("0oaF", "client-f"), &[], &[]).await.unwrap();
+    store.insert_federated_credential(&federated("fc2", "0oaF", 2), 3).await.unwrap();
+    store.insert_federated_credential(&federated("fc1", "0oaF", 1), 3).await.unwrap();
+    assert_conflict(store.insert_federated_credential(&federated("fc1", "0oaF", 1), 3).await, Unique::Id, "same id");
+    let mut k8s = federated("fc3", "0oaF", 3);
+    k8s.jwks_uri = Some("https://cluster.example/openid/v1/jwks".into());
+    k8s.audiences.clear();
+    k8s.claims.clear();
+    store.insert_federated_credential(&k8s, 3).await.unwrap();
+    match store.insert_federated_credential(&federated("fc4", "0oaF", 4), 3).await {
+        Err(StoreError::LimitReached { what: AppChild::Federated, max: 3 }) => {}
+        other => panic!("a fourth credential over a limit of 3: {other:?}"),
+    }
+    let listed = store.federated_credentials("0oaF").await.unwrap();
+    assert_eq!(listed, vec![federated("fc1", "0oaF", 1), federated("fc2", "0oaF", 2), k8s.clone()], "oldest first");
+
+    // Replaced whole; only the app's own.
+    let mut changed = federated("fc1", "0oaF", 1);
+    changed.subject = "system:serviceaccount:ns:sa".into();
+    changed.status = "INACTIVE".into();
+    changed.last_updated = 50;
+    assert!(store.update_federated_credential(&changed).await.unwrap());
+    let mut foreign = changed.clone();
+    foreign.app_id = "0oaC".into();
+    assert!(!store.update_federated_credential(&foreign).await.unwrap(), "another app's credential");
+    assert_eq!(store.federated_credentials("0oaF").await.unwrap()[0], changed);
+
+    assert!(store.set_federated_credential_status("0oaF", "fc1", "ACTIVE", 60).await.unwrap());
+    assert!(!store.set_federated_credential_status("0oaC", "fc1", "ACTIVE", 60).await.unwrap());
+    let record = store.client_record("client-f").await.unwrap().unwrap();
+    assert_eq!(record.federated.len(), 3, "part of the client record");
+    assert_eq!((record.federated[0].status.as_str(), record.federated[0].last_updated), ("ACTIVE", 60));
+    let snapshot = store.client_snapshot().await.unwrap();
+    let in_snapshot = snapshot.iter().find(|r| r.app.id == "0oaF").unwrap();
+    assert_eq!(in_snapshot.federated, record.federated, "and of the snapshot");
+
+    assert!(!store.delete_federated_credential("0oaC", "fc2").await.unwrap());
+    assert!(store.delete_federated_credential("0oaF", "fc2").await.unwrap());
+    assert!(!store.delete_federated_credential("0oaF", "fc2").await.unwrap());
+    // Deleting the app takes its credentials with it.
+    assert!(store.delete_app("0oaF").await.unwrap());
+    assert!(store.federated_credentials("0oaF").await.unwrap().is_empty());
 }
 
 async fn replay_and_revocation(store: &dyn Store) {

@@ -177,6 +177,24 @@ async fn postgres_an_older_schema_migrates_in_place_and_changes_are_notified() {
     a.insert_role(&assignment).await.unwrap();
     let change = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.unwrap();
     assert_eq!(change, Some(Change::Clients), "a role change reloads the client cache");
+    // So are federated credentials.
+    let credential = tollgate_store::FederatedCredential {
+        id: "fc-feed".into(),
+        app_id: app.id.clone(),
+        name: "k8s".into(),
+        issuer: "https://cluster.example".into(),
+        subject: "system:serviceaccount:*".into(),
+        audiences: vec![],
+        claims: serde_json::Map::new(),
+        jwks_uri: None,
+        max_token_age: 3600,
+        status: "ACTIVE".into(),
+        created: 1,
+        last_updated: 1,
+    };
+    a.insert_federated_credential(&credential, 10).await.unwrap();
+    let change = tokio::time::timeout(std::time::Duration::from_secs(5), feed.recv()).await.unwrap();
+    assert_eq!(change, Some(Change::Clients), "a federated credential change reloads the client cache");
     // The hot path's write notifies nobody.
     a.use_jti("c", "j", i64::MAX).await.unwrap();
     a.set_setting("x", "y").await.unwrap();

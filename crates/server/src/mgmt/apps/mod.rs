@@ -1,10 +1,12 @@
-//! Service apps (`/api/v1/apps`) and what belongs to one: its public keys, client secrets and grants;
+//! Service apps (`/api/v1/apps`) and what belongs to one: its public keys, client secrets, federated
+//! credentials and grants;
 //! and the Access Gateway's read-only view of them (`/api/v2/apps`).
 //!
 //! An app and its DCR client are one record (the app `id` doubles as `client_id` unless one is given),
 //! so everything here shows up on `/oauth2/v1/clients` too, and every change reloads the client cache so
 //! the token endpoint sees it on the very next request.
 mod app;
+mod federated;
 mod grants;
 mod input;
 mod keys;
@@ -33,6 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .merge(app::routes())
         .merge(keys::routes())
+        .merge(federated::routes())
         .merge(secrets::routes())
         .merge(grants::routes())
         .merge(oag::routes())
