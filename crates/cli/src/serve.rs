@@ -168,7 +168,8 @@ fn rate_limit_flags(args: &ServeArgs, limits: &mut tollgate_server::config::Rate
         let (bucket, n) = item
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--rate-limit {item:?}: expected BUCKET=N, e.g. token=600"))?;
-        let n: u32 = n.trim().parse().map_err(|_| anyhow::anyhow!("--rate-limit {item:?}: N must be a whole number"))?;
+        let n: u32 =
+            n.trim().parse().map_err(|_| anyhow::anyhow!("--rate-limit {item:?}: N must be a whole number"))?;
         let slot = match bucket.trim() {
             "token" => &mut limits.token,
             "oauth2" => &mut limits.oauth2,

@@ -71,7 +71,12 @@ impl ManagementClient {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(ClientError::transport("building the HTTP client"))?;
-        Ok(ManagementClient { http, org: normalize_base_url(org_url)?, api_token, retry: crate::RetryPolicy::default() })
+        Ok(ManagementClient {
+            http,
+            org: normalize_base_url(org_url)?,
+            api_token,
+            retry: crate::RetryPolicy::default(),
+        })
     }
 
     /// How calls are repeated on 429, 503 and 504 (default: Okta's SDKs' two retries).

@@ -110,7 +110,11 @@ impl Metrics {
         let log_dropped = Counter::<u64, AtomicU64>::default();
         registry.register("system_log_dropped_events", "System Log events dropped (buffer full)", log_dropped.clone());
         let rate_limited = Family::<RateLimitLabels, Counter>::default();
-        registry.register("rate_limited", "Requests past a rate limit, by bucket, scope and action", rate_limited.clone());
+        registry.register(
+            "rate_limited",
+            "Requests past a rate limit, by bucket, scope and action",
+            rate_limited.clone(),
+        );
         let rate_limit_warnings = Family::<RateLimitLabels, Counter>::default();
         registry.register(
             "rate_limit_warnings",
@@ -118,7 +122,11 @@ impl Metrics {
             rate_limit_warnings.clone(),
         );
         let token_quota = Family::<QuotaLabels, Counter>::default();
-        registry.register("token_quota_events", "Token quota refusals, monitored excesses and warnings", token_quota.clone());
+        registry.register(
+            "token_quota_events",
+            "Token quota refusals, monitored excesses and warnings",
+            token_quota.clone(),
+        );
         let cluster_nodes = Gauge::default();
         registry.register("cluster_nodes", "Live nodes sharing the rate limits", cluster_nodes.clone());
         Metrics {

@@ -27,7 +27,8 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}", dir.path().join("tollgate.db").display());
         let binary = assert_cmd::cargo::cargo_bin("tollgate");
-        let mut args = vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into(), "--database".into(), database];
+        let mut args =
+            vec!["serve".to_string(), "--listen".into(), "127.0.0.1:0".into(), "--database".into(), database];
         if let Some(toml) = toml {
             let path = dir.path().join("tollgate.toml");
             std::fs::write(&path, toml).unwrap();

@@ -12,10 +12,8 @@ const TINY: &str = "[rate_limits]\nwindow_seconds = 2\ndcr = 2\nusers = 2\nlogs 
 fn violations(server: &Server) -> usize {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let url = format!(
-            "{}/api/v1/logs?filter=eventType%20eq%20%22system.rate.limit.violation%22&limit=100",
-            server.url
-        );
+        let url =
+            format!("{}/api/v1/logs?filter=eventType%20eq%20%22system.rate.limit.violation%22&limit=100", server.url);
         for _ in 0..10 {
             let response = reqwest::Client::new()
                 .get(&url)

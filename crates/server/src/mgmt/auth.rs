@@ -32,11 +32,7 @@ pub(crate) enum Principal {
     ApiToken { id: String, role: Option<Role> },
     /// A service app's access token: its scopes, and its app's admin roles as they are now (`None`: the
     /// app holds no role, so the scopes alone decide). The client id is kept for audit.
-    Bearer {
-        client_id: String,
-        scopes: Vec<String>,
-        roles: Option<Vec<Role>>,
-    },
+    Bearer { client_id: String, scopes: Vec<String>, roles: Option<Vec<Role>> },
 }
 
 impl Principal {

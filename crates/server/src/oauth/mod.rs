@@ -50,8 +50,11 @@ pub struct Admission<'a> {
 impl Admission<'_> {
     /// Charges the authenticated client's share of the endpoint's rate limit: a 429 when it is used up.
     pub(crate) fn admit(&self, state: &AppState, client: &crate::cache::CachedClient) -> Result<(), OAuthError> {
-        let caller =
-            ratelimit::Caller { id: &client.app.client_id, kind: "PublicClientApp", share: client.limits.share_percent };
+        let caller = ratelimit::Caller {
+            id: &client.app.client_id,
+            kind: "PublicClientApp",
+            share: client.limits.share_percent,
+        };
         ratelimit::admit(state, self.metered, caller, self.context).map_err(|_| ratelimit::oauth_refusal())
     }
 }

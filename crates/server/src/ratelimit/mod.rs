@@ -112,16 +112,13 @@ impl Limits {
     pub(crate) fn preset(preset: RateLimitPreset) -> Option<Limits> {
         match preset {
             // Generous: the token benchmark (~3,500 tokens/s from one app) stays far below an app's 50%.
-            RateLimitPreset::Tollgate => Some(Limits {
-                buckets: [1_200_000, 600_000, 6_000, 60_000, 60_000, 6_000, 60_000],
-                per_ip: 6_000,
-            }),
+            RateLimitPreset::Tollgate => {
+                Some(Limits { buckets: [1_200_000, 600_000, 6_000, 60_000, 60_000, 6_000, 60_000], per_ip: 6_000 })
+            }
             // Okta's published defaults (Enterprise): token 1200, other /oauth2/v1 1200, /oauth2/v1/clients
             // 100, /api/v1/apps* 100, /api/v1/users 600, most other /api/v1 600 (logs included: the
             // reference gives it no number of its own); 60 per client for unauthenticated calls.
-            RateLimitPreset::Okta => {
-                Some(Limits { buckets: [1_200, 1_200, 100, 100, 600, 600, 600], per_ip: 60 })
-            }
+            RateLimitPreset::Okta => Some(Limits { buckets: [1_200, 1_200, 100, 100, 600, 600, 600], per_ip: 60 }),
             RateLimitPreset::Off => None,
         }
     }
@@ -524,7 +521,9 @@ impl AppLimits {
 /// causes of a refusal (Okta's E0000001).
 pub(crate) fn parse_settings(value: &serde_json::Value) -> Result<(AppLimits, serde_json::Value), Vec<String>> {
     use serde_json::{Map, Value, json};
-    let Some(map) = value.as_object() else { return Err(vec!["settings.tollgate: The field must be an object".into()]) };
+    let Some(map) = value.as_object() else {
+        return Err(vec!["settings.tollgate: The field must be an object".into()]);
+    };
     let mut causes = Vec::new();
     let mut limits = AppLimits::default();
     for key in map.keys() {
@@ -566,7 +565,9 @@ pub(crate) fn parse_settings(value: &serde_json::Value) -> Result<(AppLimits, se
                             *slot = Some(n);
                             quota_out.insert(field.into(), json!(n));
                         }
-                        None => causes.push(format!("settings.tollgate.tokenQuota.{field}: must be a positive integer")),
+                        None => {
+                            causes.push(format!("settings.tollgate.tokenQuota.{field}: must be a positive integer"))
+                        }
                     },
                 }
             }
@@ -575,10 +576,8 @@ pub(crate) fn parse_settings(value: &serde_json::Value) -> Result<(AppLimits, se
                 Some(Value::String(s)) => match s.parse::<LimitMode>() {
                     Ok(m) => {
                         limits.quota_mode = Some(m);
-                        quota_out.insert(
-                            "mode".into(),
-                            json!(if m == LimitMode::Enforce { "ENFORCE" } else { "MONITOR" }),
-                        );
+                        quota_out
+                            .insert("mode".into(), json!(if m == LimitMode::Enforce { "ENFORCE" } else { "MONITOR" }));
                     }
                     Err(_) => causes.push("settings.tollgate.tokenQuota.mode: must be ENFORCE or MONITOR".into()),
                 },
@@ -700,8 +699,10 @@ mod tests {
             out,
             json!({ "rateLimitSharePercent": 25, "tokenQuota": { "perHour": 10, "mode": "MONITOR", "warnAtPercent": 75 } })
         );
-        let causes = parse_settings(&json!({ "rateLimitSharePercent": 0, "tokenQuota": { "perHour": -1, "mode": "x" }, "other": 1 }))
-            .unwrap_err();
+        let causes = parse_settings(
+            &json!({ "rateLimitSharePercent": 0, "tokenQuota": { "perHour": -1, "mode": "x" }, "other": 1 }),
+        )
+        .unwrap_err();
         assert_eq!(causes.len(), 4, "{causes:?}");
         assert!(parse_settings(&json!("50")).is_err());
         let mut extra = serde_json::Map::new();

@@ -172,7 +172,11 @@ impl Quotas {
 /// Before a token is issued (and before the assertion's `jti` is spent, so that a client may repeat the
 /// request once the window turns): refuses with a 429 when `client` has used up a quota in enforce mode,
 /// with `X-Rate-Limit-*` describing the quota and `Retry-After`.
-pub(crate) fn check(state: &AppState, client: &CachedClient, context: Option<&RequestContext>) -> Result<(), OAuthError> {
+pub(crate) fn check(
+    state: &AppState,
+    client: &CachedClient,
+    context: Option<&RequestContext>,
+) -> Result<(), OAuthError> {
     let quotas = &state.limiter.quotas;
     let applied = quotas.applied(client);
     if applied.mode != LimitMode::Enforce || applied.quotas.iter().all(Option::is_none) {
@@ -372,7 +376,10 @@ mod tests {
         rows.sort_by(|a, b| a.period.cmp(&b.period));
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].period.as_str(), rows[0].window_start, rows[0].count), ("day", 10 * 86_400_000, 1));
-        assert_eq!((rows[1].period.as_str(), rows[1].window_start, rows[1].count), ("hour", (10 * 24 + 5) * 3_600_000, 2));
+        assert_eq!(
+            (rows[1].period.as_str(), rows[1].window_start, rows[1].count),
+            ("hour", (10 * 24 + 5) * 3_600_000, 2)
+        );
         q.apply_others(
             vec![
                 QuotaUsage {

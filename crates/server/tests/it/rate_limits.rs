@@ -53,7 +53,7 @@ fn assert_429(status: u16, headers: &HeaderMap, body: &Value) {
     let (_, remaining, reset) = limits(headers);
     assert_eq!(remaining, 0);
     let now = now() as u64;
-    assert!(reset >= now && reset <= now + 3_600, "reset {reset} is soon after {now}");
+    assert!((now..=now + 3_600).contains(&reset), "reset {reset} is soon after {now}");
 }
 
 /// Sets an app's `settings.tollgate` through the Apps API (GET, change, PUT back, as SDKs do).
@@ -120,7 +120,11 @@ async fn every_limited_route_sends_the_headers_and_discovery_and_keys_none() {
     let r = server
         .http
         .post(server.url("/oauth2/v1/introspect"))
-        .form(&[("token", access_token.as_str()), ("client_assertion_type", JWT_BEARER), ("client_assertion", &inspector)])
+        .form(&[
+            ("token", access_token.as_str()),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &inspector),
+        ])
         .send()
         .await
         .unwrap();
@@ -306,7 +310,10 @@ async fn monitor_mode_counts_and_logs_but_never_refuses() {
     assert_eq!(found[0]["outcome"]["result"], "ALLOW");
     assert_eq!(found[0]["debugContext"]["debugData"]["mode"], "monitor");
     let text = metrics(port).await;
-    assert!(text.contains("tollgate_rate_limited_total{bucket=\"users\",scope=\"app\",action=\"monitored\"} 3"), "{text}");
+    assert!(
+        text.contains("tollgate_rate_limited_total{bucket=\"users\",scope=\"app\",action=\"monitored\"} 3"),
+        "{text}"
+    );
     server.stop().await;
 }
 
@@ -321,7 +328,10 @@ async fn token_quotas_refuse_in_enforce_mode_and_warn_first() {
         json!({ "tokenQuota": { "perHour": 3, "mode": "ENFORCE", "warnAtPercent": 60 } }),
     )
     .await;
-    assert_eq!(shown["settings"]["tollgate"]["tokenQuota"], json!({ "perHour": 3, "mode": "ENFORCE", "warnAtPercent": 60 }));
+    assert_eq!(
+        shown["settings"]["tollgate"]["tokenQuota"],
+        json!({ "perHour": 3, "mode": "ENFORCE", "warnAtPercent": 60 })
+    );
     for _ in 0..3 {
         assert_eq!(token(&server, &client_id).await.0, 200);
     }
@@ -333,7 +343,7 @@ async fn token_quotas_refuse_in_enforce_mode_and_warn_first() {
     assert_eq!(limit, 3, "the quota's own numbers");
     assert_eq!(reset % 3_600, 0, "the end of the UTC hour");
     let retry_after: u64 = headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
-    assert!(retry_after >= 1 && retry_after <= 3_600);
+    assert!((1..=3_600).contains(&retry_after));
     let warning = events(&server, "system.rate.limit.warning", 1).await;
     assert_eq!(warning[0]["debugContext"]["debugData"]["limitType"], "tokenQuota");
     assert_eq!(warning[0]["actor"]["id"], client_id.as_str());

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, QuotaUsage, RoleAssignment, Scope, SigningKey, Store,
-    StoreError, Unique, User, key_status,
+    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, QuotaUsage, RoleAssignment, Scope, SigningKey,
+    Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
