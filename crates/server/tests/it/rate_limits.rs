@@ -53,7 +53,7 @@ fn assert_429(status: u16, headers: &HeaderMap, body: &Value) {
     let (_, remaining, reset) = limits(headers);
     assert_eq!(remaining, 0);
     let now = now() as u64;
-    assert!(reset >= now && reset <= now + 3_600, "reset {reset} is soon after {now}");
+    assert!((now..=now + 3_600).contains(&reset), "reset {reset} is soon after {now}");
 }
 
 /// Sets an app's `settings.tollgate` through the Apps API (GET, change, PUT back, as SDKs do).
@@ -343,7 +343,7 @@ async fn token_quotas_refuse_in_enforce_mode_and_warn_first() {
     assert_eq!(limit, 3, "the quota's own numbers");
     assert_eq!(reset % 3_600, 0, "the end of the UTC hour");
     let retry_after: u64 = headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
-    assert!(retry_after >= 1 && retry_after <= 3_600);
+    assert!((1..=3_600).contains(&retry_after));
     let warning = events(&server, "system.rate.limit.warning", 1).await;
     assert_eq!(warning[0]["debugContext"]["debugData"]["limitType"], "tokenQuota");
     assert_eq!(warning[0]["actor"]["id"], client_id.as_str());
