@@ -2,7 +2,7 @@
 //! [`crate::commands`]; this file only lists them and holds the options every command shares.
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{app, assertion, call, completions, decode, explain, jwk, keygen, logs, token, verify};
+use crate::commands::{agent, app, assertion, call, completions, decode, explain, jwk, keygen, logs, token, verify};
 use crate::serve;
 
 const EXAMPLES: &str = "\
@@ -56,6 +56,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Call an API with a fresh access token and print the response body.
     Call(call::CallArgs),
+    /// Run the local token agent (shares tokens between this user's processes); `agent status`, `agent stop`.
+    Agent(agent::AgentArgs),
     /// Read the System Log (GET /api/v1/logs): filter, page, or --follow new events.
     Logs(logs::LogsArgs),
     /// Show a JWT's header and claims without verifying it.

@@ -8,6 +8,7 @@
 #![allow(rustdoc::bare_urls)]
 mod cli;
 mod commands;
+mod agent_use;
 mod dotenv;
 mod dpop;
 mod inputs;

@@ -17,6 +17,7 @@ pub mod dev;
 pub mod errors;
 mod filter_expr;
 pub mod ids;
+mod last_used;
 pub mod listener;
 pub mod master_key;
 mod metrics;
@@ -123,6 +124,7 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     let dpop_nonces = bootstrap::dpop_nonces(store.as_ref(), config.dpop_nonce_period_seconds).await?;
     let log = syslog::EventLog::new(store.clone(), config.system_log, 100_000);
     let metrics = Arc::new(metrics::Metrics::new(remote_jwks.outcomes()));
+    let last_used = Arc::new(last_used::LastUsed::new(Duration::from_secs(config.last_used_interval_seconds)));
     let state = AppState(Arc::new(Inner {
         config,
         issuer,
@@ -135,6 +137,7 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
         log,
         metrics,
         dpop_nonces,
+        last_used,
     }));
     Ok((state, boot))
 }
@@ -256,6 +259,7 @@ fn spawn_background(state: &AppState) {
     // Changes made by other nodes: their notifications, and a periodic full reload as the safety net.
     cluster::spawn(state);
     state.log.spawn(Duration::from_millis(state.config.log_flush_millis.max(10)));
+    state.last_used.spawn(state.store.clone());
 }
 
 /// Binds, starts and serves until `shutdown` resolves; calls `on_ready` once it accepts connections.
@@ -291,6 +295,9 @@ pub async fn serve(
     on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
     let limits = listener::Limits::from_config(&state.config);
     let served = listener::run(listener, router(state.clone()), limits, shutdown).await;
+    if let Err(e) = state.last_used.flush(state.store.as_ref(), clock::now_millis()).await {
+        tracing::warn!(error = %e, "recording when credentials were last used failed at shutdown");
+    }
     // Whatever ended the serving, what the System Log holds in memory is written before the process goes.
     if let Err(e) = state.log.flush().await {
         tracing::error!(error = %e, pending = state.log.pending(), "System Log events lost at shutdown");

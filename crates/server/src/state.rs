@@ -30,6 +30,8 @@ pub struct Inner {
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Issues and checks DPoP nonces (same key on every node).
     pub dpop_nonces: Nonces,
+    /// When app keys and secrets last authenticated a request, noted off the hot path.
+    pub(crate) last_used: std::sync::Arc<crate::last_used::LastUsed>,
 }
 
 impl std::ops::Deref for AppState {

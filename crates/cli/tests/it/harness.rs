@@ -89,6 +89,37 @@ impl Server {
     }
 }
 
+impl Server {
+    /// GETs a management API path with the admin token; returns (status, body).
+    pub fn admin_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.url);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .get(&url)
+                .header("Authorization", format!("SSWS {ADMIN_TOKEN}"))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    /// How many access tokens the server has granted, by its System Log (waits for the log to be written).
+    pub fn tokens_granted(&self) -> usize {
+        std::thread::sleep(Duration::from_millis(600));
+        let (status, events) = self.admin_get("/api/v1/logs?limit=1000");
+        assert_eq!(status, 200, "{events}");
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["eventType"].as_str().is_some_and(|t| t.ends_with("token.grant.access_token")))
+            .count()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
