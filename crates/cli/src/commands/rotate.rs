@@ -238,7 +238,8 @@ pub async fn rotate_key(args: RotateKeyArgs, format: OutputFormat) -> anyhow::Re
     let signer = {
         let mut new_args = key_args.clone();
         (new_args.kid, new_args.no_kid) = (Some(new_key.kid().to_owned()), false);
-        new_args.signer(&app, new_key.clone())?
+        // A second copy of the key for the signer (keys are not Clone, on purpose).
+        new_args.signer(&app, PrivateKey::from_jwk(&new_key.to_jwk()?)?.with_algorithm(new_key.algorithm())?)?
     };
     if let Err(e) = prove(connection, ClientAuth::PrivateKeyJwt(signer)).await {
         let undone = roll_back(&client, &app, "jwks", &new_id).await;

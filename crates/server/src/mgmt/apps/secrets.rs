@@ -13,7 +13,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 use tollgate_store::{ACTIVE, App, AppSecret, INACTIVE, StoreError};
 
