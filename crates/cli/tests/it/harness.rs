@@ -106,17 +106,30 @@ impl Server {
         })
     }
 
-    /// How many access tokens the server has granted, by its System Log (waits for the log to be written).
+    /// How many access tokens the server has granted, by its System Log: read until it stops changing
+    /// (its writer flushes in batches, a little later under load).
     pub fn tokens_granted(&self) -> usize {
-        std::thread::sleep(Duration::from_millis(600));
-        let (status, events) = self.admin_get("/api/v1/logs?limit=1000");
-        assert_eq!(status, 200, "{events}");
-        events
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["eventType"].as_str().is_some_and(|t| t.ends_with("token.grant.access_token")))
-            .count()
+        let count = || {
+            let (status, events) = self.admin_get("/api/v1/logs?since=2020-01-01T00:00:00.000Z&limit=1000");
+            assert_eq!(status, 200, "{events}");
+            let events = events.as_array().unwrap().clone();
+            let granted = events
+                .iter()
+                .filter(|e| e["eventType"].as_str().is_some_and(|t| t.ends_with("token.grant.access_token")))
+                .count();
+            // Our own reads are logged too: their count tells us the writer has caught up to this read.
+            (granted, events.len())
+        };
+        let mut last = count();
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(500));
+            let now = count();
+            if now.0 == last.0 && now.1 > last.1 {
+                return now.0;
+            }
+            last = now;
+        }
+        last.0
     }
 }
 
