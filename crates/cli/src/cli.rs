@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
-    app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify,
+    agent, app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify,
 };
 use crate::serve;
 
@@ -61,6 +61,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Call an API with a fresh access token and print the response body.
     Call(call::CallArgs),
+    /// Run the local token agent (shares tokens between this user's processes); `agent status`, `agent stop`.
+    Agent(agent::AgentArgs),
     /// Read the System Log (GET /api/v1/logs): filter, page, or --follow new events.
     Logs(logs::LogsArgs),
     /// Show a JWT's header and claims without verifying it.

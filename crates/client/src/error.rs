@@ -35,6 +35,12 @@ pub enum ClientError {
     /// The answer was larger than the client reads (see [`crate::MAX_RESPONSE_BYTES`]).
     #[error("{context}: the answer is larger than {limit} bytes")]
     TooLarge { context: &'static str, limit: usize },
+    /// No usable `tollgate agent` at the socket (none running, or it is not this user's).
+    #[error("no usable tollgate agent at {socket}: {reason}")]
+    AgentUnavailable { socket: String, reason: String },
+    /// The agent refused the request (`code` is one of [`crate::agent::protocol::code`]).
+    #[error("the tollgate agent refused: {code}: {message}")]
+    Agent { code: String, message: String },
     /// Signing the client assertion or reading a key failed.
     #[error(transparent)]
     Jose(#[from] tollgate_jose::JoseError),

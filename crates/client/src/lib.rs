@@ -5,7 +5,10 @@
 //! [`assertion`] per attempt, a client secret, or the platform's token with [`federated`]) → [`TokenSource`] (cache, single flight, retries
 //! with [`retry`]'s delays; with a [`DpopKey`], DPoP-bound tokens and the nonce round trip) →
 //! [`AuthorizedClient`] (attaches the token to API calls, with a DPoP proof when bound, and retries once on 401).
-//! [`management`] registers service apps and grants scopes, the way `tollgate app create` needs it.
+//! [`management`] registers service apps and grants scopes, the way `tollgate app create` needs it, and
+//! manages an app's keys and secrets (rotation). [`agent`] shares tokens between the processes of one
+//! user through a local daemon ([`AgentSource`] is its client); [`disk_cache`] keeps them between runs
+//! of one-shot commands when no agent runs.
 //!
 //! The crate knows the server only through HTTP, so it works unchanged against a real Okta org.
 
@@ -13,20 +16,28 @@
 /// misbehaving server cannot make the client buffer without bound.
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
+#[cfg(unix)]
+pub mod agent;
 pub mod assertion;
 pub mod auth;
 pub mod authorized;
 pub mod cache;
 pub mod clock;
+#[cfg(unix)]
+pub mod disk_cache;
 pub mod dpop;
 pub mod endpoint;
 pub mod error;
 pub mod federated;
+#[cfg(unix)]
+pub mod local;
 pub mod management;
 pub mod response;
 pub mod retry;
 pub mod source;
 
+#[cfg(unix)]
+pub use agent::{AgentSource, AgentToken};
 pub use assertion::{AssertionAudience, AssertionSigner};
 pub use auth::{ClientAuth, Secret, basic_authorization};
 pub use authorized::AuthorizedClient;

@@ -1,15 +1,14 @@
 //! The token source: gets client-credentials tokens, caches them, and shares one refresh between
 //! concurrent callers.
 //!
-//! Single flight is a `tokio::sync::Mutex` around the cache slot: whoever finds the token stale refreshes
-//! while holding the lock, and everyone queued behind it then finds the new token. The lock is held across
-//! the HTTP request on purpose; that is the point.
+//! Single flight is the [`TokenSlot`]'s: whoever finds the token due fetches while the others wait for
+//! that result (or keep getting the current token while it is still usable). The wait spans the HTTP
+//! request on purpose; that is the point.
 use std::sync::Arc;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION};
-use tokio::sync::Mutex;
 
-use crate::cache::{CachedToken, DEFAULT_REFRESH_MARGIN_SECS};
+use crate::cache::{CacheKey, CachedToken, RefreshAhead, Served, TokenSlot};
 use crate::dpop::{DPOP_HEADER, DpopKey, MAX_NONCE_RETRIES, NonceScope, USE_DPOP_NONCE};
 use crate::retry::{RetryPolicy, retry_headers};
 use crate::{ClientAuth, ClientError, Clock, SystemClock, TokenEndpoint, TokenResponse, USER_AGENT};
@@ -24,10 +23,10 @@ pub struct TokenSource {
     auth: ClientAuth,
     scopes: Vec<String>,
     retry: RetryPolicy,
-    refresh_margin_secs: u64,
+    refresh: RefreshAhead,
     clock: Arc<dyn Clock>,
     dpop: Option<DpopKey>,
-    cache: Mutex<Option<CachedToken>>,
+    slot: TokenSlot,
 }
 
 /// Builds a [`TokenSource`].
@@ -38,7 +37,7 @@ pub struct TokenSourceBuilder {
     auth: ClientAuth,
     scopes: Vec<String>,
     retry: RetryPolicy,
-    refresh_margin_secs: u64,
+    refresh: RefreshAhead,
     clock: Arc<dyn Clock>,
     dpop: Option<DpopKey>,
 }
@@ -71,7 +70,12 @@ impl TokenSourceBuilder {
     }
     /// Renew this many seconds before expiry (default 300; at most half the token's lifetime).
     pub fn refresh_margin_secs(mut self, seconds: u64) -> Self {
-        self.refresh_margin_secs = seconds;
+        self.refresh = RefreshAhead::Margin(seconds);
+        self
+    }
+    /// When to renew a cached token (a margin before expiry, or a share of its lifetime).
+    pub fn refresh_ahead(mut self, refresh: RefreshAhead) -> Self {
+        self.refresh = refresh;
         self
     }
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -95,10 +99,10 @@ impl TokenSourceBuilder {
             auth: self.auth,
             scopes: self.scopes,
             retry: self.retry,
-            refresh_margin_secs: self.refresh_margin_secs,
+            refresh: self.refresh,
             clock: self.clock,
             dpop: self.dpop,
-            cache: Mutex::new(None),
+            slot: TokenSlot::default(),
         })
     }
 }
@@ -137,7 +141,7 @@ impl TokenSource {
             auth,
             scopes: Vec::new(),
             retry: RetryPolicy::default(),
-            refresh_margin_secs: DEFAULT_REFRESH_MARGIN_SECS,
+            refresh: RefreshAhead::default(),
             clock: Arc::new(SystemClock),
             dpop: None,
         }
@@ -163,27 +167,58 @@ impl TokenSource {
     /// A valid token: the cached one while it is fresh, otherwise a new one (one request for all
     /// concurrent callers).
     pub async fn token(&self) -> Result<Arc<TokenResponse>, ClientError> {
-        let mut slot = self.cache.lock().await;
-        if let Some(cached) = slot.as_ref().filter(|c| c.is_fresh(self.clock.now(), self.refresh_margin_secs)) {
-            return Ok(cached.response.clone());
-        }
-        let obtained_at = self.clock.now();
-        let fresh = CachedToken::new(self.fetch().await?, obtained_at);
-        let response = fresh.response.clone();
-        *slot = Some(fresh);
-        Ok(response)
+        Ok(self.cached_token().await?.0.response)
+    }
+
+    /// [`token`](Self::token) with when it was obtained, and whether this call fetched it.
+    pub async fn cached_token(&self) -> Result<(CachedToken, Served), ClientError> {
+        self.slot.get(|| self.clock.now(), self.refresh, || self.fetch()).await
+    }
+
+    /// The token held now, if any, fresh or not.
+    pub fn peek(&self) -> Option<CachedToken> {
+        self.slot.peek()
+    }
+
+    /// Puts a token obtained elsewhere (a cache on disk) in the cache.
+    pub fn preload(&self, token: CachedToken) {
+        self.slot.put(token);
+    }
+
+    /// When a token was last handed out by [`token`](Self::token).
+    pub fn last_served(&self) -> i64 {
+        self.slot.last_served()
+    }
+
+    /// The renewal policy.
+    pub fn refresh_policy(&self) -> RefreshAhead {
+        self.refresh
+    }
+
+    /// The scopes asked for.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The client authentication.
+    pub fn auth(&self) -> &ClientAuth {
+        &self.auth
+    }
+
+    /// What this source's tokens are cached under (see [`CacheKey`]).
+    pub fn cache_key(&self) -> CacheKey {
+        let jkt = self.dpop.as_ref().map(DpopKey::thumbprint);
+        CacheKey::new(&self.endpoint, self.auth.client_id(), &self.scopes, jkt)
     }
 
     /// Drops the cached token if it is still `access_token` (the one a server just refused), so that the
     /// next [`token`](Self::token) asks again; a token another caller already renewed is kept.
     pub async fn invalidate(&self, access_token: &str) {
-        let mut slot = self.cache.lock().await;
-        if slot.as_ref().is_some_and(|cached| cached.response.access_token == access_token) {
-            *slot = None;
-        }
+        self.slot.invalidate(access_token);
     }
 
-    /// Asks the token endpoint for a new token, bypassing the cache; retries 429 and 5xx, and (with DPoP)
+    /// Asks the token endpoint for a new token, bypassing the cache; retries 429, 5xx and requests that got
+    /// no answer (with [`RetryPolicy`]'s back-off), and (with DPoP)
     /// answers a `use_dpop_nonce` challenge with a new proof and a new client assertion (the first
     /// assertion's `jti` was consumed), at most [`MAX_NONCE_RETRIES`] times.
     pub async fn fetch(&self) -> Result<TokenResponse, ClientError> {
@@ -220,7 +255,18 @@ impl TokenSource {
                 dpop = self.dpop.is_some(),
                 "token request"
             );
-            let response = request.send().await.map_err(ClientError::transport(CONTEXT))?;
+            let response = match request.send().await {
+                Ok(response) => response,
+                // No answer at all (refused, reset, timed out): worth another try after a back-off.
+                Err(error) if retry < self.retry.max_retries => {
+                    retry += 1;
+                    let delay = self.retry.delay(&reqwest::header::HeaderMap::new(), retry, self.clock.now());
+                    tracing::info!(%error, retry, delay_ms = delay.as_millis() as u64, "token request will be retried");
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                Err(error) => return Err(ClientError::transport(CONTEXT)(error)),
+            };
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = ClientError::read_body(CONTEXT, response).await?;

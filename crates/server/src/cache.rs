@@ -22,6 +22,8 @@ use tollgate_store::{
 /// One usable public key of a client.
 #[derive(Debug, Clone)]
 pub struct ClientKey {
+    /// The stored key's id (`pks…`), for `lastUsed`; `None` for a key fetched from a `jwks_uri`.
+    pub id: Option<String>,
     pub kid: Option<String>,
     pub key: PublicKey,
 }
@@ -36,6 +38,8 @@ pub struct CachedClient {
     pub has_jwks: bool,
     /// Hashes of ACTIVE client secrets.
     pub secret_hashes: Vec<Vec<u8>>,
+    /// The ids of those secrets, in the same order (for `lastUsed`).
+    pub secret_ids: Vec<String>,
     /// Scope ids granted on the org authorization server.
     pub org_grants: HashSet<String>,
     /// Types of the app's ACTIVE admin roles (`SUPER_ADMIN`, ...): what bounds its tokens on the management
@@ -70,7 +74,7 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         .filter_map(|k| {
             let parsed = Jwk::from_json(&k.jwk).and_then(|jwk| PublicKey::from_jwk(&jwk));
             match parsed {
-                Ok(key) => Some(ClientKey { kid: k.kid.clone(), key }),
+                Ok(key) => Some(ClientKey { id: Some(k.id.clone()), kid: k.kid.clone(), key }),
                 Err(err) => {
                     tracing::warn!(app = %k.app_id, key = %k.id, error = %err, "stored client key unusable");
                     None
@@ -79,7 +83,8 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         })
         .collect();
     let has_jwks = !record.keys.is_empty();
-    let secret_hashes = record.secrets.iter().filter(|s| s.status == ACTIVE).map(|s| s.secret_hash.clone()).collect();
+    let active_secrets = record.secrets.iter().filter(|s| s.status == ACTIVE);
+    let (secret_ids, secret_hashes) = active_secrets.map(|s| (s.id.clone(), s.secret_hash.clone())).unzip();
     let org_grants = record
         .grants
         .iter()
@@ -93,6 +98,7 @@ fn build_client(record: ClientRecord, org_issuer: &str) -> CachedClient {
         keys,
         has_jwks,
         secret_hashes,
+        secret_ids,
         org_grants,
         roles,
         limits,

@@ -39,6 +39,9 @@ pub struct Config {
     /// How often buffered System Log events are written (a batch is also written as soon as it fills),
     /// in milliseconds. A `kill -9` loses at most this much.
     pub log_flush_millis: u64,
+    /// How often at most `lastUsed` of an app key or client secret is written, per credential, in seconds
+    /// (the token endpoint only notes uses in memory; see `last_used.rs`).
+    pub last_used_interval_seconds: u64,
     /// Serve Prometheus metrics at `GET /metrics` on this address (`127.0.0.1:9090`); off when unset.
     pub metrics_listen: Option<String>,
     /// Development and tests only: let outbound fetches (a client's `jwks_uri`) use http and reach
@@ -91,6 +94,7 @@ impl Default for Config {
             system_log: true,
             log_retention_days: 90,
             log_flush_millis: 250,
+            last_used_interval_seconds: 60,
             metrics_listen: None,
             allow_private_fetch: false,
             fetch_max_concurrent: 16,

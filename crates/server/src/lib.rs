@@ -17,6 +17,7 @@ pub mod dev;
 pub mod errors;
 mod filter_expr;
 pub mod ids;
+mod last_used;
 pub mod listener;
 pub mod master_key;
 mod metrics;
@@ -125,6 +126,7 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
     let log = syslog::EventLog::new(store.clone(), config.system_log, 100_000);
     let metrics = Arc::new(metrics::Metrics::new(remote_jwks.outcomes()));
     let limiter = ratelimit::Limiter::new(&config.rate_limits);
+    let last_used = Arc::new(last_used::LastUsed::new(Duration::from_secs(config.last_used_interval_seconds)));
     let state = AppState(Arc::new(Inner {
         config,
         issuer,
@@ -138,6 +140,7 @@ pub async fn build_state(config: Config, issuer: String) -> Result<(AppState, bo
         metrics,
         dpop_nonces,
         limiter,
+        last_used,
     }));
     Ok((state, boot))
 }
@@ -286,6 +289,7 @@ fn spawn_background(state: &AppState) {
     // The node heartbeat (live nodes share the rate limits) and the token quota counts of every node.
     ratelimit::quota::spawn(state);
     state.log.spawn(Duration::from_millis(state.config.log_flush_millis.max(10)));
+    state.last_used.spawn(state.store.clone());
 }
 
 /// Binds, starts and serves until `shutdown` resolves; calls `on_ready` once it accepts connections.
@@ -326,6 +330,9 @@ pub async fn serve(
     // Token quota counts are written too, so a restarted node (or the others) still counts them.
     ratelimit::quota::sync_once(&state).await;
     ratelimit::quota::leave(&state).await;
+    if let Err(e) = state.last_used.flush(state.store.as_ref(), clock::now_millis()).await {
+        tracing::warn!(error = %e, "recording when credentials were last used failed at shutdown");
+    }
     // Whatever ended the serving, what the System Log holds in memory is written before the process goes.
     if let Err(e) = state.log.flush().await {
         tracing::error!(error = %e, pending = state.log.pending(), "System Log events lost at shutdown");

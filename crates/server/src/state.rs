@@ -32,6 +32,8 @@ pub struct Inner {
     pub dpop_nonces: Nonces,
     /// Rate limits and token quotas.
     pub(crate) limiter: crate::ratelimit::Limiter,
+    /// When app keys and secrets last authenticated a request, noted off the hot path.
+    pub(crate) last_used: std::sync::Arc<crate::last_used::LastUsed>,
 }
 
 impl std::ops::Deref for AppState {

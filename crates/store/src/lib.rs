@@ -195,6 +195,12 @@ pub trait Store: Send + Sync + 'static {
     async fn set_federated_credential_status(&self, app_id: &str, id: &str, status: &str, now: i64) -> Result<bool>;
     /// Deletes a federated credential; `false` when the app has no such credential.
     async fn delete_federated_credential(&self, app_id: &str, id: &str) -> Result<bool>;
+    /// Records when app credentials last authenticated a request. Each use is written only if the app
+    /// still exists and the stored time is at least `min_interval` milliseconds older (so the write is
+    /// skipped, not repeated, when another node recorded it within that interval).
+    async fn record_credentials_used(&self, used: &[CredentialUse], min_interval: i64) -> Result<()>;
+    /// `(credential id, last used)` of an app's keys and secrets that have been used.
+    async fn credentials_last_used(&self, app_id: &str) -> Result<Vec<(String, i64)>>;
     /// Every API token, oldest first.
     async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
     /// Deletes (revokes) an API token; `false` when there is none with that id.

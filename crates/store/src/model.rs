@@ -181,6 +181,14 @@ impl std::fmt::Debug for AppSecret {
     }
 }
 
+/// One use of an app credential (a key's or a secret's id) to authenticate, at `at` (Unix ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialUse {
+    pub app_id: String,
+    pub credential_id: String,
+    pub at: i64,
+}
+
 /// An app's grant of a scope (`okta.users.read`, ...) on an issuer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Grant {

@@ -88,8 +88,8 @@ macro_rules! store_impl {
     (store: $store:ty, db: $db:ty, row_lock: $row_lock:literal, specific: { $($specific:tt)* }) => {
         use $crate::shared::{APP_COLUMNS, json_map, json_vec};
         use $crate::{
-            AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, FederatedCredential,
-            Grant,
+            AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, CredentialUse,
+            FederatedCredential, Grant,
             PolicyRule, QuotaUsage, Result, RoleAssignment, Scope, SigningKey, Store, StoreError, User, key_status,
         };
         use sqlx::Row;
@@ -432,7 +432,16 @@ macro_rules! store_impl {
         /// Deletes one child row; `false` when the app has no such row.
         async fn delete_child(exec: &sqlx::Pool<$db>, child: AppChild, app_id: &str, id: &str) -> Result<bool> {
             let sql = format!("DELETE FROM {} WHERE app_id = $1 AND id = $2", child.table());
-            affected(exec, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string()).bind(id.to_string())).await
+            let deleted =
+                affected(exec, sqlx::query(sqlx::AssertSqlSafe(sql)).bind(app_id.to_string()).bind(id.to_string()))
+                    .await?;
+            // Its last use goes with it (a leftover row would be harmless: ids are never reused).
+            sqlx::query("DELETE FROM credential_last_used WHERE app_id = $1 AND credential_id = $2")
+                .bind(app_id.to_string())
+                .bind(id.to_string())
+                .execute(exec)
+                .await?;
+            Ok(deleted)
         }
 
         #[async_trait::async_trait]
@@ -1017,6 +1026,37 @@ macro_rules! store_impl {
 
             async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
                 Ok(sqlx::query_as("SELECT * FROM api_tokens ORDER BY created, id").fetch_all(&self.pool).await?)
+            }
+
+            async fn record_credentials_used(&self, used: &[CredentialUse], min_interval: i64) -> Result<()> {
+                if used.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                for u in used {
+                    // Only for an app that still exists, and only when the stored time is at least
+                    // `min_interval` older: several nodes noting the same credential write it once.
+                    sqlx::query(
+                        "INSERT INTO credential_last_used (app_id, credential_id, last_used) \
+                         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM apps WHERE id = $1) \
+                         ON CONFLICT (app_id, credential_id) DO UPDATE SET last_used = excluded.last_used \
+                         WHERE credential_last_used.last_used <= excluded.last_used - $4",
+                    )
+                    .bind(&u.app_id)
+                    .bind(&u.credential_id)
+                    .bind(u.at)
+                    .bind(min_interval)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(tx.commit().await?)
+            }
+
+            async fn credentials_last_used(&self, app_id: &str) -> Result<Vec<(String, i64)>> {
+                let query = sqlx::query_as(
+                    "SELECT credential_id, last_used FROM credential_last_used WHERE app_id = $1 ORDER BY credential_id",
+                );
+                Ok(query.bind(app_id).fetch_all(&self.pool).await?)
             }
 
             async fn delete_api_token(&self, id: &str) -> Result<bool> {

@@ -1,4 +1,5 @@
-//! `tollgate call METHOD PATH`: an API request with a token from the client-credentials flow, through
+//! `tollgate call METHOD PATH`: an API request with a token from the client-credentials flow (from a
+//! running `tollgate agent`, which then signs the DPoP proofs too, or from the cache on disk), through
 //! `tollgate-client`'s `AuthorizedClient` (Bearer header, one retry with a new token on 401; for a DPoP-bound
 //! token the DPoP scheme and a proof per request, chosen automatically when the app requires DPoP). The
 //! response body goes to stdout; a non-2xx answer is an error (exit 1) naming the status.
@@ -7,9 +8,11 @@ use clap::Args;
 use reqwest::Method;
 use std::sync::Arc;
 
+use tollgate_client::agent::protocol;
 use tollgate_client::{AuthorizedClient, ClientError, DpopKey, DpopRefusal, TokenSource};
 use tollgate_jose::dpop::DpopError;
 
+use crate::agent_use::{self, UseAgentArgs};
 use crate::cli::OutputFormat;
 use crate::commands::token::ConnectionArgs;
 use crate::inputs::{read_input, usage};
@@ -32,14 +35,23 @@ pub struct CallArgs {
     pub method: String,
     /// Path on the org (e.g. /api/v1/users) or an absolute URL on the same host.
     pub path: String,
+    #[command(flatten)]
+    pub use_agent: UseAgentArgs,
 }
 
 pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| usage(format!("invalid HTTP method {:?}", args.method)))?;
-    let source = dpop_aware_source(&args.connection).await?;
-    let url = resolve_url(source.endpoint().issuer(), &args.path)?;
-    let client = AuthorizedClient::new(source);
+    let (client, issuer, cached) = match agent_client(&args).await? {
+        Some((client, issuer)) => (client, issuer, None),
+        None => {
+            let source = dpop_aware_source(&args.connection, &args.use_agent).await?;
+            let issuer = source.endpoint().issuer().to_owned();
+            let disk = agent_use::disk_cache(&args.use_agent, &source, args.connection.dpop.key_file().is_some());
+            (AuthorizedClient::new(source.clone()), issuer, Some((source, disk)))
+        }
+    };
+    let url = resolve_url(&issuer, &args.path)?;
     let mut request =
         client.http().request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
     if let Some(data) = &args.data {
@@ -50,6 +62,13 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
         request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     }
     let response = client.send(request).await?;
+    // A token renewed after a 401 replaces the one on disk.
+    if let Some((source, disk)) = &cached
+        && let Some(token) = source.peek()
+        && source.last_served() >= token.obtained_at
+    {
+        agent_use::remember(source, disk.as_ref(), &token);
+    }
     let status = response.status();
     let challenge =
         response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -78,15 +97,59 @@ pub async fn run(args: CallArgs, format: OutputFormat) -> anyhow::Result<()> {
     }
 }
 
+/// An API client whose tokens (and DPoP proofs) come from a running agent, and the issuer they are for;
+/// `None` when no agent is to be used. When the app requires DPoP and none was asked for, the agent is
+/// asked again for a DPoP-bound token (it signs the proofs).
+async fn agent_client(args: &CallArgs) -> anyhow::Result<Option<(AuthorizedClient, String)>> {
+    let connection = &args.connection;
+    let wants_dpop = connection.dpop.dpop || connection.dpop.key_file().is_some();
+    let Some(mut agent) = agent_use::agent_for(&args.use_agent, connection, wants_dpop)? else { return Ok(None) };
+    let required = args.use_agent.agent;
+    let token = match agent.token().await {
+        Err(ClientError::Agent { code, .. }) if code == protocol::code::DPOP_REQUIRED && !wants_dpop => {
+            tracing::info!("the app requires DPoP; asking the agent for a DPoP-bound token");
+            let mut query = agent.query().clone();
+            query.dpop = true;
+            agent = agent.with_query(query);
+            agent.token().await
+        }
+        other => other,
+    };
+    let token = match token {
+        Ok(token) => token,
+        Err(error @ ClientError::AgentUnavailable { .. }) if !required => {
+            tracing::debug!(%error, "no agent; asking the token endpoint");
+            return Ok(None);
+        }
+        Err(ClientError::Agent { code, .. }) if code == protocol::code::NOT_HELD && !required => return Ok(None),
+        Err(error) => return Err(crate::dpop::with_advice(error)),
+    };
+    // The issuer the agent's token is for: the org of the token URL it was asked for, or its own.
+    let status = agent.status().await?;
+    let token_url = agent.query().token_url.clone().or_else(|| status["token_url"].as_str().map(str::to_owned));
+    let origin = token_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .ok_or_else(|| anyhow::anyhow!("the agent did not say which org its token is for"))?;
+    tracing::debug!(cached = token.cached, "token from the agent");
+    let http = tollgate_client::source::default_http_client()?;
+    Ok(Some((AuthorizedClient::with_agent(Arc::new(agent), http), origin)))
+}
+
 /// The token source for the call, with DPoP chosen automatically: the one asked for (`--dpop`,
 /// `--dpop-key`, `DPOP_KEY`), else plain, unless the token endpoint answers that the app requires DPoP,
 /// in which case a key for this call is generated and the token asked for again. The token is fetched
-/// here, so `AuthorizedClient` finds it cached and sends it with the scheme its `token_type` names.
-async fn dpop_aware_source(connection: &ConnectionArgs) -> anyhow::Result<Arc<TokenSource>> {
+/// here (or read from the cache on disk), so `AuthorizedClient` finds it cached and sends it with the
+/// scheme its `token_type` names.
+async fn dpop_aware_source(connection: &ConnectionArgs, use_agent: &UseAgentArgs) -> anyhow::Result<Arc<TokenSource>> {
     let source = connection.token_source().await?;
-    let error = match source.token().await {
+    let disk = agent_use::disk_cache(use_agent, &source, connection.dpop.key_file().is_some());
+    let error = match agent_use::cached_or_fetched(&source, disk.as_ref()).await {
         Ok(token) => {
-            if source.dpop_key().is_none() && crate::dpop::is_bound(&token.token_type, &token.access_token) {
+            if source.dpop_key().is_none()
+                && crate::dpop::is_bound(&token.response.token_type, &token.response.access_token)
+            {
                 anyhow::bail!("the token is DPoP-bound (cnf.jkt) but no DPoP key was given to sign proofs with");
             }
             return Ok(source);

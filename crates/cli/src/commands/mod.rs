@@ -1,4 +1,5 @@
 //! One module per subcommand; [`run`] dispatches.
+pub mod agent;
 pub mod app;
 pub mod assertion;
 pub mod auth_server;
@@ -9,6 +10,7 @@ pub mod explain;
 pub mod jwk;
 pub mod keygen;
 pub mod logs;
+pub mod rotate;
 pub mod token;
 pub mod verify;
 
@@ -26,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Assertion(args) => assertion::run(args, format),
         Command::Token(args) => token::run(args, format).await,
         Command::Call(args) => call::run(args, format).await,
+        Command::Agent(args) => agent::run(args, format).await,
         Command::Logs(args) => logs::run(args, format).await,
         Command::Decode(args) => decode::run(args, format),
         Command::Verify(args) => verify::run(args, format).await,

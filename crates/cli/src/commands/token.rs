@@ -1,10 +1,13 @@
-//! `tollgate token`: one client-credentials token request, printed. A refusal ends as
+//! `tollgate token`: a client-credentials token, printed: from a running `tollgate agent` when there is
+//! one for these credentials, else from the per-user cache on disk while it is fresh, else from one token
+//! request. A refusal ends as
 //! `error: token request refused (HTTP 401): invalid_client: <Okta's error_description>`.
 use std::sync::Arc;
 
 use clap::Args;
-use tollgate_client::{ClientAuth, DpopKey, TokenEndpoint, TokenSource};
+use tollgate_client::{ClientAuth, DpopKey, TokenEndpoint, TokenResponse, TokenSource};
 
+use crate::agent_use::{self, AgentAnswer, UseAgentArgs};
 use crate::cli::OutputFormat;
 use crate::dpop::DpopArgs;
 use crate::inputs::{ClientArgs, Flavor, OrgArgs, ScopeArgs, usage};
@@ -21,13 +24,18 @@ use crate::{dotenv, output};
   tollgate token --env --dpop-key dpop.pem               # DPoP-bound; `tollgate call` then uses the same key
   tollgate token --org https://tollgate.example --client-id 0oa1 --scopes okta.users.read \
                  --federated-token-file /var/run/secrets/tokens/tollgate   # Kubernetes: no key, no secret
-  tollgate token --org https://tollgate.example --client-id 0oa1 --scopes okta.users.read --github-actions")]
+  tollgate token --org https://tollgate.example --client-id 0oa1 --scopes okta.users.read --github-actions
+
+  tollgate token --agent --scopes okta.users.read        # from the running `tollgate agent`, or fail
+  tollgate token --no-agent --no-cache                   # always a new token request")]
 pub struct TokenArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Write ACCESS_TOKEN into ./.env as well (everything else is read from it in any case).
     #[arg(long)]
     pub env: bool,
+    #[command(flatten)]
+    pub use_agent: UseAgentArgs,
 }
 
 /// Everything needed to get a token: server, client, credentials, scopes.
@@ -61,33 +69,7 @@ impl ConnectionArgs {
         let auth = self.client.auth()?;
         let http = tollgate_client::source::default_http_client()?;
         let scopes = self.scopes.scopes();
-        let endpoint = match (self.flavor, &self.issuer) {
-            (Flavor::Oag, _) => {
-                if self.issuer.is_some() || self.org.auth_server.is_some() {
-                    return Err(usage(
-                        "--flavor oag takes the gateway's base URL as --org; --issuer and --auth-server do not apply",
-                    ));
-                }
-                if !matches!(auth, ClientAuth::PrivateKeyJwt(_)) {
-                    return Err(usage(
-                        "--flavor oag needs --private-key: the Access Gateway takes signed assertions only",
-                    ));
-                }
-                if dpop.is_some() {
-                    return Err(usage(
-                        "--flavor oag does not take --dpop: the Access Gateway issues Bearer tokens only",
-                    ));
-                }
-                if scopes.is_empty() {
-                    return Err(usage(
-                        "no scopes: pass --scopes \"okta.oag.app.read ...\" or set SCOPES (the Access Gateway requires them)",
-                    ));
-                }
-                TokenEndpoint::for_gateway(&self.org.org()?).map_err(|e| usage(e.to_string()))?
-            }
-            (Flavor::Okta, Some(issuer)) => TokenEndpoint::discover(&http, issuer).await?,
-            (Flavor::Okta, None) => self.org.endpoint()?,
-        };
+        let endpoint = self.endpoint(&http, &auth, dpop.is_some()).await?;
         if scopes.is_empty() && self.org.auth_server.is_none() && self.issuer.is_none() {
             return Err(usage(
                 "no scopes: pass --scopes \"okta.users.read ...\" or set SCOPES (the org authorization server requires them)",
@@ -99,20 +81,76 @@ impl ConnectionArgs {
         }
         Ok(Arc::new(builder.build()?))
     }
+
+    /// The token endpoint these arguments name (by discovery with --issuer).
+    pub async fn endpoint(
+        &self,
+        http: &reqwest::Client,
+        auth: &ClientAuth,
+        dpop: bool,
+    ) -> anyhow::Result<TokenEndpoint> {
+        Ok(match (self.flavor, &self.issuer) {
+            (Flavor::Oag, _) => {
+                if self.issuer.is_some() || self.org.auth_server.is_some() {
+                    return Err(usage(
+                        "--flavor oag takes the gateway's base URL as --org; --issuer and --auth-server do not apply",
+                    ));
+                }
+                if !matches!(auth, ClientAuth::PrivateKeyJwt(_)) {
+                    return Err(usage(
+                        "--flavor oag needs --private-key: the Access Gateway takes signed assertions only",
+                    ));
+                }
+                if dpop {
+                    return Err(usage(
+                        "--flavor oag does not take --dpop: the Access Gateway issues Bearer tokens only",
+                    ));
+                }
+                if self.scopes.scopes().is_empty() {
+                    return Err(usage(
+                        "no scopes: pass --scopes \"okta.oag.app.read ...\" or set SCOPES (the Access Gateway requires them)",
+                    ));
+                }
+                TokenEndpoint::for_gateway(&self.org.org()?).map_err(|e| usage(e.to_string()))?
+            }
+            (Flavor::Okta, Some(issuer)) => TokenEndpoint::discover(http, issuer).await?,
+            (Flavor::Okta, None) => self.org.endpoint()?,
+        })
+    }
+
+    /// The token endpoint URL these arguments name without asking anyone (`None` with --issuer, or when
+    /// no org is given): what a request to the agent names.
+    pub fn known_token_url(&self) -> Option<String> {
+        if self.issuer.is_some() {
+            return None;
+        }
+        let org = self.org.org().ok()?;
+        let endpoint = match self.flavor {
+            Flavor::Oag => TokenEndpoint::for_gateway(&org).ok()?,
+            Flavor::Okta => TokenEndpoint::for_org(&org, self.org.auth_server.as_deref()).ok()?,
+        };
+        Some(endpoint.token_url().to_owned())
+    }
 }
 
 pub async fn run(args: TokenArgs, format: OutputFormat) -> anyhow::Result<()> {
-    let source = args.connection.token_source().await?;
-    let token = source.fetch().await.map_err(crate::dpop::with_advice)?;
     let dpop_file = args.connection.dpop.key_file();
-    if args.env {
-        let mut updates = vec![("ACCESS_TOKEN", token.access_token.clone())];
-        if let (true, Some(file)) = (token.is_dpop(), &dpop_file) {
-            updates.push(("DPOP_KEY", file.display().to_string()));
+    let wants_dpop = args.connection.dpop.dpop || dpop_file.is_some();
+    if let Some(agent) = agent_use::agent_for(&args.use_agent, &args.connection, wants_dpop)?
+        && let AgentAnswer::Token(got) = agent_use::ask(&agent, args.use_agent.agent).await?
+    {
+        if got.token.is_dpop() && dpop_file.is_none() {
+            eprintln!(
+                "note: this DPoP token is bound to the agent's key (jkt {}); `tollgate call` gets its proofs from the agent",
+                got.jkt.as_deref().unwrap_or("?")
+            );
         }
-        let updates: Vec<(&str, &str)> = updates.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        dotenv::write_back(&dotenv::path(), &updates)?;
+        return print(&args, format, &got.token, None);
     }
+    let source = args.connection.token_source().await?;
+    let disk = agent_use::disk_cache(&args.use_agent, &source, dpop_file.is_some());
+    let token = agent_use::cached_or_fetched(&source, disk.as_ref()).await.map_err(crate::dpop::with_advice)?;
+    let token = &token.response;
     if source.dpop_key().is_some() && !token.is_dpop() {
         eprintln!("warning: DPoP was asked for, but the server issued a {} token", token.token_type);
     } else if token.is_dpop() && dpop_file.is_none() {
@@ -120,5 +158,23 @@ pub async fn run(args: TokenArgs, format: OutputFormat) -> anyhow::Result<()> {
             "note: this DPoP token is bound to a key that existed only in this command; pass --dpop-key FILE to keep it"
         );
     }
-    output::result(format, &token.access_token, &serde_json::to_value(&token)?)
+    print(&args, format, token, dpop_file.filter(|_| token.is_dpop()))
+}
+
+/// Prints the token (and with --env writes it to .env, with the DPoP key file it is bound to).
+fn print(
+    args: &TokenArgs,
+    format: OutputFormat,
+    token: &TokenResponse,
+    dpop_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    if args.env {
+        let mut updates = vec![("ACCESS_TOKEN", token.access_token.clone())];
+        if let Some(file) = &dpop_file {
+            updates.push(("DPOP_KEY", file.display().to_string()));
+        }
+        let updates: Vec<(&str, &str)> = updates.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        dotenv::write_back(&dotenv::path(), &updates)?;
+    }
+    output::result(format, &token.access_token, &serde_json::to_value(token)?)
 }

@@ -108,6 +108,50 @@ impl Server {
     }
 }
 
+impl Server {
+    /// GETs a management API path with the admin token; returns (status, body).
+    pub fn admin_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.url);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .get(&url)
+                .header("Authorization", format!("SSWS {ADMIN_TOKEN}"))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    /// How many access tokens the server has granted, by its System Log: read until it stops changing
+    /// (its writer flushes in batches, a little later under load).
+    pub fn tokens_granted(&self) -> usize {
+        let count = || {
+            let (status, events) = self.admin_get("/api/v1/logs?since=2020-01-01T00:00:00.000Z&limit=1000");
+            assert_eq!(status, 200, "{events}");
+            let events = events.as_array().unwrap().clone();
+            let granted = events
+                .iter()
+                .filter(|e| e["eventType"].as_str().is_some_and(|t| t.ends_with("token.grant.access_token")))
+                .count();
+            // Our own reads are logged too: their count tells us the writer has caught up to this read.
+            (granted, events.len())
+        };
+        let mut last = count();
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(500));
+            let now = count();
+            if now.0 == last.0 && now.1 > last.1 {
+                return now.0;
+            }
+            last = now;
+        }
+        last.0
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -18,16 +18,27 @@ const CLI_ENV: &[&str] = &[
     "DPOP_KEY",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "TOLLGATE_AGENT_SOCKET",
 ];
 
-/// `tollgate` with `dir` as working directory and none of the CLI's variables set.
+/// `tollgate` with `dir` as working directory and none of the CLI's variables set. The per-user places
+/// (token cache, agent socket) are inside `dir`, so tests share neither with each other nor with the
+/// developer's own.
 pub fn tollgate(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("tollgate").expect("the tollgate binary is built");
     cmd.current_dir(dir);
     for name in CLI_ENV {
         cmd.env_remove(name);
     }
+    for (name, value) in user_dirs(dir) {
+        cmd.env(name, value);
+    }
     cmd
+}
+
+/// `XDG_CACHE_HOME` and `XDG_RUNTIME_DIR` for a test working in `dir`.
+pub fn user_dirs(dir: &Path) -> [(&'static str, std::path::PathBuf); 2] {
+    [("XDG_CACHE_HOME", dir.join(".cache")), ("XDG_RUNTIME_DIR", dir.join(".run"))]
 }
 
 /// Runs and returns stdout, asserting success (with stderr in the failure message).

@@ -162,11 +162,16 @@ async fn check_secret(state: &AppState, client_id: &str, candidates: &[&str]) ->
         .ok_or(Refusal::BadClientId)?;
     // Every candidate against every active secret (constant time each), so timing says neither which
     // secret nor which spelling matched.
-    let matched = candidates.iter().fold(false, |acc, secret| {
-        client.secret_hashes.iter().fold(acc, |acc, stored| state.hasher.matches(secret, stored) | acc)
-    });
-    if !matched {
+    let mut matched: Option<usize> = None;
+    for (index, stored) in client.secret_hashes.iter().enumerate() {
+        let hit = candidates.iter().fold(false, |acc, secret| state.hasher.matches(secret, stored) | acc);
+        matched = if hit { Some(index) } else { matched };
+    }
+    let Some(index) = matched else {
         return Err(OAuthError::invalid_client("The client secret supplied for a confidential client is invalid."));
+    };
+    if let Some(id) = client.secret_ids.get(index) {
+        state.last_used.note(&client.app.id, id, crate::clock::now_millis());
     }
     Ok(client)
 }
@@ -283,9 +288,10 @@ async fn check_assertion(
     if usable.is_empty() {
         return Err(if kid.is_some() { Refusal::BadAlgorithm } else { Refusal::BadKid }.into());
     }
-    if !usable.iter().any(|k| jws.verify(&k.key).is_ok()) {
+    let Some(signer) = usable.iter().find(|k| jws.verify(&k.key).is_ok()) else {
         return Err(Refusal::BadSignature.into());
-    }
+    };
+    let signer_id = signer.id.clone();
 
     let rules = server.rules();
     if !audience_accepted(state, server, endpoint, &claims) {
@@ -308,6 +314,9 @@ async fn check_assertion(
         }
         _ => PendingJti::nothing(),
     };
+    if let Some(id) = &signer_id {
+        state.last_used.note(&client.app.id, id, crate::clock::now_millis());
+    }
     Ok((Authenticated::by(client, AuthMethod::PrivateKeyJwt), pending))
 }
 

@@ -238,7 +238,7 @@ impl RemoteJwks {
             {
                 return Err(RemoteJwksError::DuplicateKid);
             }
-            keys.push(ClientKey { kid: jwk.kid.clone(), key });
+            keys.push(ClientKey { id: None, kid: jwk.kid.clone(), key });
         }
         if keys.is_empty() {
             return Err(RemoteJwksError::Empty);

@@ -14,6 +14,7 @@ mod hardening;
 mod harness;
 mod instances;
 mod jwks_uri;
+mod last_used;
 mod mgmt;
 mod oag;
 mod outbound;

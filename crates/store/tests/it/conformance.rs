@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, FederatedCredential, Grant,
-    PolicyRule, QuotaUsage, RoleAssignment, Scope, SigningKey, Store, StoreError, Unique, User, key_status,
+    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, CredentialUse, FederatedCredential,
+    Grant, PolicyRule, QuotaUsage, RoleAssignment, Scope, SigningKey, Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -113,6 +113,34 @@ pub async fn run(store: &dyn Store) {
     replay_and_revocation(store).await;
     system_log(store).await;
     nodes_and_quota_usage(store).await;
+    credentials_last_used(store).await;
+}
+
+async fn credentials_last_used(store: &dyn Store) {
+    store
+        .insert_app(&app("0oaU", "client-u"), &[key("0oaU-k1", "0oaU", 1)], &[secret("0oaU-s1", "0oaU")])
+        .await
+        .unwrap();
+    let used = |id: &str, at: i64| CredentialUse { app_id: "0oaU".into(), credential_id: id.into(), at };
+    assert!(store.credentials_last_used("0oaU").await.unwrap().is_empty());
+    store.record_credentials_used(&[used("0oaU-k1", 100_000), used("0oaU-s1", 100_500)], 60_000).await.unwrap();
+    assert_eq!(
+        store.credentials_last_used("0oaU").await.unwrap(),
+        vec![("0oaU-k1".to_string(), 100_000), ("0oaU-s1".to_string(), 100_500)]
+    );
+    // Within the interval of the stored time: skipped (another node wrote it); after it: advanced.
+    store.record_credentials_used(&[used("0oaU-k1", 159_999)], 60_000).await.unwrap();
+    assert_eq!(store.credentials_last_used("0oaU").await.unwrap()[0].1, 100_000);
+    store.record_credentials_used(&[used("0oaU-k1", 160_000)], 60_000).await.unwrap();
+    assert_eq!(store.credentials_last_used("0oaU").await.unwrap()[0].1, 160_000);
+    // A use noted for an app deleted meanwhile is dropped, not an error; a deleted key's use goes with it.
+    let gone = CredentialUse { app_id: "0oaGone".into(), credential_id: "k".into(), at: 1 };
+    store.record_credentials_used(&[gone], 60_000).await.unwrap();
+    store.set_app_key_status("0oaU", "0oaU-k1", "INACTIVE", 2).await.unwrap();
+    store.delete_app_key("0oaU", "0oaU-k1").await.unwrap();
+    assert_eq!(store.credentials_last_used("0oaU").await.unwrap(), vec![("0oaU-s1".to_string(), 100_500)]);
+    store.delete_app("0oaU").await.unwrap();
+    assert!(store.credentials_last_used("0oaU").await.unwrap().is_empty());
 }
 
 async fn settings(store: &dyn Store) {

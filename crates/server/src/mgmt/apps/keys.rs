@@ -2,8 +2,9 @@
 //! causes (unique `kid`, RSA ≥ 2048, at most 50 keys, never deactivate the last active key of a
 //! private_key_jwt app, delete only inactive keys). Each change reloads the client cache at once, so a
 //! deactivated key stops signing assertions on the very next token request.
+use super::credential::{self, Credential};
 use super::{find_app, refresh};
-use crate::clock::{iso8601, now_millis};
+use crate::clock::now_millis;
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
 use crate::mgmt::authz::Permission;
@@ -14,9 +15,8 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tollgate_store::{ACTIVE, App, AppKey, INACTIVE};
+use tollgate_store::{ACTIVE, App, AppKey, INACTIVE, StoreError};
 
 const WHAT: &str = "JsonWebKey";
 
@@ -30,33 +30,58 @@ pub(super) fn key_json_bare(key: &AppKey) -> Value {
     v
 }
 
-fn key_json(state: &AppState, app: &App, key: &AppKey) -> Value {
-    let mut v = key_json_bare(key);
-    let base = format!("{}/api/v1/apps/{}/credentials/jwks/{}", state.issuer, app.id, key.id);
-    let post = json!({ "allow": ["POST"] });
-    let links = if key.status == ACTIVE {
-        json!({ "deactivate": { "href": format!("{base}/lifecycle/deactivate"), "hints": post } })
-    } else {
-        json!({
-            "activate": { "href": format!("{base}/lifecycle/activate"), "hints": post },
-            "delete": { "href": base, "hints": { "allow": ["DELETE"] } },
-        })
-    };
-    if let Some(map) = v.as_object_mut() {
-        map.insert("created".into(), json!(iso8601(key.created)));
-        map.insert("lastUpdated".into(), json!(iso8601(key.last_updated)));
-        map.insert("_links".into(), links);
+impl Credential for AppKey {
+    const WHAT: &'static str = WHAT;
+    const SEGMENT: &'static str = "jwks";
+    const DELETE_ACTIVE: &'static str =
+        "You can't delete an active JSON Web key. Deactivate the key before deleting it.";
+
+    fn id(&self) -> &str {
+        &self.id
     }
-    v
+    fn status(&self) -> &str {
+        &self.status
+    }
+    fn set_status(&mut self, status: &str, now: i64) {
+        self.status = status.into();
+        self.last_updated = now;
+    }
+    async fn all(state: &AppState, app_id: &str) -> Result<Vec<Self>, StoreError> {
+        state.store.app_keys(app_id).await
+    }
+    async fn store_status(
+        state: &AppState,
+        app_id: &str,
+        id: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        state.store.set_app_key_status(app_id, id, status, now).await
+    }
+    async fn remove(state: &AppState, app_id: &str, id: &str) -> Result<bool, StoreError> {
+        state.store.delete_app_key(app_id, id).await
+    }
+    fn last_active_cause(app: &App) -> Option<&'static str> {
+        (app.auth_method == "private_key_jwt" && app.jwks_uri.is_none()).then_some(
+            "Can't deactivate the only active JSON Web Key when the value for `token_endpoint_auth_method` is `private_key_jwt`.",
+        )
+    }
+    fn body(&self) -> Value {
+        key_json_bare(self)
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn last_updated(&self) -> i64 {
+        self.last_updated
+    }
+    fn list_body(items: Vec<Value>) -> Value {
+        json!({ "jwks": { "keys": items } })
+    }
 }
 
 fn refused(cause: &str) -> ApiError {
-    ApiError::validation(WHAT, vec![cause.to_string()])
-}
-
-async fn find_key(state: &AppState, app: &App, key_id: &str) -> Result<AppKey, ApiError> {
-    let keys = state.store.app_keys(&app.id).await?;
-    keys.into_iter().find(|k| k.id == key_id).ok_or_else(|| ApiError::not_found(key_id, WHAT))
+    credential::refused::<AppKey>(cause)
 }
 
 async fn add(
@@ -109,94 +134,10 @@ async fn add(
     };
     state.store.insert_app_key(&key, MAX_APP_KEYS).await?;
     refresh(&state, &app.client_id).await?;
-    Ok((StatusCode::CREATED, axum::Json(key_json(&state, &app, &key))).into_response())
-}
-
-async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsRead)?;
-    let app = find_app(&state, &app_id).await?;
-    let keys = state.store.app_keys(&app.id).await?;
-    let keys: Vec<Value> = keys.iter().map(|k| key_json(&state, &app, k)).collect();
-    Ok(axum::Json(json!({ "jwks": { "keys": keys } })).into_response())
-}
-
-async fn get_one(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, key_id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsRead)?;
-    let app = find_app(&state, &app_id).await?;
-    let key = find_key(&state, &app, &key_id).await?;
-    Ok(axum::Json(key_json(&state, &app, &key)).into_response())
-}
-
-async fn set_status(
-    state: &AppState,
-    admin: &Admin,
-    app_id: &str,
-    key_id: &str,
-    status: &str,
-) -> Result<Response, ApiError> {
-    let app = find_app(state, app_id).await?;
-    admin.require_super_admin_for_app(state, &app).await?;
-    let mut key = find_key(state, &app, key_id).await?;
-    if status == INACTIVE && key.status == ACTIVE && app.auth_method == "private_key_jwt" && app.jwks_uri.is_none() {
-        let active = state.store.app_keys(&app.id).await?.iter().filter(|k| k.status == ACTIVE).count();
-        if active <= 1 {
-            return Err(refused(
-                "Can't deactivate the only active JSON Web Key when the value for `token_endpoint_auth_method` is `private_key_jwt`.",
-            ));
-        }
-    }
-    let now = now_millis();
-    state.store.set_app_key_status(&app.id, &key.id, status, now).await?;
-    key.status = status.into();
-    key.last_updated = now;
-    refresh(state, &app.client_id).await?;
-    Ok(axum::Json(key_json(state, &app, &key)).into_response())
-}
-
-async fn activate(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, key_id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsManage)?;
-    set_status(&state, &admin, &app_id, &key_id, ACTIVE).await
-}
-
-async fn deactivate(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, key_id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsManage)?;
-    set_status(&state, &admin, &app_id, &key_id, INACTIVE).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, key_id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsManage)?;
-    let app = find_app(&state, &app_id).await?;
-    admin.require_super_admin_for_app(&state, &app).await?;
-    let key = find_key(&state, &app, &key_id).await?;
-    if key.status == ACTIVE {
-        return Err(refused("You can't delete an active JSON Web key. Deactivate the key before deleting it."));
-    }
-    state.store.delete_app_key(&app.id, &key.id).await?;
-    refresh(&state, &app.client_id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok((StatusCode::CREATED, axum::Json(credential::to_json(&state, &app, &key, None))).into_response())
 }
 
 /// The app key routes.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/apps/{app_id}/credentials/jwks", get(list).post(add))
-        .route("/api/v1/apps/{app_id}/credentials/jwks/{key_id}", get(get_one).delete(delete))
-        .route("/api/v1/apps/{app_id}/credentials/jwks/{key_id}/lifecycle/activate", post(activate))
-        .route("/api/v1/apps/{app_id}/credentials/jwks/{key_id}/lifecycle/deactivate", post(deactivate))
+    credential::routes::<AppKey, _, _>(add)
 }

@@ -6,6 +6,7 @@
 //! so everything here shows up on `/oauth2/v1/clients` too, and every change reloads the client cache so
 //! the token endpoint sees it on the very next request.
 mod app;
+mod credential;
 mod federated;
 mod grants;
 mod input;

@@ -2,8 +2,9 @@
 //! (add a second secret, move clients over, deactivate and delete the first). A new secret's plain text
 //! is in the creation response only; afterwards only its keyed hash exists. Each change reloads the
 //! client cache, so a deactivated secret is refused on the very next token request.
+use super::credential::{self, Credential};
 use super::{find_app, refresh};
-use crate::clock::{iso8601, now_millis};
+use crate::clock::now_millis;
 use crate::errors::ApiError;
 use crate::mgmt::auth::Admin;
 use crate::mgmt::authz::Permission;
@@ -12,47 +13,70 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::Response;
 use serde_json::{Value, json};
-use tollgate_store::{ACTIVE, App, AppSecret, INACTIVE};
+use tollgate_store::{ACTIVE, App, AppSecret, INACTIVE, StoreError};
 
 const WHAT: &str = "OAuth2ClientSecret";
 /// Okta allows two secrets per app.
 const MAX_SECRETS: usize = 2;
 
-fn secret_json(state: &AppState, app: &App, s: &AppSecret, plain: Option<&str>) -> Value {
-    let base = format!("{}/api/v1/apps/{}/credentials/secrets/{}", state.issuer, app.id, s.id);
-    let post = json!({ "allow": ["POST"] });
-    let links = if s.status == ACTIVE {
-        json!({ "deactivate": { "href": format!("{base}/lifecycle/deactivate"), "hints": post } })
-    } else {
-        json!({
-            "activate": { "href": format!("{base}/lifecycle/activate"), "hints": post },
-            "delete": { "href": base, "hints": { "allow": ["DELETE"] } },
-        })
-    };
-    let mut v = json!({
-        "id": s.id,
-        "status": s.status,
-        "secret_hash": tollgate_jose::b64url_encode(&s.secret_hash[..s.secret_hash.len().min(16)]),
-        "created": iso8601(s.created),
-        "lastUpdated": iso8601(s.last_updated),
-        "_links": links,
-    });
-    if let (Some(p), Some(map)) = (plain, v.as_object_mut()) {
-        map.insert("client_secret".into(), json!(p));
+impl Credential for AppSecret {
+    const WHAT: &'static str = WHAT;
+    const SEGMENT: &'static str = "secrets";
+    const DELETE_ACTIVE: &'static str =
+        "You can't delete an active client secret. Deactivate the secret before deleting it.";
+
+    fn id(&self) -> &str {
+        &self.id
     }
-    v
+    fn status(&self) -> &str {
+        &self.status
+    }
+    fn set_status(&mut self, status: &str, now: i64) {
+        self.status = status.into();
+        self.last_updated = now;
+    }
+    async fn all(state: &AppState, app_id: &str) -> Result<Vec<Self>, StoreError> {
+        state.store.app_secrets(app_id).await
+    }
+    async fn store_status(
+        state: &AppState,
+        app_id: &str,
+        id: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        state.store.set_app_secret_status(app_id, id, status, now).await
+    }
+    async fn remove(state: &AppState, app_id: &str, id: &str) -> Result<bool, StoreError> {
+        state.store.delete_app_secret(app_id, id).await
+    }
+    fn last_active_cause(app: &App) -> Option<&'static str> {
+        app.auth_method
+            .starts_with("client_secret")
+            .then_some("You can't deactivate the only active client secret of this app.")
+    }
+    fn body(&self) -> Value {
+        json!({
+            "id": self.id,
+            "status": self.status,
+            "secret_hash": tollgate_jose::b64url_encode(&self.secret_hash[..self.secret_hash.len().min(16)]),
+        })
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn last_updated(&self) -> i64 {
+        self.last_updated
+    }
+    fn list_body(items: Vec<Value>) -> Value {
+        Value::Array(items)
+    }
 }
 
 fn refused(cause: &str) -> ApiError {
-    ApiError::validation(WHAT, vec![cause.to_string()])
-}
-
-async fn find_secret(state: &AppState, app: &App, id: &str) -> Result<AppSecret, ApiError> {
-    let all = state.store.app_secrets(&app.id).await?;
-    all.into_iter().find(|s| s.id == id).ok_or_else(|| ApiError::not_found(id, WHAT))
+    credential::refused::<AppSecret>(cause)
 }
 
 async fn create(
@@ -99,91 +123,14 @@ async fn create(
     };
     state.store.insert_app_secret(&secret, MAX_SECRETS).await?;
     refresh(&state, &app.client_id).await?;
-    Ok(no_store((StatusCode::CREATED, axum::Json(secret_json(&state, &app, &secret, Some(&plain))))))
-}
-
-async fn list(State(state): State<AppState>, admin: Admin, Path(app_id): Path<String>) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsRead)?;
-    let app = find_app(&state, &app_id).await?;
-    let all = state.store.app_secrets(&app.id).await?;
-    Ok(axum::Json(all.iter().map(|s| secret_json(&state, &app, s, None)).collect::<Vec<_>>()).into_response())
-}
-
-async fn get_one(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsRead)?;
-    let app = find_app(&state, &app_id).await?;
-    let s = find_secret(&state, &app, &id).await?;
-    Ok(axum::Json(secret_json(&state, &app, &s, None)).into_response())
-}
-
-async fn set_status(
-    state: &AppState,
-    admin: &Admin,
-    app_id: &str,
-    id: &str,
-    status: &str,
-) -> Result<Response, ApiError> {
-    let app = find_app(state, app_id).await?;
-    admin.require_super_admin_for_app(state, &app).await?;
-    let mut s = find_secret(state, &app, id).await?;
-    if status == INACTIVE && s.status == ACTIVE && app.auth_method.starts_with("client_secret") {
-        let active = state.store.app_secrets(&app.id).await?.iter().filter(|x| x.status == ACTIVE).count();
-        if active <= 1 {
-            return Err(refused("You can't deactivate the only active client secret of this app."));
-        }
+    let mut body = credential::to_json(&state, &app, &secret, None);
+    if let Some(map) = body.as_object_mut() {
+        map.insert("client_secret".into(), json!(plain));
     }
-    let now = now_millis();
-    state.store.set_app_secret_status(&app.id, &s.id, status, now).await?;
-    s.status = status.into();
-    s.last_updated = now;
-    refresh(state, &app.client_id).await?;
-    Ok(axum::Json(secret_json(state, &app, &s, None)).into_response())
-}
-
-async fn activate(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsManage)?;
-    set_status(&state, &admin, &app_id, &id, ACTIVE).await
-}
-
-async fn deactivate(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsManage)?;
-    set_status(&state, &admin, &app_id, &id, INACTIVE).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((app_id, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    admin.require(&state, Permission::AppsManage)?;
-    let app = find_app(&state, &app_id).await?;
-    admin.require_super_admin_for_app(&state, &app).await?;
-    let s = find_secret(&state, &app, &id).await?;
-    if s.status == ACTIVE {
-        return Err(refused("You can't delete an active client secret. Deactivate the secret before deleting it."));
-    }
-    state.store.delete_app_secret(&app.id, &s.id).await?;
-    refresh(&state, &app.client_id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(no_store((StatusCode::CREATED, axum::Json(body))))
 }
 
 /// The client secret routes.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/apps/{app_id}/credentials/secrets", get(list).post(create))
-        .route("/api/v1/apps/{app_id}/credentials/secrets/{secret_id}", get(get_one).delete(delete))
-        .route("/api/v1/apps/{app_id}/credentials/secrets/{secret_id}/lifecycle/activate", post(activate))
-        .route("/api/v1/apps/{app_id}/credentials/secrets/{secret_id}/lifecycle/deactivate", post(deactivate))
+    credential::routes::<AppSecret, _, _>(create)
 }
