@@ -68,6 +68,8 @@ enum Endpoint {
     Revoke,
 }
 
+// The request's parts as axum hands them over, plus what the layers attached (context, rate-limit slot).
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     state: AppState,
     server: AuthzServer,

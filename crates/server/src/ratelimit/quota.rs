@@ -199,6 +199,9 @@ pub(crate) fn check(
     Ok(())
 }
 
+/// A note to make: period, quota, warning threshold (none for an excess), whether to log it.
+type Note = (Period, u64, Option<u8>, bool);
+
 /// After a token was issued to `client`: counts it against its quotas; warns at the threshold and, in
 /// monitor mode, notes the excess.
 pub(crate) fn record(state: &AppState, client: &CachedClient, context: Option<&RequestContext>) {
@@ -213,7 +216,7 @@ pub(crate) fn record(state: &AppState, client: &CachedClient, context: Option<&R
         quotas.entries.entry(app_id.to_string()).or_default();
     }
     let Some(entry) = quotas.entries.get(app_id) else { return };
-    let mut notes: [Option<(Period, u64, Option<u8>, bool)>; 2] = [None, None];
+    let mut notes: [Option<Note>; 2] = [None, None];
     for p in Period::ALL {
         let Some(quota) = applied.quotas[p as usize] else { continue };
         let index = p.index(now);
