@@ -444,9 +444,12 @@ async fn policies_rules_and_claims(store: &dyn Store) {
     let with = AuthServer { id: "aus2".into(), ..store.auth_server("aus0").await.unwrap().unwrap() };
     let p2 = policy("00p2", "aus2", 1, 1);
     let bad_rule = rule("0pr2", "aus2", "00p-missing", 1);
-    assert!(store.insert_auth_server_with(&with, &[p2.clone()], &[bad_rule]).await.is_err(), "a rule of no policy");
+    assert!(
+        store.insert_auth_server_with(&with, std::slice::from_ref(&p2), &[bad_rule]).await.is_err(),
+        "a rule of no policy"
+    );
     assert_eq!(store.auth_server("aus2").await.unwrap(), None, "the failed creation left nothing");
-    store.insert_auth_server_with(&with, &[p2.clone()], &[rule("0pr2", "aus2", "00p2", 1)]).await.unwrap();
+    store.insert_auth_server_with(&with, std::slice::from_ref(&p2), &[rule("0pr2", "aus2", "00p2", 1)]).await.unwrap();
     assert_eq!(store.policies("aus2").await.unwrap(), vec![p2]);
     assert_eq!(store.policy_rules("aus2").await.unwrap().len(), 1);
     assert!(store.delete_auth_server("aus2").await.unwrap());

@@ -342,11 +342,21 @@ async fn set_policy_status(
 
 // --- rules ------------------------------------------------------------------------------------------------
 
+/// The writable members of a rule body.
+struct RuleInput {
+    name: String,
+    status: String,
+    priority: Option<i64>,
+    grant_types: Vec<String>,
+    scopes: Vec<String>,
+    lifetime: i64,
+}
+
 fn rule_input(
     server: &CachedServer,
     map: &Map<String, Value>,
     current: Option<&PolicyRule>,
-) -> Result<(String, String, Option<i64>, Vec<String>, Vec<String>, i64), ApiError> {
+) -> Result<RuleInput, ApiError> {
     check_type(map, RULE, RULE_TYPE)?;
     let name = name(map, RULE, current.map(|c| c.name.as_str()))?;
     let status = status(map, RULE, current.map(|c| c.status.as_str()))?;
@@ -377,7 +387,7 @@ fn rule_input(
             }
         },
     };
-    Ok((name, status, priority, grant_types, scopes, lifetime))
+    Ok(RuleInput { name, status, priority, grant_types, scopes, lifetime })
 }
 
 pub(super) async fn list_rules(
@@ -429,7 +439,7 @@ pub(super) async fn create_rule(
     let server = find(&state, &id)?;
     let policy = find_policy(&server, &pid)?;
     let map = body.object()?;
-    let (name, status, priority, grant_types, scopes, lifetime) = rule_input(&server, &map, None)?;
+    let RuleInput { name, status, priority, grant_types, scopes, lifetime } = rule_input(&server, &map, None)?;
     let now = now_millis();
     let rule = PolicyRule {
         id: crate::ids::new_id("0pr"),
@@ -458,7 +468,8 @@ pub(super) async fn replace_rule(
     let policy = find_policy(&server, &pid)?;
     let current = find_rule(policy, &rid)?.clone();
     let map = body.object()?;
-    let (name, status, priority, grant_types, scopes, lifetime) = rule_input(&server, &map, Some(&current))?;
+    let RuleInput { name, status, priority, grant_types, scopes, lifetime } =
+        rule_input(&server, &map, Some(&current))?;
     let rule = PolicyRule {
         name,
         status,
