@@ -6,9 +6,9 @@
 //! `error:` line on stderr with exit code 1 (a refused or failed operation) or 2 (bad usage).
 // The arguments' doc comments are clap's `--help` text, read in a terminal: a bare URL there is right.
 #![allow(rustdoc::bare_urls)]
+mod agent_use;
 mod cli;
 mod commands;
-mod agent_use;
 mod dotenv;
 mod dpop;
 mod inputs;

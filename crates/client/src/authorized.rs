@@ -20,7 +20,10 @@ enum Tokens {
     Source(Arc<TokenSource>),
     /// A running agent: it holds the token (and, for a DPoP-bound one, the key that signs the proofs).
     #[cfg(unix)]
-    Agent { agent: Arc<crate::AgentSource>, http: reqwest::Client },
+    Agent {
+        agent: Arc<crate::AgentSource>,
+        http: reqwest::Client,
+    },
 }
 
 /// Sends requests with a token from a [`TokenSource`] or a `tollgate agent`.
@@ -118,7 +121,12 @@ impl AuthorizedClient {
 
     /// A proof for `request` with `token`: signed here with the source's key (which remembers nonces), or
     /// by the agent (told the `nonce` the API just sent).
-    async fn proof(&self, request: &Request, token: &TokenResponse, nonce: Option<&str>) -> Result<String, ClientError> {
+    async fn proof(
+        &self,
+        request: &Request,
+        token: &TokenResponse,
+        nonce: Option<&str>,
+    ) -> Result<String, ClientError> {
         let (htm, htu) = (request.method().as_str(), request.url().as_str());
         match &self.tokens {
             Tokens::Source(source) => match source.dpop_key() {

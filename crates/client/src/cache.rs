@@ -306,7 +306,8 @@ mod tests {
         }
         assert_eq!((fetches.load(Ordering::SeqCst), fetched), (1, 1));
         // Past the renewal point (50 s): fetched again, before the token expires (100 s).
-        let (_, how) = slot.get(|| 1049, RefreshAhead::Share(0.5), || async { Ok::<_, ()>(token(Some(100))) }).await.unwrap();
+        let (_, how) =
+            slot.get(|| 1049, RefreshAhead::Share(0.5), || async { Ok::<_, ()>(token(Some(100))) }).await.unwrap();
         assert_eq!(how, Served::Cached);
         let (renewed, how) =
             slot.get(|| 1050, RefreshAhead::Share(0.5), || async { Ok::<_, ()>(token(Some(100))) }).await.unwrap();

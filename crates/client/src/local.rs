@@ -97,7 +97,11 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Reads `path` if it is a regular file private to this user; `None` when it is missing or not private.
 pub fn read_private_file(path: &Path, max: u64) -> Option<Vec<u8>> {
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32).open(path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() > max {
         return None;

@@ -135,7 +135,9 @@ impl ManagementClient {
     /// The app's public keys (Okta's JWKS API answers an array; tollgate a `{"jwks": {"keys": [...]}}`
     /// object: both are read), each with `id`, `kid`, `status` and, from tollgate, `lastUsed`.
     pub async fn app_keys(&self, app_id: &str) -> Result<Vec<serde_json::Value>, ClientError> {
-        let body = self.send_json("listing the app's keys", reqwest::Method::GET, &self.credentials_url(app_id, "jwks"), None).await?;
+        let body = self
+            .send_json("listing the app's keys", reqwest::Method::GET, &self.credentials_url(app_id, "jwks"), None)
+            .await?;
         Ok(match body {
             serde_json::Value::Array(keys) => keys,
             other => other.pointer("/jwks/keys").and_then(|k| k.as_array()).cloned().unwrap_or_default(),

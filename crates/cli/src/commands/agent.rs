@@ -16,12 +16,15 @@ use crate::inputs::Flavor;
 use crate::output;
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, after_help = "Examples:
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
   tollgate agent &                                  # credentials and SCOPES from .env, as for `tollgate token`
   tollgate agent --client-id 0oa1 --private-key key.pem --scopes okta.users.read --refresh-at 0.5
   tollgate agent status                             # running? counters, cached tokens
   tollgate token                                    # now served by the agent
-  tollgate agent stop")]
+  tollgate agent stop"
+)]
 pub struct AgentArgs {
     #[command(subcommand)]
     pub command: Option<AgentCommand>,
@@ -154,8 +157,7 @@ async fn status(agent: &AgentSource, format: OutputFormat) -> anyhow::Result<()>
         n("refused_peers"),
     );
     for token in status["tokens"].as_array().into_iter().flatten() {
-        let scopes: Vec<&str> =
-            token["scopes"].as_array().into_iter().flatten().filter_map(|s| s.as_str()).collect();
+        let scopes: Vec<&str> = token["scopes"].as_array().into_iter().flatten().filter_map(|s| s.as_str()).collect();
         text.push_str(&format!(
             "\n  {} [{}]{}: {} expires in {}s, renewed in {}s",
             token["server"].as_str().unwrap_or("?"),

@@ -77,7 +77,8 @@ async fn keys(args: KeysArgs, format: OutputFormat) -> anyhow::Result<()> {
         return output::json(&json!({ "keys": keys, "secrets": secrets }));
     }
     let field = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("-").to_owned();
-    let mut lines = vec![format!("{:<8} {:<24} {:<44} {:<9} {:<24} LAST USED", "KIND", "ID", "KID", "STATUS", "CREATED")];
+    let mut lines =
+        vec![format!("{:<8} {:<24} {:<44} {:<9} {:<24} LAST USED", "KIND", "ID", "KID", "STATUS", "CREATED")];
     for k in &keys {
         lines.push(format!(
             "{:<8} {:<24} {:<44} {:<9} {:<24} {}",

@@ -147,7 +147,9 @@ async fn dpop_aware_source(connection: &ConnectionArgs, use_agent: &UseAgentArgs
     let disk = agent_use::disk_cache(use_agent, &source, connection.dpop.key_file().is_some());
     let error = match agent_use::cached_or_fetched(&source, disk.as_ref()).await {
         Ok(token) => {
-            if source.dpop_key().is_none() && crate::dpop::is_bound(&token.response.token_type, &token.response.access_token) {
+            if source.dpop_key().is_none()
+                && crate::dpop::is_bound(&token.response.token_type, &token.response.access_token)
+            {
                 anyhow::bail!("the token is DPoP-bound (cnf.jkt) but no DPoP key was given to sign proofs with");
             }
             return Ok(source);

@@ -108,7 +108,9 @@ impl std::fmt::Display for Local {
 /// A credential as the management API lists it: id, status, and for keys the kid.
 fn describe(v: &Value) -> String {
     match v["kid"].as_str() {
-        Some(kid) => format!("{} (kid {kid}, {})", v["id"].as_str().unwrap_or("?"), v["status"].as_str().unwrap_or("?")),
+        Some(kid) => {
+            format!("{} (kid {kid}, {})", v["id"].as_str().unwrap_or("?"), v["status"].as_str().unwrap_or("?"))
+        }
         None => format!("{} ({})", v["id"].as_str().unwrap_or("?"), v["status"].as_str().unwrap_or("?")),
     }
 }
@@ -216,9 +218,9 @@ pub async fn rotate_key(args: RotateKeyArgs, format: OutputFormat) -> anyhow::Re
         }
     };
     let keys = client.app_keys(&app).await?;
-    let old = find_key(&keys, &old_key.public_key(), old_key.kid())
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("app {app} has no key matching the local private key (kid {})", old_key.kid()))?;
+    let old = find_key(&keys, &old_key.public_key(), old_key.kid()).cloned().ok_or_else(|| {
+        anyhow::anyhow!("app {app} has no key matching the local private key (kid {})", old_key.kid())
+    })?;
     let new_key = PrivateKey::generate(old_key.spec())?.with_algorithm(old_key.algorithm())?;
     let steps = vec![
         format!("add a new {:?} key (kid {}) to app {app}", old_key.spec(), new_key.kid()),
@@ -279,7 +281,8 @@ pub async fn rotate_secret(args: RotateSecretArgs, format: OutputFormat) -> anyh
     let connection = &args.connection;
     let client = management(connection.org.org.as_deref(), args.api_token.as_deref())?;
     let app = app_id(connection.client.client_id.as_deref())?;
-    let local = if dotenv::file_value(&dotenv::path(), "CLIENT_SECRET").is_some() { Local::DotEnv } else { Local::Print };
+    let local =
+        if dotenv::file_value(&dotenv::path(), "CLIENT_SECRET").is_some() { Local::DotEnv } else { Local::Print };
     let secrets = client.app_secrets(&app).await?;
     if secrets.len() >= 2 {
         anyhow::bail!(
@@ -318,7 +321,8 @@ pub async fn rotate_secret(args: RotateSecretArgs, format: OutputFormat) -> anyh
         anyhow::bail!("writing the new secret to .env failed ({e:#}); {undone}; the old secret stays active");
     }
     let retired = retire(&client, &app, "secrets", &old, &args.retire).await?;
-    let mut doc = json!({ "app": app, "new_secret": { "id": new_id }, "old_secrets": retired, "local": local.to_string() });
+    let mut doc =
+        json!({ "app": app, "new_secret": { "id": new_id }, "old_secrets": retired, "local": local.to_string() });
     let text = match local {
         Local::Print => {
             doc["client_secret"] = json!(plain);

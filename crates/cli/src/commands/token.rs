@@ -79,7 +79,12 @@ impl ConnectionArgs {
     }
 
     /// The token endpoint these arguments name (by discovery with --issuer).
-    pub async fn endpoint(&self, http: &reqwest::Client, auth: &ClientAuth, dpop: bool) -> anyhow::Result<TokenEndpoint> {
+    pub async fn endpoint(
+        &self,
+        http: &reqwest::Client,
+        auth: &ClientAuth,
+        dpop: bool,
+    ) -> anyhow::Result<TokenEndpoint> {
         Ok(match (self.flavor, &self.issuer) {
             (Flavor::Oag, _) => {
                 if self.issuer.is_some() || self.org.auth_server.is_some() {

@@ -161,8 +161,8 @@ fn the_agent_renews_a_token_before_it_expires() {
     );
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
-    let (status, scope) =
-        server.admin_post(&format!("/api/v1/authorizationServers/{id}/scopes"), serde_json::json!({ "name": "api.read" }));
+    let (status, scope) = server
+        .admin_post(&format!("/api/v1/authorizationServers/{id}/scopes"), serde_json::json!({ "name": "api.read" }));
     assert!((200..300).contains(&status), "{scope}");
     let dir = app_workspace(&server, "");
     let d = dir.path();
@@ -223,7 +223,8 @@ print(s.recv(65536).decode().strip())
 "#;
     let as_nobody = || {
         use std::os::unix::process::CommandExt;
-        let out = Command::new("python3").args(["-c", connect]).arg(&agent.socket).uid(65534).gid(65534).output().unwrap();
+        let out =
+            Command::new("python3").args(["-c", connect]).arg(&agent.socket).uid(65534).gid(65534).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };

@@ -41,7 +41,10 @@ fn rotate_key_adds_proves_switches_and_retires_and_a_failure_midway_keeps_the_ol
     assert!(err.contains("could not get a token") && err.contains("stays active"), "{err}");
     let after_failure = keys(d);
     assert_eq!(after_failure.len(), 1, "the new key was removed again: {after_failure:?}");
-    assert_eq!((after_failure[0]["id"].as_str().unwrap(), after_failure[0]["status"].as_str().unwrap()), (old_id.as_str(), "ACTIVE"));
+    assert_eq!(
+        (after_failure[0]["id"].as_str().unwrap(), after_failure[0]["status"].as_str().unwrap()),
+        (old_id.as_str(), "ACTIVE")
+    );
     assert_eq!(env_value(d, "PRIVATE_KEY").unwrap(), old_private, ".env untouched");
     ok_stdout(tollgate(d).args(["token", "--no-cache"]));
 
@@ -93,9 +96,26 @@ fn rotate_secret_switches_the_secret_in_dotenv() {
     let token = ["token", "--no-cache", "--auth-server", "default", "--scopes", "api.read"];
     ok_stdout(tollgate(d).args(token));
 
-    let plan = ok_stdout(tollgate(d).args(["app", "rotate-secret", "--auth-server", "default", "--scopes", "api.read", "--now", "--dry-run"]));
+    let plan = ok_stdout(tollgate(d).args([
+        "app",
+        "rotate-secret",
+        "--auth-server",
+        "default",
+        "--scopes",
+        "api.read",
+        "--now",
+        "--dry-run",
+    ]));
     assert!(plan.contains("create a new client secret"), "{plan}");
-    let done = ok_json(tollgate(d).args(["app", "rotate-secret", "--auth-server", "default", "--scopes", "api.read", "--now"]));
+    let done = ok_json(tollgate(d).args([
+        "app",
+        "rotate-secret",
+        "--auth-server",
+        "default",
+        "--scopes",
+        "api.read",
+        "--now",
+    ]));
     assert_eq!(done["local"], ".env");
     let new_secret = env_value(d, "CLIENT_SECRET").unwrap();
     assert_ne!(new_secret, old_secret);

@@ -8,9 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use super::protocol::{
-    Envelope, MAX_LINE_BYTES, ProofFor, ProofQuery, Request, Response, TokenQuery, VERSION, code,
-};
+use super::protocol::{Envelope, MAX_LINE_BYTES, ProofFor, ProofQuery, Request, Response, TokenQuery, VERSION, code};
 use crate::local::{current_uid, default_agent_socket, same_user};
 use crate::{ClientError, TokenResponse};
 
@@ -113,10 +111,8 @@ impl AgentSource {
             if answer.is_empty() {
                 return Err(self.unavailable("the agent closed the connection without answering"));
             }
-            serde_json::from_slice::<Response>(&answer).map_err(|e| ClientError::InvalidResponse {
-                context: "tollgate agent",
-                detail: e.to_string(),
-            })
+            serde_json::from_slice::<Response>(&answer)
+                .map_err(|e| ClientError::InvalidResponse { context: "tollgate agent", detail: e.to_string() })
         };
         let response = tokio::time::timeout(self.timeout, exchange)
             .await
@@ -157,7 +153,8 @@ impl AgentSource {
 
     async fn token_query(&self, query: TokenQuery) -> Result<AgentToken, ClientError> {
         let response = self.call(Request::Token(query)).await?;
-        let invalid = |what: &str| ClientError::InvalidResponse { context: "tollgate agent", detail: format!("no {what}") };
+        let invalid =
+            |what: &str| ClientError::InvalidResponse { context: "tollgate agent", detail: format!("no {what}") };
         let token = response.token.ok_or_else(|| invalid("token"))?;
         Ok(AgentToken {
             token,
@@ -178,12 +175,10 @@ impl AgentSource {
         nonce: Option<&str>,
     ) -> Result<String, ClientError> {
         let request = ProofFor { htm: htm.to_owned(), htu: htu.to_owned(), nonce: nonce.map(str::to_owned) };
-        let response =
-            self.call(Request::Proof(ProofQuery { access_token: access_token.to_owned(), request })).await?;
-        response.dpop_proof.ok_or_else(|| ClientError::InvalidResponse {
-            context: "tollgate agent",
-            detail: "no dpop_proof".into(),
-        })
+        let response = self.call(Request::Proof(ProofQuery { access_token: access_token.to_owned(), request })).await?;
+        response
+            .dpop_proof
+            .ok_or_else(|| ClientError::InvalidResponse { context: "tollgate agent", detail: "no dpop_proof".into() })
     }
 
     /// Tells the agent a server refused `access_token`, so the next request fetches a new one.

@@ -118,10 +118,7 @@ impl Agent {
             return Ok(default.clone());
         }
         let not_held = || {
-            refused(
-                code::NOT_HELD,
-                format!("this agent holds credentials for {}, not for {url}", default.token_url()),
-            )
+            refused(code::NOT_HELD, format!("this agent holds credentials for {}, not for {url}", default.token_url()))
         };
         let org = self.config.org.as_deref().ok_or_else(not_held)?;
         let rest = url.strip_prefix(org).and_then(|r| r.strip_prefix("/oauth2/")).ok_or_else(not_held)?;
@@ -138,10 +135,8 @@ impl Agent {
             return Ok(entry.clone());
         }
         if entries.len() >= MAX_SOURCES {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, e)| e.last_requested.load(Ordering::Relaxed))
-                .map(|(k, _)| k.clone());
+            let oldest =
+                entries.iter().min_by_key(|(_, e)| e.last_requested.load(Ordering::Relaxed)).map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
                 entries.remove(&oldest);
             }
@@ -208,7 +203,10 @@ impl Agent {
         if let Some(jkt) = query.jkt.as_deref().filter(|j| *j != self.dpop.thumbprint()) {
             return refused(
                 code::NOT_HELD,
-                format!("the agent's DPoP key is {}, not {jkt}; tokens bound to another key cannot come from it", self.dpop.thumbprint()),
+                format!(
+                    "the agent's DPoP key is {}, not {jkt}; tokens bound to another key cannot come from it",
+                    self.dpop.thumbprint()
+                ),
             );
         }
         let scopes = if query.scopes.is_empty() {
@@ -278,11 +276,7 @@ impl Agent {
         };
         Response {
             ok: false,
-            error: Some(ErrorBody {
-                code: code::TOKEN_REQUEST_FAILED.into(),
-                message: error.to_string(),
-                upstream,
-            }),
+            error: Some(ErrorBody { code: code::TOKEN_REQUEST_FAILED.into(), message: error.to_string(), upstream }),
             ..Default::default()
         }
     }

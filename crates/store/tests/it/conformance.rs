@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, CredentialUse, Grant, RoleAssignment, Scope, SigningKey, Store,
-    StoreError, Unique, User, key_status,
+    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, CredentialUse, Grant, RoleAssignment, Scope, SigningKey,
+    Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -115,7 +115,10 @@ pub async fn run(store: &dyn Store) {
 }
 
 async fn credentials_last_used(store: &dyn Store) {
-    store.insert_app(&app("0oaU", "client-u"), &[key("0oaU-k1", "0oaU", 1)], &[secret("0oaU-s1", "0oaU")]).await.unwrap();
+    store
+        .insert_app(&app("0oaU", "client-u"), &[key("0oaU-k1", "0oaU", 1)], &[secret("0oaU-s1", "0oaU")])
+        .await
+        .unwrap();
     let used = |id: &str, at: i64| CredentialUse { app_id: "0oaU".into(), credential_id: id.into(), at };
     assert!(store.credentials_last_used("0oaU").await.unwrap().is_empty());
     store.record_credentials_used(&[used("0oaU-k1", 100_000), used("0oaU-s1", 100_500)], 60_000).await.unwrap();

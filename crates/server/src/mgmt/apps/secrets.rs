@@ -40,7 +40,13 @@ impl Credential for AppSecret {
     async fn all(state: &AppState, app_id: &str) -> Result<Vec<Self>, StoreError> {
         state.store.app_secrets(app_id).await
     }
-    async fn store_status(state: &AppState, app_id: &str, id: &str, status: &str, now: i64) -> Result<bool, StoreError> {
+    async fn store_status(
+        state: &AppState,
+        app_id: &str,
+        id: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         state.store.set_app_secret_status(app_id, id, status, now).await
     }
     async fn remove(state: &AppState, app_id: &str, id: &str) -> Result<bool, StoreError> {
