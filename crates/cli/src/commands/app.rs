@@ -22,9 +22,9 @@ pub enum AppCommand {
     /// List the app's public keys and client secrets, with when each last authenticated (lastUsed).
     Keys(KeysArgs),
     /// Replace the app's key: add a new one, prove it with a token, switch the local key, retire the old.
-    RotateKey(crate::commands::rotate::RotateKeyArgs),
+    RotateKey(crate::commands::rotate::RotateArgs),
     /// Replace the app's client secret the same way.
-    RotateSecret(crate::commands::rotate::RotateSecretArgs),
+    RotateSecret(crate::commands::rotate::RotateArgs),
 }
 
 #[derive(Debug, Args)]

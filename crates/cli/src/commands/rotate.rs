@@ -49,29 +49,14 @@ fn duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// The arguments of `rotate-key` and `rotate-secret`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   tollgate app rotate-key --dry-run --now          # the plan, with OKTA_URL, API_KEY, CLIENT_ID, PRIVATE_KEY from .env
   tollgate app rotate-key --now                     # new key in .env (PRIVATE_KEY, KEY_ID), old key deactivated
-  tollgate app rotate-key --private-key key.pem --scopes okta.users.read --grace 10m")]
-pub struct RotateKeyArgs {
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    /// Management API token [env: TOLLGATE_API_TOKEN, then API_KEY]
-    #[arg(long, value_name = "TOKEN")]
-    pub api_token: Option<String>,
-    #[command(flatten)]
-    pub retire: Retire,
-    /// Print what would be done, and do nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  tollgate app rotate-secret --auth-server default --scopes api.read --now   # CLIENT_SECRET in .env replaced
-  tollgate app rotate-secret --auth-server default --scopes api.read --grace 1h --dry-run")]
-pub struct RotateSecretArgs {
+  tollgate app rotate-key --private-key key.pem --scopes okta.users.read --grace 10m
+  tollgate app rotate-secret --auth-server default --scopes api.read --now   # CLIENT_SECRET in .env replaced")]
+pub struct RotateArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Management API token [env: TOLLGATE_API_TOKEN, then API_KEY]
@@ -200,7 +185,7 @@ fn retire_step(retire: &Retire, old: &str) -> String {
     }
 }
 
-pub async fn rotate_key(args: RotateKeyArgs, format: OutputFormat) -> anyhow::Result<()> {
+pub async fn rotate_key(args: RotateArgs, format: OutputFormat) -> anyhow::Result<()> {
     let connection = &args.connection;
     let client = management(connection.org.org.as_deref(), args.api_token.as_deref())?;
     let app = app_id(connection.client.client_id.as_deref())?;
@@ -277,7 +262,7 @@ fn switch_key(local: &Local, key: &PrivateKey) -> anyhow::Result<()> {
     }
 }
 
-pub async fn rotate_secret(args: RotateSecretArgs, format: OutputFormat) -> anyhow::Result<()> {
+pub async fn rotate_secret(args: RotateArgs, format: OutputFormat) -> anyhow::Result<()> {
     let connection = &args.connection;
     let client = management(connection.org.org.as_deref(), args.api_token.as_deref())?;
     let app = app_id(connection.client.client_id.as_deref())?;

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
-use tollgate_store::{ACTIVE, App, INACTIVE, StoreError};
+use tollgate_store::{ACTIVE, App, AppChild, INACTIVE, StoreError};
 
 /// One kind of app credential.
 pub(super) trait Credential: Sized + Send + Sync + 'static {
@@ -28,6 +28,9 @@ pub(super) trait Credential: Sized + Send + Sync + 'static {
     const SEGMENT: &'static str;
     /// The cause when deleting an ACTIVE one.
     const DELETE_ACTIVE: &'static str;
+
+    /// The store's table of this kind.
+    const CHILD: AppChild;
 
     fn id(&self) -> &str;
     fn status(&self) -> &str;
@@ -40,8 +43,22 @@ pub(super) trait Credential: Sized + Send + Sync + 'static {
         id: &str,
         status: &str,
         now: i64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    fn remove(state: &AppState, app_id: &str, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move {
+            match Self::CHILD {
+                AppChild::Keys => state.store.set_app_key_status(app_id, id, status, now).await,
+                AppChild::Secrets => state.store.set_app_secret_status(app_id, id, status, now).await,
+            }
+        }
+    }
+    fn remove(state: &AppState, app_id: &str, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move {
+            match Self::CHILD {
+                AppChild::Keys => state.store.delete_app_key(app_id, id).await,
+                AppChild::Secrets => state.store.delete_app_secret(app_id, id).await,
+            }
+        }
+    }
     /// The refusal when deactivating the app's only ACTIVE one would leave its auth method without a
     /// credential; `None` when the method does not need this kind.
     fn last_active_cause(app: &App) -> Option<&'static str>;
@@ -52,6 +69,29 @@ pub(super) trait Credential: Sized + Send + Sync + 'static {
     /// The list answer around the objects.
     fn list_body(items: Vec<Value>) -> Value;
 }
+
+/// The accessors of a credential row (`id`, `status`, `created`, `last_updated`), for a [`Credential`] impl.
+macro_rules! row_fields {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn status(&self) -> &str {
+            &self.status
+        }
+        fn set_status(&mut self, status: &str, now: i64) {
+            self.status = status.into();
+            self.last_updated = now;
+        }
+        fn created(&self) -> i64 {
+            self.created
+        }
+        fn last_updated(&self) -> i64 {
+            self.last_updated
+        }
+    };
+}
+pub(super) use row_fields;
 
 /// A validation error about this kind of credential.
 pub(super) fn refused<C: Credential>(cause: &str) -> ApiError {

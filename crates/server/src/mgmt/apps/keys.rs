@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tollgate_store::{ACTIVE, App, AppKey, INACTIVE, StoreError};
+use tollgate_store::{ACTIVE, App, AppChild, AppKey, INACTIVE, StoreError};
 
 const WHAT: &str = "JsonWebKey";
 
@@ -36,30 +36,11 @@ impl Credential for AppKey {
     const DELETE_ACTIVE: &'static str =
         "You can't delete an active JSON Web key. Deactivate the key before deleting it.";
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn status(&self) -> &str {
-        &self.status
-    }
-    fn set_status(&mut self, status: &str, now: i64) {
-        self.status = status.into();
-        self.last_updated = now;
-    }
+    const CHILD: AppChild = AppChild::Keys;
+    credential::row_fields!();
+
     async fn all(state: &AppState, app_id: &str) -> Result<Vec<Self>, StoreError> {
         state.store.app_keys(app_id).await
-    }
-    async fn store_status(
-        state: &AppState,
-        app_id: &str,
-        id: &str,
-        status: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        state.store.set_app_key_status(app_id, id, status, now).await
-    }
-    async fn remove(state: &AppState, app_id: &str, id: &str) -> Result<bool, StoreError> {
-        state.store.delete_app_key(app_id, id).await
     }
     fn last_active_cause(app: &App) -> Option<&'static str> {
         (app.auth_method == "private_key_jwt" && app.jwks_uri.is_none()).then_some(
@@ -68,12 +49,6 @@ impl Credential for AppKey {
     }
     fn body(&self) -> Value {
         key_json_bare(self)
-    }
-    fn created(&self) -> i64 {
-        self.created
-    }
-    fn last_updated(&self) -> i64 {
-        self.last_updated
     }
     fn list_body(items: Vec<Value>) -> Value {
         json!({ "jwks": { "keys": items } })

@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
-use tollgate_store::{ACTIVE, App, AppSecret, INACTIVE, StoreError};
+use tollgate_store::{ACTIVE, App, AppChild, AppSecret, INACTIVE, StoreError};
 
 const WHAT: &str = "OAuth2ClientSecret";
 /// Okta allows two secrets per app.
@@ -27,30 +27,11 @@ impl Credential for AppSecret {
     const DELETE_ACTIVE: &'static str =
         "You can't delete an active client secret. Deactivate the secret before deleting it.";
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn status(&self) -> &str {
-        &self.status
-    }
-    fn set_status(&mut self, status: &str, now: i64) {
-        self.status = status.into();
-        self.last_updated = now;
-    }
+    const CHILD: AppChild = AppChild::Secrets;
+    credential::row_fields!();
+
     async fn all(state: &AppState, app_id: &str) -> Result<Vec<Self>, StoreError> {
         state.store.app_secrets(app_id).await
-    }
-    async fn store_status(
-        state: &AppState,
-        app_id: &str,
-        id: &str,
-        status: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        state.store.set_app_secret_status(app_id, id, status, now).await
-    }
-    async fn remove(state: &AppState, app_id: &str, id: &str) -> Result<bool, StoreError> {
-        state.store.delete_app_secret(app_id, id).await
     }
     fn last_active_cause(app: &App) -> Option<&'static str> {
         app.auth_method
@@ -63,12 +44,6 @@ impl Credential for AppSecret {
             "status": self.status,
             "secret_hash": tollgate_jose::b64url_encode(&self.secret_hash[..self.secret_hash.len().min(16)]),
         })
-    }
-    fn created(&self) -> i64 {
-        self.created
-    }
-    fn last_updated(&self) -> i64 {
-        self.last_updated
     }
     fn list_body(items: Vec<Value>) -> Value {
         Value::Array(items)
