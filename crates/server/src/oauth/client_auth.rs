@@ -25,6 +25,9 @@ use tollgate_jose::{Algorithm, Claims, JoseError, Validation, jws};
 pub struct Authenticated {
     pub client: Arc<CachedClient>,
     pub method: AuthMethod,
+    /// The assertion's `kid` and `jti` (private_key_jwt), noted for the System Log so that it need not
+    /// decode the assertion again.
+    pub assertion_ids: (Option<String>, Option<String>),
 }
 
 enum Presented<'a> {
@@ -86,7 +89,10 @@ pub async fn authenticate(
                 Some(decoded) => check_secret(state, &basic.id, &[&basic.secret, decoded]).await?,
                 None => check_secret(state, &basic.id, &[&basic.secret]).await?,
             };
-            Ok((Authenticated { client, method: AuthMethod::ClientSecretBasic }, PendingJti::nothing()))
+            Ok((
+                Authenticated { client, method: AuthMethod::ClientSecretBasic, assertion_ids: (None, None) },
+                PendingJti::nothing(),
+            ))
         }
         Presented::Post => {
             let id = form
@@ -96,11 +102,14 @@ pub async fn authenticate(
                 return Err(Refusal::BadClientId.into());
             }
             let client = check_secret(state, id, &[form.get("client_secret").unwrap_or("")]).await?;
-            Ok((Authenticated { client, method: AuthMethod::ClientSecretPost }, PendingJti::nothing()))
+            Ok((
+                Authenticated { client, method: AuthMethod::ClientSecretPost, assertion_ids: (None, None) },
+                PendingJti::nothing(),
+            ))
         }
         Presented::Assertion => {
-            let (client, pending) = check_assertion(state, server, endpoint, form).await?;
-            Ok((Authenticated { client, method: AuthMethod::PrivateKeyJwt }, pending))
+            let (client, pending, assertion_ids) = check_assertion(state, server, endpoint, form).await?;
+            Ok((Authenticated { client, method: AuthMethod::PrivateKeyJwt, assertion_ids }, pending))
         }
     }
 }
@@ -193,7 +202,7 @@ async fn check_assertion(
     server: &AuthzServer,
     endpoint: &str,
     form: &Form,
-) -> Result<(Arc<CachedClient>, PendingJti), OAuthError> {
+) -> Result<(Arc<CachedClient>, PendingJti, (Option<String>, Option<String>)), OAuthError> {
     if form.get("client_assertion_type") != Some(JWT_BEARER) {
         return Err(Refusal::WrongType.into());
     }
@@ -260,6 +269,7 @@ async fn check_assertion(
         check_scope_claim(&claims, form)?;
     }
 
+    let ids = (jws.header().kid.clone(), claims.jti.clone());
     let pending = match (claims.jti, claims.exp) {
         // Signed by the client, but not a jti the replay store can keep.
         (Some(jti), _) if !storable(&jti) => return Err(Refusal::Unparsable.into()),
@@ -268,7 +278,7 @@ async fn check_assertion(
         }
         _ => PendingJti::nothing(),
     };
-    Ok((client, pending))
+    Ok((client, pending, ids))
 }
 
 /// The JWK `kty` of the keys that can verify `alg`.

@@ -27,6 +27,9 @@ pub struct TokenFacts {
     pub token_jti: Option<String>,
     /// The DPoP key's thumbprint, for a bound token.
     pub jkt: Option<String>,
+    /// The authenticated assertion's `kid` and `jti`; `None` before authentication (the System Log then
+    /// reads them from the request).
+    pub assertion_ids: Option<(Option<String>, Option<String>)>,
 }
 
 /// Handles a token request addressed to `server`, noting in `facts` what it established.
@@ -60,6 +63,7 @@ pub async fn handle(
     let client = &auth.client;
     facts.client = Some((client.app.client_id.clone(), client.app.name.clone()));
     facts.method = Some(auth.method);
+    facts.assertion_ids = Some(auth.assertion_ids.clone());
     let (consumed_jti, binding) = dpop::bind(state, server, headers, client, pending_jti).await?;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(

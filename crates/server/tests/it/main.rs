@@ -18,5 +18,6 @@ mod outbound;
 mod resource;
 mod slow_clients;
 mod system_log;
+mod tls;
 mod token;
 mod users;
