@@ -10,6 +10,8 @@
 # jsonwebtoken verifier: it is then a FAIL line).
 # Installs into interop/.venv (python3 -m venv; pip install -r python/requirements.txt) and
 # interop/node/node_modules (npm ci), re-installing only when the pinned files change.
+# A second server, `tollgate serve --dev --tls` (its own folder, a local CA), serves the https-only client
+# (okta-jwt-verifier), which trusts the CA through SSL_CERT_FILE / REQUESTS_CA_BUNDLE only.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -39,8 +41,9 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-interop.XXXXXX")
 server_pid=
+https_pid=
 cleanup() {
-  for pid in "$server_pid" "${limited_pid:-}"; do
+  for pid in "$server_pid" "${limited_pid:-}" "${https_pid:-}"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null
       wait "$pid" 2>/dev/null
@@ -209,6 +212,45 @@ run_client pyjwt "pyjwt verifier (PyJWT==$(py_version pyjwt))" "$python_error" \
 run_client jose "jose verifier (jose@$(npm_version jose))" "$node_error" \
   node "$nodedir/verify_jose.mjs" "$work"
 
+run_client okta-node-sdk-logs "okta-sdk-nodejs System Log (@okta/okta-sdk-nodejs@$(npm_version @okta/okta-sdk-nodejs), systemLogApi.listLogEvents)" "$node_error" \
+  node "$nodedir/okta_sdk_logs.mjs" "$work" "$admin_token"
+
+# -- an https-only client against `tollgate serve --dev --tls` ----------------------------------------------
+# A second server, in its own folder: it makes a local CA and a localhost certificate there (tollgate-demo/)
+# and prints how to trust the CA. The token comes from the tollgate CLI, which trusts the CA through
+# SSL_CERT_FILE; okta-jwt-verifier (https issuers only) trusts it through the environment alone.
+https_error=
+https_issuer=
+mkdir -p "$work/https"
+(cd "$work/https" && exec env -u TOLLGATE_CONFIG -u TOLLGATE_ISSUER -u TOLLGATE_LISTEN -u TOLLGATE_DATABASE_URL \
+  -u TOLLGATE_ADMIN_TOKEN TOLLGATE_LOG="${TOLLGATE_LOG:-warn}" \
+  "$bin" serve --dev --tls --listen 127.0.0.1:0 --database "sqlite://$work/https/tollgate.db" \
+  >"$work/https/server.out" 2>"$work/https/server.err") &
+https_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '^demo flow' "$work/https/server.out" 2>/dev/null && break
+  kill -0 "$https_pid" 2>/dev/null || break
+  sleep 0.1
+done
+https_issuer=$(sed -n 's/^tollgate listening on \(https:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/https/server.out" | head -n 1)
+ca_file=$work/https/tollgate-demo/ca.pem
+if [ -z "$https_issuer" ] || [ ! -s "$ca_file" ]; then
+  https_error="tollgate serve --dev --tls did not start: $(tail -n 3 "$work/https/server.err" | tr '\n' ' ')"
+elif ! grep -q "SSL_CERT_FILE=$ca_file" "$work/https/server.out"; then
+  https_error="serve --dev --tls did not print how to trust $ca_file"
+else
+  demo_client=$(sed -n 's/.*service app: client_id \([^,]*\),.*/\1/p' "$work/https/server.out" | head -n 1)
+  if ! SSL_CERT_FILE=$ca_file "$bin" token --org "$https_issuer" --client-id "$demo_client" \
+    --private-key "$work/https/tollgate-demo/demo-service.pem" --scopes okta.users.read \
+    >"$work/tokens/https.org.jwt" 2>"$work/logs/https-token.log"; then
+    https_error="tollgate token over https (SSL_CERT_FILE) failed: $(tail -n 1 "$work/logs/https-token.log")"
+  fi
+fi
+[ -n "$https_error" ] || https_error=$python_error
+run_client okta-jwt-verifier "okta-jwt-verifier over https (okta-jwt-verifier==$(py_version okta-jwt-verifier), serve --dev --tls)" "$https_error" \
+  env -u OKTA_TESTING_TESTINGDISABLEHTTPSCHECK SSL_CERT_FILE="$ca_file" REQUESTS_CA_BUNDLE="$ca_file" \
+  "$venv/bin/python" "$here/python/verify_okta_jwt_verifier.py" "$https_issuer" "$work/tokens/https.org.jwt"
+
 mkdir -p "$work/jwks"
 curl -fsS "$issuer/oauth2/v1/keys" -o "$work/jwks/org.json" 2>>"$work/logs/jwks.log" &&
   curl -fsS "$issuer/oauth2/default/v1/keys" -o "$work/jwks/default.json" 2>>"$work/logs/jwks.log" ||
@@ -245,6 +287,10 @@ fi
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "FAIL server: tollgate serve exited during the suite: $(tail -n 3 "$work/server.err" | tr '\n' ' ')"
+  failed=$((failed + 1))
+fi
+if [ -n "$https_issuer" ] && ! kill -0 "$https_pid" 2>/dev/null; then
+  echo "FAIL server: tollgate serve --dev --tls exited during the suite: $(tail -n 3 "$work/https/server.err" | tr '\n' ' ')"
   failed=$((failed + 1))
 fi
 if [ $failed -gt 0 ] && [ -s "$work/server.err" ]; then

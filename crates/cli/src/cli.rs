@@ -20,8 +20,8 @@ Examples:
 
 Environment:
   TOLLGATE_ORG or OKTA_URL, TOLLGATE_API_TOKEN or API_KEY, CLIENT_ID, CLIENT_SECRET, SCOPES,
-  PRIVATE_KEY (PEM or JWK text). A .env file in the working directory is read first; variables
-  already set in the environment win.";
+  PRIVATE_KEY (PEM or JWK text); SSL_CERT_FILE or TOLLGATE_CA_CERT: CA certificates to trust for https.
+  A .env file in the working directory is read first; variables already set in the environment win.";
 
 /// Okta-compatible OAuth 2.0 client credentials: a server and the client tooling.
 #[derive(Debug, Parser)]
@@ -30,6 +30,10 @@ pub struct Cli {
     /// How to print results: text for people, json for scripts (stdout is then one JSON document).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Also trust the CA certificate(s) in this PEM file for https (e.g. tollgate-demo/ca.pem of
+    /// `tollgate serve --dev --tls`); SSL_CERT_FILE is honoured as well.
+    #[arg(long, global = true, env = "TOLLGATE_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -82,10 +82,20 @@ pub struct ServeArgs {
     /// enforce or monitor for token quotas [default: enforce]
     #[arg(long, env = "TOLLGATE_TOKEN_QUOTA_MODE", value_name = "MODE")]
     pub token_quota_mode: Option<tollgate_server::config::LimitMode>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key
+    #[arg(long, env = "TOLLGATE_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, env = "TOLLGATE_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Dev mode: seed a demo org (users, a service app whose private key is written to ./tollgate-demo/,
     /// a fresh admin token), print the commands that use it, and run the whole flow once against it
     #[arg(long)]
     pub dev: bool,
+    /// With --dev: serve HTTPS with a local CA and a localhost certificate made (or reused) in
+    /// ./tollgate-demo/, and print how to trust the CA
+    #[arg(long, requires = "dev", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls: bool,
 }
 
 /// Builds the configuration from the layers.
@@ -134,6 +144,12 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
         config.master_key_file = Some(v.clone());
     }
     rate_limit_flags(args, &mut config.rate_limits)?;
+    if let Some(v) = &args.tls_cert {
+        config.tls_cert = Some(v.clone());
+    }
+    if let Some(v) = &args.tls_key {
+        config.tls_key = Some(v.clone());
+    }
     // Secrets from the environment only, never from flags (which show in `ps`).
     for (var, slot) in [
         ("TOLLGATE_MASTER_KEY", &mut config.master_key),
@@ -147,6 +163,9 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Config> {
     }
     if args.dev {
         config.dev_dir = Some(PathBuf::from("tollgate-demo"));
+    }
+    if args.tls {
+        config.dev_tls = true;
     }
     if let Ok(token) = std::env::var("TOLLGATE_ADMIN_TOKEN")
         && !token.is_empty()
@@ -239,10 +258,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 eprintln!("tollgate: use it as `Authorization: SSWS {token}` or set TOLLGATE_ADMIN_TOKEN next time");
             }
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "tollgate listening on http://{}", ready.addr);
+            let scheme = if ready.https { "https" } else { "http" };
+            let _ = writeln!(out, "tollgate listening on {scheme}://{}", ready.addr);
+            if let Some(ca) = &ready.local_ca {
+                let _ = write!(out, "{}", trust_instructions(ca));
+            }
             if let Some(demo) = &ready.demo {
                 let _ = write!(out, "{}", demo_instructions(&ready.issuer, demo));
-                tokio::spawn(run_demo(ready.issuer.clone(), demo.clone()));
+                tokio::spawn(run_demo(ready.issuer.clone(), demo.clone(), ready.local_ca.clone()));
             }
             let _ = out.flush();
             tracing::info!(issuer = %ready.issuer, "ready");
@@ -251,6 +274,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await
     .context("tollgate serve")
+}
+
+/// How to make clients trust the local CA of `--dev --tls`.
+fn trust_instructions(ca: &tollgate_server::tls::local_ca::LocalCa) -> String {
+    let file = std::path::absolute(&ca.ca_file).unwrap_or_else(|_| ca.ca_file.clone());
+    let file = file.display();
+    let made = if ca.ca_created { "created" } else { "reused" };
+    format!(
+        "\nhttps with a local development CA ({made}): {file}\n  \
+         (certificate for localhost, 127.0.0.1 and ::1: {cert})\n  \
+         trust it in the shell where clients run (tollgate, curl, Python requests/aiohttp, Node):\n  \
+         export SSL_CERT_FILE={file} REQUESTS_CA_BUNDLE={file} NODE_EXTRA_CA_CERTS={file}\n  \
+         (SSL_CERT_FILE then replaces the system CA bundle for OpenSSL-based tools in that shell; for one\n  \
+         command: curl --cacert {file} ..., tollgate --ca-cert {file} ...)\n",
+        cert = ca.cert_file.display(),
+    )
 }
 
 /// The three commands that get a token and call the API with the demo app.
@@ -271,8 +310,19 @@ fn demo_instructions(issuer: &str, demo: &tollgate_server::dev::DemoSeed) -> Str
     )
 }
 
-/// Runs the flow once against the fresh server, through the real client library over HTTP.
-async fn run_demo(issuer: String, demo: tollgate_server::dev::DemoSeed) {
+/// Runs the flow once against the fresh server, through the real client library over HTTP(S): with a local
+/// CA, trusted the way any client would trust it, not by turning certificate checks off.
+async fn run_demo(
+    issuer: String,
+    demo: tollgate_server::dev::DemoSeed,
+    ca: Option<tollgate_server::tls::local_ca::LocalCa>,
+) {
+    if let Some(ca) = ca
+        && let Err(e) = tollgate_fetch::trust::trust_ca_file(&ca.ca_file)
+    {
+        eprintln!("demo flow failed: {e}");
+        return;
+    }
     match demo_flow(&issuer, &demo).await {
         Ok(report) => println!("{report}"),
         Err(e) => eprintln!("demo flow failed: {e:#}"),

@@ -44,6 +44,9 @@ pub enum ClientError {
     /// Signing the client assertion or reading a key failed.
     #[error(transparent)]
     Jose(#[from] tollgate_jose::JoseError),
+    /// A CA certificate file to trust (`SSL_CERT_FILE`, `--ca-cert`) cannot be used.
+    #[error(transparent)]
+    Trust(#[from] tollgate_fetch::trust::TrustError),
 }
 
 fn causes_suffix(causes: &[String]) -> String {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::normalize_base_url;
-use crate::{ClientError, Secret, USER_AGENT};
+use crate::{ClientError, Secret};
 
 /// How the new app will authenticate at the token endpoint.
 #[derive(Debug, Clone)]
@@ -67,11 +67,7 @@ pub struct ManagementClient {
 
 impl ManagementClient {
     pub fn new(org_url: &str, api_token: Secret) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(ClientError::transport("building the HTTP client"))?;
+        let http = crate::source::default_http_client()?;
         Ok(ManagementClient {
             http,
             org: normalize_base_url(org_url)?,

@@ -107,9 +107,10 @@ impl TokenSourceBuilder {
     }
 }
 
-/// The HTTP client used when none is given: our user agent and a request timeout.
+/// The HTTP client used when none is given: our user agent, a request timeout, and the CAs of
+/// [`tollgate_fetch::trust`] (the platform's, `SSL_CERT_FILE`'s, the CLI's `--ca-cert`).
 pub fn default_http_client() -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
+    tollgate_fetch::trust::client_builder()?
         .user_agent(USER_AGENT)
         .timeout(std::time::Duration::from_secs(30))
         .build()

@@ -10,9 +10,12 @@
 //!   total time and body size, runs at most one fetch per URL at a time, remembers failures for a while
 //!   (so garbage requests naming a broken URL cannot trigger fetches), and caps concurrent fetches.
 //! * [`read_capped`]: a response body read up to a limit, for every crate that reads from the network.
+//! * [`trust`]: the CA certificates every tollgate HTTP client trusts beyond the platform's (`SSL_CERT_FILE`,
+//!   the CLI's `--ca-cert`), in one place.
 
 mod address;
 mod fetcher;
+pub mod trust;
 
 pub use address::ip_allowed;
 pub use fetcher::{FetchError, Fetcher, Limits, read_capped};

@@ -8,8 +8,13 @@ use serde::Deserialize;
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.
     pub listen: String,
-    /// The org authorization server's issuer; `http://` + the bound address when unset.
+    /// The org authorization server's issuer; `http://` (`https://` when serving TLS) + the bound address
+    /// when unset.
     pub issuer: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs `tls_key`.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
     /// `sqlite://path` (created when missing) or `postgres://...`.
     pub database_url: String,
     /// An admin API token to accept as `SSWS <token>`; stored hashed.
@@ -64,6 +69,9 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     /// Dev mode: seed a demo org and write the demo app's private key into this folder.
     pub dev_dir: Option<std::path::PathBuf>,
+    /// Dev mode only: serve HTTPS with a local CA and a `localhost` certificate created (or reused) in
+    /// `dev_dir`.
+    pub dev_tls: bool,
     /// A file of master keys (one base64 key a line, current first) sealing the signing keys at rest.
     pub master_key_file: Option<std::path::PathBuf>,
     /// `TOLLGATE_MASTER_KEY`: the current master key (base64, 32 bytes). Never read from a config file.
@@ -81,6 +89,8 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             issuer: None,
+            tls_cert: None,
+            tls_key: None,
             database_url: "sqlite://tollgate.db".into(),
             admin_token: None,
             key_rotation_days: 90,
@@ -105,6 +115,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
             dev_dir: None,
+            dev_tls: false,
             master_key_file: None,
             master_key: None,
             master_key_previous: None,

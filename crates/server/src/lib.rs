@@ -28,6 +28,7 @@ pub mod secrets;
 pub mod signing;
 pub mod state;
 mod syslog;
+pub mod tls;
 
 pub use config::Config;
 
@@ -61,6 +62,8 @@ pub enum ServeError {
     Fetch(String),
     #[error("signing keys: {0}")]
     Signing(#[from] signing::SigningError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// What the operator learns once the server is ready.
@@ -73,6 +76,10 @@ pub struct Ready {
     pub generated_admin_token: Option<String>,
     /// In dev mode, the demo org that was seeded.
     pub demo: Option<dev::DemoSeed>,
+    /// Whether it serves https.
+    pub https: bool,
+    /// With `dev_tls`, the local CA's files (the CA certificate is what clients must trust).
+    pub local_ca: Option<tls::local_ca::LocalCa>,
 }
 
 fn normalize_issuer(issuer: &str) -> Result<String, ServeError> {
@@ -301,7 +308,16 @@ pub async fn serve(
     let listener =
         tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| ServeError::Bind(config.listen.clone(), e))?;
     let addr = listener.local_addr()?;
-    let issuer = normalize_issuer(&config.issuer.clone().unwrap_or_else(|| format!("http://{addr}")))?;
+    let tls = tls::from_config(&config)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let issuer = normalize_issuer(&config.issuer.clone().unwrap_or_else(|| format!("{scheme}://{addr}")))?;
+    if tls.is_some() && !issuer.starts_with("https://") {
+        return Err(tls::TlsError::HttpIssuer(issuer).into());
+    }
+    let (acceptor, local_ca) = match tls {
+        Some((server, ca)) => (Some(tokio_rustls::TlsAcceptor::from(server)), ca),
+        None => (None, None),
+    };
     let dev_dir = config.dev_dir.clone();
     let (state, boot) = build_state(config, issuer.clone()).await?;
     let demo = match dev_dir {
@@ -324,9 +340,10 @@ pub async fn serve(
             }
         });
     }
-    on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo });
+    let https = acceptor.is_some();
+    on_ready(&Ready { addr, issuer, generated_admin_token: boot.generated_admin_token, demo, https, local_ca });
     let limits = listener::Limits::from_config(&state.config);
-    let served = listener::run(listener, router(state.clone()), limits, shutdown).await;
+    let served = listener::run(listener, acceptor, router(state.clone()), limits, shutdown).await;
     // Token quota counts are written too, so a restarted node (or the others) still counts them.
     ratelimit::quota::sync_once(&state).await;
     ratelimit::quota::leave(&state).await;

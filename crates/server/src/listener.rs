@@ -9,10 +9,14 @@
 //!   it speaks HTTP/1 or HTTP/2) and idle HTTP/2 connections;
 //! * a whole-request timeout (`request_timeout_seconds`, [`request_timeout`]): a 503 in Okta's shape;
 //! * on shutdown: stop accepting, let requests in flight finish for `shutdown_grace_seconds`, then return
-//!   whatever connections remain.
+//!   whatever connections remain;
+//! * with TLS ([`crate::tls`]), the handshake must finish within the request-head timeout, so a client that
+//!   connects and then stalls (or dribbles its ClientHello) holds a connection slot no longer than a slow
+//!   HTTP/1 head would; a handshake still running at shutdown is dropped.
 use crate::config::Config;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -82,9 +86,13 @@ impl Drop for Running {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains (see the module docs).
+type ConnBuilder = hyper_util::server::conn::auto::Builder<TokioExecutor>;
+
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown` resolves, then drains (see the module
+/// docs).
 pub async fn run(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     app: Router,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -119,51 +127,30 @@ pub async fn run(
                 }
             },
         };
-        let (builder, app, limits, mut stop_rx, alive) =
-            (builder.clone(), app.clone(), limits.clone(), stop_rx.clone(), alive_tx.clone());
+        let (builder, app, limits, mut stop_rx, alive, tls) =
+            (builder.clone(), app.clone(), limits.clone(), stop_rx.clone(), alive_tx.clone(), tls.clone());
         tokio::spawn(async move {
             let _permit = permit;
             let _alive = alive;
-            let activity = Activity::new();
-            activity.touch();
-            let seen = activity.clone();
-            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let running = Running::begin(&seen);
-                let app = app.clone();
-                let mut req = req.map(axum::body::Body::new);
-                // The peer's address, for the System Log's `client.ipAddress`.
-                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                async move {
-                    let resp = tower::ServiceExt::oneshot(app, req).await;
-                    drop(running);
-                    resp
-                }
-            });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            let mut tick = tokio::time::interval(limits.idle_timeout / 4);
-            // Once asked to close, a connection gets this long before it is dropped.
-            let mut hard_deadline: Option<tokio::time::Instant> = None;
-            loop {
-                tokio::select! {
-                    _ = conn.as_mut() => break,
-                    _ = tick.tick() => {
-                        if let Some(at) = hard_deadline {
-                            if tokio::time::Instant::now() >= at { break; }
-                        } else if activity.idle_for().is_some_and(|idle| idle >= limits.idle_timeout) {
-                            conn.as_mut().graceful_shutdown();
-                            hard_deadline = Some(tokio::time::Instant::now() + limits.head_timeout);
-                        }
+            let Some(acceptor) = tls else {
+                return serve_connection(stream, peer, &builder, app, &limits, stop_rx).await;
+            };
+            let handshake = tokio::time::timeout(limits.head_timeout, acceptor.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(peer = %peer, error = %e, "TLS handshake failed");
+                        return;
                     }
-                    changed = stop_rx.changed(), if hard_deadline.is_none() => {
-                        let _ = changed;
-                        conn.as_mut().graceful_shutdown();
-                        // The server's own deadline ends the wait; a connection with nothing running goes at once.
-                        hard_deadline = Some(tokio::time::Instant::now() + limits.shutdown_grace);
-                        if activity.idle_for().is_some() { break; }
+                    Err(_) => {
+                        tracing::debug!(peer = %peer, "TLS handshake timed out");
+                        return;
                     }
-                }
-            }
+                },
+                _ = stop_rx.changed() => return,
+            };
+            serve_connection(stream, peer, &builder, app, &limits, stop_rx).await;
         });
     }
     drop(listener);
@@ -175,6 +162,59 @@ pub async fn run(
         tracing::warn!("shutdown deadline reached; closing the remaining connections");
     }
     Ok(())
+}
+
+/// Serves one connection (plain or TLS) until it closes, goes idle, or the server's shutdown deadline passes.
+async fn serve_connection<I>(
+    io: I,
+    peer: SocketAddr,
+    builder: &ConnBuilder,
+    app: Router,
+    limits: &Limits,
+    mut stop_rx: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Activity::new();
+    activity.touch();
+    let seen = activity.clone();
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let running = Running::begin(&seen);
+        let app = app.clone();
+        let mut req = req.map(axum::body::Body::new);
+        // The peer's address, for the System Log's `client.ipAddress`.
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        async move {
+            let resp = tower::ServiceExt::oneshot(app, req).await;
+            drop(running);
+            resp
+        }
+    });
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let mut tick = tokio::time::interval(limits.idle_timeout / 4);
+    // Once asked to close, a connection gets this long before it is dropped.
+    let mut hard_deadline: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            _ = tick.tick() => {
+                if let Some(at) = hard_deadline {
+                    if tokio::time::Instant::now() >= at { break; }
+                } else if activity.idle_for().is_some_and(|idle| idle >= limits.idle_timeout) {
+                    conn.as_mut().graceful_shutdown();
+                    hard_deadline = Some(tokio::time::Instant::now() + limits.head_timeout);
+                }
+            }
+            changed = stop_rx.changed(), if hard_deadline.is_none() => {
+                let _ = changed;
+                conn.as_mut().graceful_shutdown();
+                // The server's own deadline ends the wait; a connection with nothing running goes at once.
+                hard_deadline = Some(tokio::time::Instant::now() + limits.shutdown_grace);
+                if activity.idle_for().is_some() { break; }
+            }
+        }
+    }
 }
 
 /// Answers a request that takes longer than `request_timeout_seconds` (a slow upload or a stuck handler)

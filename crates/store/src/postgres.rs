@@ -23,6 +23,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The System Log's statements' pool: the same one (PostgreSQL's writers do not share one lock).
+    log_pool: PgPool,
 }
 
 impl PostgresStore {
@@ -38,7 +40,7 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { log_pool: pool.clone(), pool })
     }
 
     /// Closes every connection of the pool (waiting for those in use to come back).

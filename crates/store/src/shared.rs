@@ -1172,14 +1172,14 @@ macro_rules! store_impl {
             }
 
             async fn insert_log_events(&self, events: &[$crate::log::LogEventRow]) -> Result<()> {
-                // Multi-row inserts of a few dozen events, each its own short transaction: the token
-                // endpoint's `jti` inserts share SQLite's single writer and get it between chunks, instead of
-                // waiting behind a whole batch. (A failed chunk leaves earlier ones written; the writer keeps
-                // the batch and retries; `ON CONFLICT DO NOTHING` skips the events already written.)
+                // Multi-row inserts of a few dozen events, each its own short transaction, on the System Log's
+                // pool (SQLite: its own file, so never the token endpoint's write lock). A failed chunk leaves
+                // earlier ones written; the writer keeps the batch and retries; `ON CONFLICT DO NOTHING` skips
+                // the events already written.
                 const COLUMNS: usize = 13;
                 const ROWS: usize = 32;
                 for chunk in events.chunks(ROWS) {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.log_pool.begin().await?;
                     let mut sql = String::from(
                         "INSERT INTO log_events (uuid, published, event_type, severity, outcome_result, actor_id, \
                          actor_type, client_ip, transaction_id, target_ids, target_types, search_text, body) VALUES ",
@@ -1228,7 +1228,7 @@ macro_rules! store_impl {
                         $crate::log::Bind::Text(t) => q.bind(t),
                     };
                 }
-                q.fetch_all(&self.pool)
+                q.fetch_all(&self.log_pool)
                     .await?
                     .iter()
                     .map(|row| {
@@ -1242,7 +1242,7 @@ macro_rules! store_impl {
             }
 
             async fn prune_log_events(&self, before: i64) -> Result<u64> {
-                let done = sqlx::query("DELETE FROM log_events WHERE published < $1").bind(before).execute(&self.pool).await?;
+                let done = sqlx::query("DELETE FROM log_events WHERE published < $1").bind(before).execute(&self.log_pool).await?;
                 Ok(done.rows_affected())
             }
 

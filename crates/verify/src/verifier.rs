@@ -66,9 +66,11 @@ fn system_now() -> i64 {
 }
 
 impl Verifier {
-    /// A verifier with its own HTTP client. No request is made until the first token arrives.
+    /// A verifier with its own HTTP client, trusting the CAs of [`tollgate_fetch::trust`] (the platform's
+    /// and `SSL_CERT_FILE`'s). No request is made until the first token arrives.
     pub fn new(config: VerifierConfig) -> Result<Self, VerifyError> {
-        let http = reqwest::Client::builder()
+        let http = tollgate_fetch::trust::client_builder()
+            .map_err(|e| VerifyError::KeysUnavailable(e.to_string()))?
             .user_agent(concat!("tollgate-verify/", env!("CARGO_PKG_VERSION")))
             .timeout(std::time::Duration::from_secs(10))
             .build()

@@ -19,6 +19,9 @@ use crate::cli::{Cli, Command};
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let format = cli.output;
+    if let Some(file) = &cli.ca_cert {
+        tollgate_fetch::trust::trust_ca_file(file)?;
+    }
     match cli.command {
         Command::Serve(args) => crate::serve::run(args).await,
         Command::Keygen(args) => keygen::run(args, format),

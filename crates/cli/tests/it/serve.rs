@@ -59,7 +59,7 @@ fn spawn(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Running {
         .strip_prefix("tollgate listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"), "{url}");
     Running { child, url, stdout_lines: rest_rx, stderr: err_rx }
 }
 
@@ -217,4 +217,71 @@ fn dev_mode_seeds_a_demo_org_and_runs_the_flow() {
     assert!(out.contains("tollgate dev mode"), "{out}");
     assert!(out.contains("GET /api/v1/users -> 200 with 3 users"), "{out}\n{stderr}");
     assert!(dir.path().join("tollgate-demo/demo-service.pem").exists());
+}
+
+#[test]
+fn dev_tls_runs_the_flow_over_https_and_clients_trust_the_local_ca_without_a_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("dev.db").display());
+    let args = ["--dev", "--tls", "--listen", "127.0.0.1:0", "--database", db.as_str()];
+    let r = spawn(dir.path(), &args, &[]);
+    assert!(r.url.starts_with("https://127.0.0.1:"), "{}", r.url);
+    let mut seen = Vec::new();
+    while let Ok(line) = r.stdout_lines.recv_timeout(Duration::from_secs(60)) {
+        let done = line.starts_with("demo flow");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let out = seen.join("\n");
+    let demo = dir.path().join("tollgate-demo");
+    let ca = demo.join("ca.pem");
+    assert!(out.contains("local development CA (created)"), "{out}");
+    assert!(out.contains(&format!("SSL_CERT_FILE={}", ca.display())), "{out}");
+    assert!(out.contains("REQUESTS_CA_BUNDLE=") && out.contains("NODE_EXTRA_CA_CERTS="), "{out}");
+    assert!(out.contains(&format!("OKTA_URL={}", r.url)), "the issuer is https: {out}");
+    assert!(out.contains("GET /api/v1/users -> 200 with 3 users"), "the demo flow ran over https: {out}");
+    let client_id = out.split("client_id ").nth(1).and_then(|s| s.split(',').next()).unwrap().to_string();
+    let key = demo.join("demo-service.pem");
+    let token = |extra: &[&str], env: Option<&std::path::Path>| {
+        let mut cmd = crate::support::tollgate(dir.path());
+        cmd.env_remove("SSL_CERT_FILE").env_remove("TOLLGATE_CA_CERT");
+        if let Some(file) = env {
+            cmd.env("SSL_CERT_FILE", file);
+        }
+        cmd.args(extra).args(["token", "--org", &r.url, "--client-id", &client_id, "--scopes", "okta.users.read"]);
+        cmd.arg("--private-key").arg(&key);
+        cmd.output().unwrap()
+    };
+    // Trusted through SSL_CERT_FILE, or through --ca-cert: a token.
+    let by_env = token(&[], Some(&ca));
+    assert!(by_env.status.success(), "{}", String::from_utf8_lossy(&by_env.stderr));
+    let ca_arg = ca.display().to_string();
+    let by_flag = token(&["--ca-cert", &ca_arg], None);
+    assert!(by_flag.status.success(), "{}", String::from_utf8_lossy(&by_flag.stderr));
+    // Not trusted: refused by the client's own certificate check, in one line.
+    let untrusted = token(&[], None);
+    assert_eq!(untrusted.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+
+    let (code, _, _) = terminate(r);
+    assert_eq!(code, Some(0));
+    // A restart reuses the CA that clients were told to trust.
+    let ca_pem = std::fs::read(&ca).unwrap();
+    let r = spawn(dir.path(), &args, &[]);
+    let line = r.stdout_lines.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+    let mut text = line;
+    while let Ok(line) = r.stdout_lines.recv_timeout(Duration::from_secs(5)) {
+        text.push_str(&line);
+        if text.contains("NODE_EXTRA_CA_CERTS") {
+            break;
+        }
+    }
+    assert!(text.contains("local development CA (reused)"), "{text}");
+    assert_eq!(std::fs::read(&ca).unwrap(), ca_pem);
+    let (code, _, _) = terminate(r);
+    assert_eq!(code, Some(0));
 }

@@ -34,6 +34,9 @@ pub struct Authenticated {
     pub not_after: Option<i64>,
     /// For a federated assertion: which credential it met, and the external identity.
     pub federated: Option<FederatedFacts>,
+    /// The assertion's `kid` and `jti` (private_key_jwt), noted for the System Log so that it need not
+    /// decode the assertion again.
+    pub assertion_ids: (Option<String>, Option<String>),
 }
 
 /// Who a federated assertion proved to be.
@@ -50,7 +53,7 @@ pub struct FederatedFacts {
 
 impl Authenticated {
     fn by(client: Arc<CachedClient>, method: AuthMethod) -> Self {
-        Authenticated { client, method, not_after: None, federated: None }
+        Authenticated { client, method, not_after: None, federated: None, assertion_ids: (None, None) }
     }
 }
 
@@ -306,6 +309,7 @@ async fn check_assertion(
         check_scope_claim(&claims, form)?;
     }
 
+    let ids = (jws.header().kid.clone(), claims.jti.clone());
     let pending = match (claims.jti, claims.exp) {
         // Signed by the client, but not a jti the replay store can keep.
         (Some(jti), _) if !storable(&jti) => return Err(Refusal::Unparsable.into()),
@@ -317,7 +321,9 @@ async fn check_assertion(
     if let Some(id) = &signer_id {
         state.last_used.note(&client.app.id, id, crate::clock::now_millis());
     }
-    Ok((Authenticated::by(client, AuthMethod::PrivateKeyJwt), pending))
+    let mut authenticated = Authenticated::by(client, AuthMethod::PrivateKeyJwt);
+    authenticated.assertion_ids = ids;
+    Ok((authenticated, pending))
 }
 
 /// The JWK `kty` of the keys that can verify `alg`.

@@ -155,6 +155,7 @@ pub(super) async fn authenticate(
                 method: AuthMethod::Federated,
                 not_after: claims.exp,
                 federated: Some(facts),
+                assertion_ids: (None, None),
             };
             return Ok((auth, PendingJti::not_single_use()));
         }

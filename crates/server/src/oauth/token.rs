@@ -31,6 +31,9 @@ pub struct TokenFacts {
     pub jkt: Option<String>,
     /// For a federated assertion: the credential met and the external `iss` and `sub`.
     pub federated: Option<client_auth::FederatedFacts>,
+    /// The authenticated assertion's `kid` and `jti`; `None` before authentication (the System Log then
+    /// reads them from the request).
+    pub assertion_ids: Option<(Option<String>, Option<String>)>,
 }
 
 /// Handles a token request addressed to `server`, noting in `facts` what it established.
@@ -70,6 +73,7 @@ pub async fn handle(
     // was told to wait may send the same assertion again.
     admission.admit(state, client)?;
     crate::ratelimit::quota::check(state, client, admission.context)?;
+    facts.assertion_ids = Some(auth.assertion_ids.clone());
     let (consumed_jti, binding) = dpop::bind(state, server, headers, client, pending_jti).await?;
     if !client.app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
         return Err(OAuthError::new(

@@ -142,7 +142,11 @@ pub(crate) fn record(
         event = event.target(Party::new(jti, "access_token", jti, "Access Token"));
     }
     let requested = form.and_then(|f| f.get("scope")).unwrap_or("").to_string();
-    let (kid, assertion_jti) = assertion_ids(form);
+    // Noted by the token path once authenticated; only a refusal before that decodes the assertion here.
+    let (kid, assertion_jti) = match &facts.assertion_ids {
+        Some(ids) => ids.clone(),
+        None => assertion_ids(form),
+    };
     event = event
         .debug("grantType", form.and_then(|f| f.get("grant_type")).unwrap_or("").to_string())
         .debug("requestedScopes", requested)

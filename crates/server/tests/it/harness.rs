@@ -164,13 +164,19 @@ impl TestServer {
             ..Default::default()
         };
         adjust(&mut config);
+        // An https server (tls_cert, or dev_tls): the harness's client trusts its CA, as a client would.
+        let ca_file = match (&config.tls_cert, &config.dev_dir) {
+            (Some(cert), _) => cert.parent().map(|d| d.join("ca.pem")),
+            (None, Some(dir)) if config.dev_tls => Some(dir.join("ca.pem")),
+            _ => None,
+        };
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             let result = tollgate_server::serve(
                 config,
                 move |ready| {
-                    let _ = ready_tx.send(ready.addr);
+                    let _ = ready_tx.send((ready.addr, ready.https));
                 },
                 async move {
                     let _ = stop_rx.await;
@@ -179,11 +185,20 @@ impl TestServer {
             .await;
             result.expect("server failed");
         });
-        let addr = ready_rx.await.expect("server did not start");
+        let (addr, https) = ready_rx.await.expect("server did not start");
+        let scheme = if https { "https" } else { "http" };
+        let http = match ca_file.filter(|_| https) {
+            Some(ca) => {
+                let pem = std::fs::read(&ca).expect("the CA certificate beside the server's");
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap();
+                reqwest::Client::builder().tls_certs_only(certs).build().unwrap()
+            }
+            None => reqwest::Client::new(),
+        };
         TestServer {
-            base: format!("http://{addr}"),
-            issuer: issuer.map(str::to_string).unwrap_or_else(|| format!("http://{addr}")),
-            http: reqwest::Client::new(),
+            base: format!("{scheme}://{addr}"),
+            issuer: issuer.map(str::to_string).unwrap_or_else(|| format!("{scheme}://{addr}")),
+            http,
             dir,
             shutdown: Some(stop_tx),
             handle: Some(handle),

@@ -22,5 +22,6 @@ mod rate_limits;
 mod resource;
 mod slow_clients;
 mod system_log;
+mod tls;
 mod token;
 mod users;

@@ -311,3 +311,61 @@ fn conformance_app(id: &str) -> tollgate_store::App {
         token_generation: 0,
     }
 }
+
+/// The System Log lives in its own SQLite file (`<db>.system-log`, owner-only): a writer holding that file's
+/// lock does not hold up the token path's `jti` insert, and events an earlier version wrote into the main
+/// file are moved over on open.
+#[tokio::test]
+async fn sqlite_system_log_has_its_own_file_and_lock() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let url = format!("sqlite://{}", path.display());
+    let log_file = dir.path().join("store.db.system-log");
+    let store = SqliteStore::open(&url).await.unwrap();
+    assert!(log_file.exists(), "the System Log's file beside the database");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&log_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // Another writer holds the System Log file's write lock: the `jti` insert does not wait for it.
+    let log_url = format!("sqlite://{}", log_file.display());
+    let mut holder = sqlx::SqliteConnection::connect(&log_url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(store.use_jti("0oa1", "jti-while-log-locked", i64::MAX).await.unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "waited {:?}", started.elapsed());
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+    holder.close().await.unwrap();
+
+    // An event written into the main file's `log_events` (as before the split) is moved on the next open.
+    drop(store);
+    let mut main = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO log_events (uuid, published, event_type, severity, outcome_result, actor_id, actor_type, \
+         client_ip, transaction_id, target_ids, target_types, search_text, body) \
+         VALUES ('old-1', 5, 'app.oauth2.token.grant', 'WARN', 'FAILURE', 'a', 'PublicClientApp', '', '', ' ', ' ', '', '{}')",
+    )
+    .execute(&mut main)
+    .await
+    .unwrap();
+    main.close().await.unwrap();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let query = tollgate_store::log::LogQuery {
+        since: 0,
+        until: None,
+        filter: None,
+        q: vec![],
+        after: None,
+        limit: 10,
+        descending: false,
+    };
+    let found = store.log_events(&query).await.unwrap();
+    assert_eq!(found.iter().map(|e| e.uuid.as_str()).collect::<Vec<_>>(), ["old-1"]);
+    let mut main = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_events").fetch_one(&mut main).await.unwrap();
+    assert_eq!(left, 0, "moved, not copied");
+    main.close().await.unwrap();
+}

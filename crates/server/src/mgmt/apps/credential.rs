@@ -48,6 +48,7 @@ pub(super) trait Credential: Sized + Send + Sync + 'static {
             match Self::CHILD {
                 AppChild::Keys => state.store.set_app_key_status(app_id, id, status, now).await,
                 AppChild::Secrets => state.store.set_app_secret_status(app_id, id, status, now).await,
+                AppChild::Federated => state.store.set_federated_credential_status(app_id, id, status, now).await,
             }
         }
     }
@@ -56,6 +57,7 @@ pub(super) trait Credential: Sized + Send + Sync + 'static {
             match Self::CHILD {
                 AppChild::Keys => state.store.delete_app_key(app_id, id).await,
                 AppChild::Secrets => state.store.delete_app_secret(app_id, id).await,
+                AppChild::Federated => state.store.delete_federated_credential(app_id, id).await,
             }
         }
     }
