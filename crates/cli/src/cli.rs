@@ -2,7 +2,7 @@
 //! [`crate::commands`]; this file only lists them and holds the options every command shares.
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{app, assertion, call, completions, decode, explain, jwk, keygen, logs, token, verify};
+use crate::commands::{admin, app, assertion, call, completions, decode, explain, jwk, keygen, logs, token, verify};
 use crate::serve;
 
 const EXAMPLES: &str = "\
@@ -47,6 +47,9 @@ pub enum Command {
     /// JWK tools.
     #[command(subcommand)]
     Jwk(jwk::JwkCommand),
+    /// Admin Console users (written to the server's database).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Service apps (management API).
     #[command(subcommand)]
     App(app::AppCommand),

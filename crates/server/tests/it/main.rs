@@ -5,6 +5,7 @@ mod app_keys;
 mod apps;
 mod auth_servers;
 mod authz;
+mod console;
 mod dcr;
 mod dpop;
 mod fuzz;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
+    AdminUser, ApiToken, App, AppChild, ConsoleSession, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
     StoreError, Unique, User, key_status,
 };
 
@@ -111,6 +111,7 @@ pub async fn run(store: &dyn Store) {
     management(store).await;
     replay_and_revocation(store).await;
     system_log(store).await;
+    console(store).await;
 }
 
 async fn settings(store: &dyn Store) {
@@ -638,4 +639,49 @@ async fn system_log(store: &dyn Store) {
     assert_eq!(uuids(&store.log_events(&log_query(None)).await.unwrap()), ["e2", "e3", "e4"]);
     assert_eq!(store.prune_log_events(10_000).await.unwrap(), 3);
     assert!(store.log_events(&log_query(None)).await.unwrap().is_empty());
+}
+
+/// Admin Console users and sessions.
+async fn console(store: &dyn Store) {
+    let user = AdminUser {
+        id: "adm1".into(),
+        login: "ops@example.com".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: "SUPER_ADMIN".into(),
+        created: 1,
+        last_updated: 1,
+    };
+    store.insert_admin_user(&user).await.unwrap();
+    let again = AdminUser { id: "adm2".into(), ..user.clone() };
+    assert_conflict(store.insert_admin_user(&again).await, Unique::Login, "duplicate admin login");
+    assert_eq!(store.admin_user("ops@example.com").await.unwrap(), Some(user.clone()));
+    assert_eq!(store.admin_user("adm1").await.unwrap(), Some(user.clone()));
+    assert_eq!(store.admin_user("nobody").await.unwrap(), None);
+    let changed = AdminUser { password_hash: "$argon2id$new".into(), role: "READ_ONLY_ADMIN".into(), last_updated: 5, ..user };
+    assert!(store.update_admin_user(&changed).await.unwrap());
+    assert_eq!(store.admin_users().await.unwrap(), vec![changed.clone()]);
+    assert!(!store.update_admin_user(&AdminUser { login: "ghost".into(), ..changed }).await.unwrap());
+
+    let session = |hash: Vec<u8>, kind: &str, id: &str, expires: i64| ConsoleSession {
+        id_hash: hash,
+        csrf_token: format!("csrf-{id}"),
+        principal_kind: kind.into(),
+        principal_id: id.into(),
+        created: 10,
+        expires,
+    };
+    let live = session(vec![1, 2, 3], "user", "adm1", 1_000);
+    store.insert_console_session(&live).await.unwrap();
+    store.insert_console_session(&session(vec![4, 5], "api_token", "t1", 1_000)).await.unwrap();
+    store.insert_console_session(&session(vec![6], "user", "adm1", 50)).await.unwrap();
+    assert_eq!(store.console_session(&[1, 2, 3], 999).await.unwrap(), Some(live.clone()));
+    // Expired: not found, and pruned.
+    assert_eq!(store.console_session(&[1, 2, 3], 1_000).await.unwrap(), None);
+    assert_eq!(store.console_session(&[6], 60).await.unwrap(), None);
+    assert!(store.prune_expired(60).await.unwrap() >= 1);
+    assert!(!store.delete_console_session(&[6]).await.unwrap());
+    assert!(store.delete_console_session(&[1, 2, 3]).await.unwrap());
+    assert_eq!(store.console_session(&[1, 2, 3], 0).await.unwrap(), None);
+    assert_eq!(store.delete_console_sessions_of("api_token", "t1").await.unwrap(), 1);
+    assert_eq!(store.console_session(&[4, 5], 0).await.unwrap(), None);
 }
