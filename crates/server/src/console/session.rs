@@ -139,7 +139,7 @@ pub(crate) fn hash_password(password: &str) -> Result<String, String> {
 /// Whether `password` matches the PHC string `hash`.
 pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     use argon2::PasswordVerifier;
-    let Ok(parsed) = argon2::password_hash::PasswordHash::new(hash) else { return false };
+    let Ok(parsed) = argon2::password_hash::phc::PasswordHash::new(hash) else { return false };
     argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
 }
 
