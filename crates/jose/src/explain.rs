@@ -334,4 +334,3 @@ fn kids(keys: &[PublicKey]) -> String {
         keys.iter().map(|k| k.kid().map(|k| format!("\"{k}\"")).unwrap_or_else(|| "no kid".into())).collect();
     list.join(", ")
 }
-

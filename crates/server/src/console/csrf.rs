@@ -63,7 +63,9 @@ impl Form {
         same_origin(state, headers)?;
         let given = self.0.get("csrf").map(String::as_str).unwrap_or("");
         if given.is_empty() || !bool::from(given.as_bytes().ct_eq(who.csrf.as_bytes())) {
-            return Err(refused("Refused: this form is missing its security token or it has expired. Reload the page and try again."));
+            return Err(refused(
+                "Refused: this form is missing its security token or it has expired. Reload the page and try again.",
+            ));
         }
         Ok(())
     }
@@ -83,9 +85,9 @@ impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = Response;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM)
-            .await
-            .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, view::plain_error("The form is too large.")).into_response())?;
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM).await.map_err(|_| {
+            (StatusCode::PAYLOAD_TOO_LARGE, view::plain_error("The form is too large.")).into_response()
+        })?;
         Ok(Form(form_urlencoded::parse(&bytes).into_owned().collect()))
     }
 }

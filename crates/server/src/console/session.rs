@@ -146,7 +146,9 @@ pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
 /// Why an admin user could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminUserError {
-    #[error("unknown role {0:?}: one of SUPER_ADMIN, ORG_ADMIN, APP_ADMIN, USER_ADMIN, API_ACCESS_MANAGEMENT_ADMIN, READ_ONLY_ADMIN")]
+    #[error(
+        "unknown role {0:?}: one of SUPER_ADMIN, ORG_ADMIN, APP_ADMIN, USER_ADMIN, API_ACCESS_MANAGEMENT_ADMIN, READ_ONLY_ADMIN"
+    )]
     Role(String),
     #[error("the password must be at least 12 characters")]
     Weak,
@@ -231,11 +233,7 @@ async fn signin_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 /// `POST /admin/signin`: `method` is `password` (`login`, `password`) or `token` (`token`).
-async fn signin(
-    State(state): State<AppState>,
-    parts: Parts,
-    form: csrf::Form,
-) -> Response {
+async fn signin(State(state): State<AppState>, parts: Parts, form: csrf::Form) -> Response {
     if let Err(refused) = csrf::same_origin(&state, &parts.headers) {
         return refused;
     }
@@ -323,7 +321,8 @@ async fn signout(State(state): State<AppState>, who: Signed, parts: Parts, form:
         tracing::warn!(error = %e, "ending a console session failed");
     }
     state.log.record(
-        Event::new("user.session.end", "User logout from Admin Console", who.principal.as_party()).context(&who.context),
+        Event::new("user.session.end", "User logout from Admin Console", who.principal.as_party())
+            .context(&who.context),
     );
     let mut resp = Redirect::to("/admin/signin").into_response();
     resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&state, "", 0));

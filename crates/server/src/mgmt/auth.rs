@@ -62,11 +62,7 @@ impl Admin {
     pub(crate) fn require(&self, state: &AppState, permission: Permission) -> Result<(), ApiError> {
         match &self.principal {
             Principal::ApiToken { role, .. } | Principal::User { role, .. } => {
-                if role.is_some_and(|r| r.allows(permission)) {
-                    Ok(())
-                } else {
-                    Err(ApiError::forbidden())
-                }
+                if role.is_some_and(|r| r.allows(permission)) { Ok(()) } else { Err(ApiError::forbidden()) }
             }
             Principal::Bearer { scopes: held, roles, .. } => {
                 if !permission.scopes().iter().any(|s| held.iter().any(|h| h == s)) {

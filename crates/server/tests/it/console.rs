@@ -3,7 +3,7 @@
 //! honours them; sign-out ends them), CSRF (synchronizer token and Origin), the strict CSP, and that a
 //! read-only admin is offered no change and refused one anyway.
 use crate::harness::*;
-use reqwest::header::{HeaderMap, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::{Value, json};
 
 fn browser() -> reqwest::Client {
@@ -40,7 +40,13 @@ async fn get(server: &TestServer, cookie: &str, path: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn post(server: &TestServer, cookie: &str, origin: Option<&str>, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+async fn post(
+    server: &TestServer,
+    cookie: &str,
+    origin: Option<&str>,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     let mut req = browser().post(server.url(path)).header(COOKIE, cookie).form(form);
     if let Some(o) = origin {
         req = req.header(ORIGIN, o);
@@ -78,7 +84,13 @@ async fn pages_need_a_session_and_carry_a_strict_csp() {
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()[LOCATION], "/admin/signin");
     // A state change without a session is refused outright, not redirected.
-    let r = browser().post(server.url("/admin/apps")).header(ORIGIN, &server.base).form(&[("label", "x")]).send().await.unwrap();
+    let r = browser()
+        .post(server.url("/admin/apps"))
+        .header(ORIGIN, &server.base)
+        .form(&[("label", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let r = browser().get(server.url("/admin/signin")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -93,7 +105,10 @@ async fn pages_need_a_session_and_carry_a_strict_csp() {
     assert!(!html.contains("<script>") && !html.contains("style="), "{html}");
     // The assets are compiled in and served from this origin.
     let css = browser().get(server.url("/admin/assets/console.css")).send().await.unwrap();
-    assert_eq!((css.status().as_u16(), css.headers()["content-type"].to_str().unwrap()), (200, "text/css; charset=utf-8"));
+    assert_eq!(
+        (css.status().as_u16(), css.headers()["content-type"].to_str().unwrap()),
+        (200, "text/css; charset=utf-8")
+    );
     let js = browser().get(server.url("/admin/assets/console.js")).send().await.unwrap();
     assert_eq!(js.status(), 200);
 }
@@ -163,7 +178,11 @@ async fn every_change_needs_the_session_csrf_token_and_this_origin() {
     let base = server.base.clone();
     // No token, a wrong one, another session's: refused.
     let (_, other_csrf) = signed_in(&server, ADMIN).await;
-    for form in [vec![("label", "a")], vec![("label", "a"), ("csrf", "forged")], vec![("label", "a"), ("csrf", other_csrf.as_str())]] {
+    for form in [
+        vec![("label", "a")],
+        vec![("label", "a"), ("csrf", "forged")],
+        vec![("label", "a"), ("csrf", other_csrf.as_str())],
+    ] {
         let r = post(&server, &cookie, Some(&base), "/admin/apps", &form).await;
         assert_eq!(r.status(), 403, "{form:?}");
     }
@@ -182,7 +201,13 @@ async fn every_change_needs_the_session_csrf_token_and_this_origin() {
     let created = events(&server, "eventType eq \"application.lifecycle.create\"", 1).await;
     assert_eq!(created[0]["actor"]["type"], "ApiToken");
     // A sign-in form posted from another site is refused too.
-    let r = browser().post(server.url("/admin/signin")).header(ORIGIN, "https://evil.example").form(&[("method", "token"), ("token", ADMIN)]).send().await.unwrap();
+    let r = browser()
+        .post(server.url("/admin/signin"))
+        .header(ORIGIN, "https://evil.example")
+        .form(&[("method", "token"), ("token", ADMIN)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }
 
@@ -190,22 +215,49 @@ async fn every_change_needs_the_session_csrf_token_and_this_origin() {
 async fn admin_users_sign_in_with_an_argon2id_password() {
     let server = TestServer::start().await;
     let url = server.database_url();
-    let made = tollgate_server::console::create_admin_user_at(&url, "ops@example.com", "correct horse battery", "SUPER_ADMIN", false).await.unwrap();
+    let made = tollgate_server::console::create_admin_user_at(
+        &url,
+        "ops@example.com",
+        "correct horse battery",
+        "SUPER_ADMIN",
+        false,
+    )
+    .await
+    .unwrap();
     assert!(made);
     // Again: kept, not replaced; a short password or unknown role is refused.
-    assert!(!tollgate_server::console::create_admin_user_at(&url, "ops@example.com", "another long one!", "SUPER_ADMIN", false).await.unwrap());
+    assert!(
+        !tollgate_server::console::create_admin_user_at(
+            &url,
+            "ops@example.com",
+            "another long one!",
+            "SUPER_ADMIN",
+            false
+        )
+        .await
+        .unwrap()
+    );
     assert!(tollgate_server::console::create_admin_user_at(&url, "x", "short", "SUPER_ADMIN", false).await.is_err());
-    assert!(tollgate_server::console::create_admin_user_at(&url, "x", "long enough password", "GOD", false).await.is_err());
+    assert!(
+        tollgate_server::console::create_admin_user_at(&url, "x", "long enough password", "GOD", false).await.is_err()
+    );
     let store = tollgate_store::open(&url).await.unwrap();
     let user = store.admin_user("ops@example.com").await.unwrap().unwrap();
     assert!(user.password_hash.starts_with("$argon2id$"), "{}", user.password_hash);
     assert!(!user.password_hash.contains("correct horse"));
 
-    let wrong = sign_in(&server, &[("method", "password"), ("login", "ops@example.com"), ("password", "wrong password here")]).await;
+    let wrong =
+        sign_in(&server, &[("method", "password"), ("login", "ops@example.com"), ("password", "wrong password here")])
+            .await;
     assert_eq!(wrong.status(), 401);
-    let unknown = sign_in(&server, &[("method", "password"), ("login", "nobody"), ("password", "correct horse battery")]).await;
+    let unknown =
+        sign_in(&server, &[("method", "password"), ("login", "nobody"), ("password", "correct horse battery")]).await;
     assert_eq!(unknown.status(), 401);
-    let ok = sign_in(&server, &[("method", "password"), ("login", "ops@example.com"), ("password", "correct horse battery")]).await;
+    let ok = sign_in(
+        &server,
+        &[("method", "password"), ("login", "ops@example.com"), ("password", "correct horse battery")],
+    )
+    .await;
     assert_eq!(ok.status(), 303);
     let cookie = session_cookie(ok.headers());
     let (status, html) = get(&server, &cookie, "/admin/apps").await;
@@ -216,7 +268,15 @@ async fn admin_users_sign_in_with_an_argon2id_password() {
     assert_eq!(outcomes.iter().filter(|o| **o == "FAILURE").count(), 2, "{outcomes:?}");
     assert!(outcomes.contains(&"SUCCESS"));
     // A new password signs the old sessions out.
-    tollgate_server::console::create_admin_user_at(&url, "ops@example.com", "a brand new password", "SUPER_ADMIN", true).await.unwrap();
+    tollgate_server::console::create_admin_user_at(
+        &url,
+        "ops@example.com",
+        "a brand new password",
+        "SUPER_ADMIN",
+        true,
+    )
+    .await
+    .unwrap();
     assert_eq!(get(&server, &cookie, "/admin/apps").await.0, 303);
 }
 
@@ -224,7 +284,8 @@ async fn admin_users_sign_in_with_an_argon2id_password() {
 async fn a_read_only_admin_is_offered_no_change_and_refused_one() {
     let server = TestServer::start().await;
     let client_id = server.register_jwt_app(&[rsa_key()], &["okta.users.read"]).await;
-    let (status, body) = server.admin_post("/api/v1/api-tokens", &json!({ "name": "auditor", "role": "READ_ONLY_ADMIN" })).await;
+    let (status, body) =
+        server.admin_post("/api/v1/api-tokens", &json!({ "name": "auditor", "role": "READ_ONLY_ADMIN" })).await;
     assert_eq!(status, 201, "{body}");
     let token = body["token"].as_str().unwrap().to_string();
     let (cookie, csrf) = signed_in(&server, &token).await;
@@ -240,7 +301,14 @@ async fn a_read_only_admin_is_offered_no_change_and_refused_one() {
     let r = post(&server, &cookie, Some(&server.base), "/admin/apps", &[("label", "sneaky"), ("csrf", &csrf)]).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("You do not have permission"));
-    let r = post(&server, &cookie, Some(&server.base), &format!("/admin/apps/{client_id}/scopes/grant"), &[("scope", "okta.apps.read"), ("csrf", &csrf)]).await;
+    let r = post(
+        &server,
+        &cookie,
+        Some(&server.base),
+        &format!("/admin/apps/{client_id}/scopes/grant"),
+        &[("scope", "okta.apps.read"), ("csrf", &csrf)],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert!(r.headers()[LOCATION].to_str().unwrap().contains("error="));
     assert_eq!(app_labels(&server).await.len(), 1);

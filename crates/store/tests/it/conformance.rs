@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    AdminUser, ApiToken, App, AppChild, ConsoleSession, AppKey, AppSecret, AuthServer, Grant, RoleAssignment, Scope, SigningKey, Store,
-    StoreError, Unique, User, key_status,
+    AdminUser, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, ConsoleSession, Grant, RoleAssignment, Scope,
+    SigningKey, Store, StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -657,7 +657,8 @@ async fn console(store: &dyn Store) {
     assert_eq!(store.admin_user("ops@example.com").await.unwrap(), Some(user.clone()));
     assert_eq!(store.admin_user("adm1").await.unwrap(), Some(user.clone()));
     assert_eq!(store.admin_user("nobody").await.unwrap(), None);
-    let changed = AdminUser { password_hash: "$argon2id$new".into(), role: "READ_ONLY_ADMIN".into(), last_updated: 5, ..user };
+    let changed =
+        AdminUser { password_hash: "$argon2id$new".into(), role: "READ_ONLY_ADMIN".into(), last_updated: 5, ..user };
     assert!(store.update_admin_user(&changed).await.unwrap());
     assert_eq!(store.admin_users().await.unwrap(), vec![changed.clone()]);
     assert!(!store.update_admin_user(&AdminUser { login: "ghost".into(), ..changed }).await.unwrap());

@@ -8,8 +8,8 @@ use crate::console::view::{Chrome, back, back_error, render, render_status, when
 use crate::mgmt::authz::{Permission, Role};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -159,7 +159,12 @@ async fn load_app(api: &Mgmt, who: &Signed, id: &str) -> Result<(AppView, Value)
     }
 }
 
-async fn list(State(_): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Query(f): Query<Flash>) -> Response {
+async fn list(
+    State(_): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Query(f): Query<Flash>,
+) -> Response {
     let answer = api.get(&who, "/api/v1/apps?limit=200").await;
     let (apps, error) = match answer.into_result() {
         Ok(Value::Array(items)) => (items.iter().map(AppView::from_json).collect(), f.error),
@@ -208,9 +213,19 @@ async fn create(
     let answer = api.post(&who, "/api/v1/apps", &body).await;
     match answer.into_result() {
         Ok(v) => {
-            let secret = v.pointer("/credentials/oauthClient/client_secret").and_then(Value::as_str).map(str::to_string);
+            let secret =
+                v.pointer("/credentials/oauthClient/client_secret").and_then(Value::as_str).map(str::to_string);
             let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_string();
-            app_page(&state, &api, &who, &id, Tab::General, Flash { notice: Some("App integration created.".into()), error: None }, secret).await
+            app_page(
+                &state,
+                &api,
+                &who,
+                &id,
+                Tab::General,
+                Flash { notice: Some("App integration created.".into()), error: None },
+                secret,
+            )
+            .await
         }
         Err(e) => {
             let chrome = Chrome::new(&who, "apps").error(Some(e));
@@ -268,7 +283,8 @@ async fn app_page(
                 secrets = credentials(&s.json, "secret_hash");
                 for s in &mut secrets {
                     // Only the last characters of a secret's hash are shown, to tell them apart.
-                    s.kid = if s.kid.is_empty() { String::new() } else { format!("…{}", &s.kid[s.kid.len().saturating_sub(6)..]) };
+                    let tail = s.kid.get(s.kid.len().saturating_sub(6)..).unwrap_or("").to_string();
+                    s.kid = if tail.is_empty() { String::new() } else { format!("…{tail}") };
                 }
             }
         }
@@ -312,7 +328,11 @@ async fn app_page(
     }
     let can_manage = who.can(Permission::AppsManage);
     let guarded = tab == Tab::General && !who.is_super_admin() && has_okta_grants(api, who, &app.id).await;
-    let assignable = Role::ALL.iter().filter(|r| !roles.iter().any(|x| x.role_type == r.as_str())).map(|r| (r.as_str(), r.label())).collect();
+    let assignable = Role::ALL
+        .iter()
+        .filter(|r| !roles.iter().any(|x| x.role_type == r.as_str()))
+        .map(|r| (r.as_str(), r.label()))
+        .collect();
     let chrome = Chrome::new(who, "apps").notice(f.notice).error(error);
     render(&AppPage {
         chrome,
@@ -333,15 +353,33 @@ async fn app_page(
     })
 }
 
-async fn general(State(state): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(f): Query<Flash>) -> Response {
+async fn general(
+    State(state): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Response {
     app_page(&state, &api, &who, &id, Tab::General, f, None).await
 }
 
-async fn scopes_tab(State(state): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(f): Query<Flash>) -> Response {
+async fn scopes_tab(
+    State(state): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Response {
     app_page(&state, &api, &who, &id, Tab::Scopes, f, None).await
 }
 
-async fn roles_tab(State(state): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(f): Query<Flash>) -> Response {
+async fn roles_tab(
+    State(state): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Response {
     app_page(&state, &api, &who, &id, Tab::Roles, f, None).await
 }
 
@@ -350,7 +388,12 @@ pub(crate) async fn tester_tab(state: &AppState, api: &Mgmt, who: &Signed, id: &
 }
 
 /// `GET /admin/apps/{id}/credentials`: Client Credentials, Edit.
-async fn credentials_edit(Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(f): Query<Flash>) -> Response {
+async fn credentials_edit(
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Response {
     let (app, _) = match load_app(&api, &who, &id).await {
         Ok(a) => a,
         Err(r) => return r,
@@ -368,7 +411,13 @@ async fn credentials_form(
     f: Flash,
 ) -> Response {
     let base = format!("/api/v1/apps/{}", seg(&app.id));
-    let key_count = api.get(who, &format!("{base}/credentials/jwks")).await.json.pointer("/jwks/keys").and_then(Value::as_array).map_or(0, Vec::len);
+    let key_count = api
+        .get(who, &format!("{base}/credentials/jwks"))
+        .await
+        .json
+        .pointer("/jwks/keys")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     let secret_count = api.get(who, &format!("{base}/credentials/secrets")).await.json.as_array().map_or(0, Vec::len);
     let url_selected = url.as_ref().map_or(app.jwks_uri.is_some(), |u| !u.is_empty());
     let jwks_uri = url.or_else(|| app.jwks_uri.clone()).unwrap_or_default();
@@ -411,7 +460,21 @@ async fn credentials_save(
     if to_keys {
         method = "private_key_jwt";
         let secrets = api.get(&who, &format!("{base}/credentials/secrets")).await.json.as_array().map_or(0, Vec::len);
-        let keys = api.get(&who, &format!("{base}/credentials/jwks")).await.json.pointer("/jwks/keys").cloned().unwrap_or(json!([]));
+        let mut keys = api
+            .get(&who, &format!("{base}/credentials/jwks"))
+            .await
+            .json
+            .pointer("/jwks/keys")
+            .cloned()
+            .unwrap_or(json!([]));
+        // The keys as JWKs again (the list adds the key's id, status, dates and links).
+        for k in keys.as_array_mut().into_iter().flatten() {
+            if let Some(m) = k.as_object_mut() {
+                for member in ["id", "status", "created", "lastUpdated", "_links"] {
+                    m.remove(member);
+                }
+            }
+        }
         let key_count = keys.as_array().map_or(0, Vec::len);
         if !by_url && key_count == 0 {
             let f = Flash { notice: None, error: Some("Add at least one public key first: click Add key.".into()) };
@@ -419,7 +482,16 @@ async fn credentials_save(
         }
         let losing = (!app.uses_keys && secrets > 0) || (by_url && key_count > 0 && app.jwks_uri.is_none());
         if losing && form.get("confirm") != "yes" {
-            return credentials_form(&api, &who, app, Some(true), Some(if by_url { url } else { String::new() }), true, Flash::default()).await;
+            return credentials_form(
+                &api,
+                &who,
+                app,
+                Some(true),
+                Some(if by_url { url } else { String::new() }),
+                true,
+                Flash::default(),
+            )
+            .await;
         }
         let settings = body.pointer_mut("/settings/oauthClient").and_then(Value::as_object_mut);
         if let Some(settings) = settings {
@@ -440,10 +512,24 @@ async fn credentials_save(
     let answer = api.put(&who, &base, &body).await;
     match answer.into_result() {
         Ok(v) => {
-            let secret = v.pointer("/credentials/oauthClient/client_secret").and_then(Value::as_str).map(str::to_string);
-            let notice = if to_keys { "Client authentication is now Public key / Private key." } else { "Client authentication is now Client secret." };
+            let secret =
+                v.pointer("/credentials/oauthClient/client_secret").and_then(Value::as_str).map(str::to_string);
+            let notice = if to_keys {
+                "Client authentication is now Public key / Private key."
+            } else {
+                "Client authentication is now Client secret."
+            };
             if secret.is_some() {
-                app_page(&state, &api, &who, &app.id, Tab::General, Flash { notice: Some(notice.into()), error: None }, secret).await
+                app_page(
+                    &state,
+                    &api,
+                    &who,
+                    &app.id,
+                    Tab::General,
+                    Flash { notice: Some(notice.into()), error: None },
+                    secret,
+                )
+                .await
             } else {
                 back(&page, notice)
             }
@@ -455,7 +541,12 @@ async fn credentials_save(
     }
 }
 
-async fn key_new(Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(f): Query<Flash>) -> Response {
+async fn key_new(
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Response {
     let (app, _) = match load_app(&api, &who, &id).await {
         Ok(a) => a,
         Err(r) => return r,
@@ -474,7 +565,8 @@ fn pasted_jwk(text: &str, kid: &str) -> Result<Value, String> {
         let jwk = key.with_kid(Some(kid)).to_jwk();
         return serde_json::to_value(&jwk).map_err(|e| e.to_string());
     }
-    let v: Value = serde_json::from_str(text).map_err(|_| "Paste a public key as a JWK (JSON) or a PEM block.".to_string())?;
+    let v: Value =
+        serde_json::from_str(text).map_err(|_| "Paste a public key as a JWK (JSON) or a PEM block.".to_string())?;
     let v = match v.get("keys").and_then(Value::as_array) {
         Some(keys) if keys.len() == 1 => keys[0].clone(),
         Some(_) => return Err("Paste one key at a time.".into()),
@@ -513,7 +605,11 @@ async fn key_add(
 }
 
 fn after_key(app: &AppView, then: &str) -> String {
-    if then == "credentials" { format!("/admin/apps/{}/credentials", seg(&app.id)) } else { format!("/admin/apps/{}", seg(&app.id)) }
+    if then == "credentials" {
+        format!("/admin/apps/{}/credentials", seg(&app.id))
+    } else {
+        format!("/admin/apps/{}", seg(&app.id))
+    }
 }
 
 /// `POST /admin/apps/{id}/keys/generate`: Generate new key. A 2048-bit RSA key is made here, only its
@@ -549,7 +645,8 @@ async fn key_generate(
     }
     let private_jwk = key.to_jwk().ok().and_then(|j| serde_json::to_string_pretty(&j).ok()).unwrap_or_default();
     let private_pem = key.to_pkcs8_pem().map(|p| p.to_string()).unwrap_or_default();
-    let chrome = Chrome::new(&who, "apps").notice(Some("Public key added. Copy the private key now: it is not shown again.".into()));
+    let chrome = Chrome::new(&who, "apps")
+        .notice(Some("Public key added. Copy the private key now: it is not shown again.".into()));
     render(&KeyGeneratedPage { chrome, app, kid, private_jwk, private_pem })
 }
 
@@ -599,7 +696,10 @@ async fn secret_new(
     match answer.into_result() {
         Ok(v) => {
             let secret = v.get("client_secret").and_then(Value::as_str).map(str::to_string);
-            let f = Flash { notice: Some("New client secret generated. Copy it now: it is not shown again.".into()), error: None };
+            let f = Flash {
+                notice: Some("New client secret generated. Copy it now: it is not shown again.".into()),
+                error: None,
+            };
             app_page(&state, &api, &who, &id, Tab::General, f, secret).await
         }
         Err(e) => back_error(&format!("/admin/apps/{}", seg(&id)), &e),

@@ -22,5 +22,10 @@ pub(crate) struct Flash {
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().merge(apps::routes()).merge(servers::routes()).merge(people::routes()).merge(logs::routes()).merge(tester::routes())
+    Router::new()
+        .merge(apps::routes())
+        .merge(servers::routes())
+        .merge(people::routes())
+        .merge(logs::routes())
+        .merge(tester::routes())
 }

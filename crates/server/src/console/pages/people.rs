@@ -51,7 +51,11 @@ struct Search {
 
 async fn list(Extension(api): Extension<Mgmt>, who: Signed, Query(s): Query<Search>) -> Response {
     let search = s.q.trim().to_string();
-    let path = if search.is_empty() { "/api/v1/users?limit=200".to_string() } else { format!("/api/v1/users?limit=200&q={}", q(&search)) };
+    let path = if search.is_empty() {
+        "/api/v1/users?limit=200".to_string()
+    } else {
+        format!("/api/v1/users?limit=200&q={}", q(&search))
+    };
     let answer = api.get(&who, &path).await;
     let (people, error) = match answer.into_result() {
         Ok(Value::Array(a)) => (a.iter().map(Person::from_json).collect(), None),

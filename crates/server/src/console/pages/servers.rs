@@ -81,7 +81,12 @@ struct ServerPage {
     editing: bool,
 }
 
-async fn list(Extension(api): Extension<Mgmt>, who: Signed, State(state): State<AppState>, Query(f): Query<Flash>) -> Response {
+async fn list(
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    State(state): State<AppState>,
+    Query(f): Query<Flash>,
+) -> Response {
     let answer = api.get(&who, "/api/v1/authorizationServers").await;
     let (servers, error) = match answer.into_result() {
         Ok(Value::Array(a)) => (a.iter().map(ServerRow::from_json).collect(), f.error),
@@ -99,14 +104,7 @@ struct ServerQuery {
     edit: Option<String>,
 }
 
-async fn page(
-    state: &AppState,
-    api: &Mgmt,
-    who: &Signed,
-    id: &str,
-    tab: Tab,
-    q: ServerQuery,
-) -> Response {
+async fn page(state: &AppState, api: &Mgmt, who: &Signed, id: &str, tab: Tab, q: ServerQuery) -> Response {
     let base = format!("/api/v1/authorizationServers/{}", seg(id));
     let answer = api.get(who, &base).await;
     let status = answer.status;
@@ -122,7 +120,13 @@ async fn page(
                 a.iter()
                     .map(|x| {
                         let s = |f: &str| x.get(f).and_then(Value::as_str).unwrap_or("").to_string();
-                        Row { id: s("id"), name: s("name"), description: s("description"), status: s("status"), created: when_iso(&s("created")) }
+                        Row {
+                            id: s("id"),
+                            name: s("name"),
+                            description: s("description"),
+                            status: s("status"),
+                            created: when_iso(&s("created")),
+                        }
                     })
                     .collect()
             })
@@ -149,7 +153,13 @@ async fn page(
                     Ok(keys) => {
                         rows = keys
                             .into_iter()
-                            .map(|k| Row { id: k.kid.clone(), name: k.kid, description: String::new(), status: k.status, created: when(k.created * 1000) })
+                            .map(|k| Row {
+                                id: k.kid.clone(),
+                                name: k.kid,
+                                description: String::new(),
+                                status: k.status,
+                                created: when(k.created * 1000),
+                            })
                             .collect()
                     }
                     Err(e) => error = Some(e.to_string()),
@@ -164,11 +174,23 @@ async fn page(
     render(&ServerPage { chrome, server, tab, rows, can_manage, editing })
 }
 
-async fn settings(State(state): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(q): Query<ServerQuery>) -> Response {
+async fn settings(
+    State(state): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<ServerQuery>,
+) -> Response {
     page(&state, &api, &who, &id, Tab::Settings, q).await
 }
 
-async fn tab(State(state): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Path((id, tab)): Path<(String, String)>, Query(q): Query<ServerQuery>) -> Response {
+async fn tab(
+    State(state): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path((id, tab)): Path<(String, String)>,
+    Query(q): Query<ServerQuery>,
+) -> Response {
     let tab = match tab.as_str() {
         "scopes" => Tab::Scopes,
         "policies" => Tab::Policies,
@@ -200,7 +222,8 @@ async fn change(
             if let Some(m) = body.as_object_mut() {
                 m.insert("name".into(), json!(form.get("name")));
                 m.insert("description".into(), json!(form.get("description")));
-                let audiences: Vec<&str> = form.get("audiences").split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+                let audiences: Vec<&str> =
+                    form.get("audiences").split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
                 m.insert("audiences".into(), json!(audiences));
             }
             (api.put(&who, &base, &body).await, page.clone(), "Settings saved.")
@@ -233,4 +256,3 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/servers/{id}", get(settings))
         .route("/admin/servers/{id}/{tab}", get(tab).post(change))
 }
-

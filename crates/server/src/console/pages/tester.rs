@@ -41,7 +41,13 @@ impl ResultPage {
     }
 }
 
-async fn page(State(state): State<AppState>, Extension(api): Extension<Mgmt>, who: Signed, Path(id): Path<String>, Query(f): Query<Flash>) -> Response {
+async fn page(
+    State(state): State<AppState>,
+    Extension(api): Extension<Mgmt>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Response {
     tester_tab(&state, &api, &who, &id, f).await
 }
 
@@ -78,7 +84,8 @@ async fn run(
     };
     let assertion = form.get("assertion").to_string();
     let now = crate::clock::now_millis() / 1000;
-    let checks = tollgate_jose::explain::explain(&assertion, &state.issuer, &endpoint, Some(&app.client_id), jwks.as_ref(), now);
+    let checks =
+        tollgate_jose::explain::explain(&assertion, &state.issuer, &endpoint, Some(&app.client_id), jwks.as_ref(), now);
     let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
     render(&ResultPage { chrome: Chrome::new(&who, "apps"), app, endpoint, checks, failed, assertion })
 }
