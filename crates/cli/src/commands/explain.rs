@@ -7,7 +7,7 @@
 //! `error_description`, `error: description`, or a whole `WWW-Authenticate: DPoP …` value.
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
-use tollgate_client::{Clock, DpopRefusal, SystemClock, TokenEndpoint};
+use tollgate_client::{Clock, DpopRefusal, SystemClock};
 use tollgate_jose::dpop::{Expected, PROOF_TYP, verify_proof};
 use tollgate_jose::explain::{Check, Verdict, explain};
 use tollgate_jose::{Jwk, Jwks};
