@@ -48,7 +48,7 @@ TOLLGATE_ADMIN_PASSWORD=$admin_password "$bin" admin user create --database "$db
 TOLLGATE_ADMIN_PASSWORD=$reader_password "$bin" admin user create --database "$db" --login auditor@example.com --role READ_ONLY_ADMIN >/dev/null
 
 TOLLGATE_ADMIN_TOKEN=$admin_token TOLLGATE_LOG=warn "$bin" serve --listen 127.0.0.1:0 --database "$db" \
-  --master-key-file "$work/master-key" >"$work/server.out" 2>"$work/server.log" &
+  >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 url=
 for _ in $(seq 1 100); do

@@ -48,7 +48,7 @@ test("sign in, create an API Services app, generate a key, grant okta.users.read
   await shot(page, "09-confirm-switch-to-keys");
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("Client authentication is now Public key / Private key.").waitFor();
-  await page.getByRole("cell", { name: jwk.kid }).waitFor();
+  await page.getByRole("cell", { name: jwk.kid, exact: true }).waitFor();
   await shot(page, "10-app-general-public-keys");
 
   // The private key never reached the server: the stored key is the public half.

@@ -44,7 +44,7 @@ test("a client-secret app on the default server gets a token with client_secret_
   await page.getByLabel("Description").fill("Read the reports");
   await page.getByRole("button", { name: "Add Scope" }).click();
   await page.getByText("Scope added.").waitFor();
-  await page.getByRole("cell", { name: "reports:read" }).waitFor();
+  await page.getByRole("cell", { name: "reports:read", exact: true }).waitFor();
   await shot(page, "17-server-scopes");
   await page.getByRole("link", { name: "Access Policies" }).click();
   await page.getByRole("heading", { name: "Access Policies" }).waitFor();
