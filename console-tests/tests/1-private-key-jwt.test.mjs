@@ -101,7 +101,7 @@ test("sign in, create an API Services app, generate a key, grant okta.users.read
 
   // Admin roles tab.
   await page.goto(`${base}/admin/apps/${clientId}/roles`);
-  await page.getByLabel("Role").selectOption("READ_ONLY_ADMIN");
+  await page.locator("#role-type").selectOption("READ_ONLY_ADMIN");
   await page.getByRole("button", { name: "Assign role" }).click();
   await page.getByText("Role assigned.").waitFor();
   await shot(page, "14-admin-roles");

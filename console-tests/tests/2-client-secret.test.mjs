@@ -68,7 +68,7 @@ test("a client-secret app on the default server gets a token with client_secret_
   assert.equal((await token(clientId, "not-the-secret-at-all")).status, 401);
 
   // Reloading never shows the secret again.
-  await page.reload();
+  await page.goto(`${base}/admin/apps/${clientId}`);
   assert.equal(await page.locator("#new-secret").count(), 0);
   // Rotate: a second secret, shown once; deactivate the first; the old one stops working.
   await page.getByRole("button", { name: "Generate new secret" }).click();
