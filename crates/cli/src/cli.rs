@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
-    agent, app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify,
+    admin, agent, app, assertion, auth_server, call, completions, decode, explain, jwk, keygen, logs, token, verify,
 };
 use crate::serve;
 
@@ -53,6 +53,9 @@ pub enum Command {
     /// JWK tools.
     #[command(subcommand)]
     Jwk(jwk::JwkCommand),
+    /// Admin Console users (written to the server's database).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Service apps (management API).
     #[command(subcommand)]
     App(app::AppCommand),

@@ -263,6 +263,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             if let Some(ca) = &ready.local_ca {
                 let _ = write!(out, "{}", trust_instructions(ca));
             }
+            let _ = writeln!(out, "tollgate Admin Console: {}/admin", ready.issuer);
             if let Some(demo) = &ready.demo {
                 let _ = write!(out, "{}", demo_instructions(&ready.issuer, demo));
                 tokio::spawn(run_demo(ready.issuer.clone(), demo.clone(), ready.local_ca.clone()));
@@ -299,6 +300,7 @@ fn demo_instructions(issuer: &str, demo: &tollgate_server::dev::DemoSeed) -> Str
     format!(
         "\ntollgate dev mode: a demo org is seeded\n  \
          admin API token (SSWS, shown once): {token}\n  \
+         Admin Console: {issuer}/admin  (user {login}, password {password}; shown once)\n  \
          service app: client_id {id}, private key {key}, granted {scopes}\n\n\
          Try the flow from another terminal:\n  \
          export OKTA_URL={issuer} CLIENT_ID={id} SCOPES=\"{scopes}\"\n  \
@@ -307,6 +309,8 @@ fn demo_instructions(issuer: &str, demo: &tollgate_server::dev::DemoSeed) -> Str
          curl -s -H \"Authorization: SSWS {token}\" {issuer}/api/v1/users\n\n",
         token = demo.admin_token,
         id = demo.client_id,
+        login = demo.console_login,
+        password = demo.console_password,
     )
 }
 

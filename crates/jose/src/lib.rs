@@ -15,6 +15,7 @@ pub mod assertion;
 pub mod claims;
 pub mod dpop;
 pub mod error;
+pub mod explain;
 pub mod federation;
 mod json;
 pub mod jwk;

@@ -2,7 +2,8 @@
 //!
 //! Seeds (idempotently, so restarts keep the same demo app): a few users, a service app with a freshly
 //! generated RS256 key whose private half is written to a file (mode 0600), a grant of `okta.users.read`,
-//! and a fresh admin API token that is returned (to be printed once) — in dev mode only.
+//! a fresh admin API token, and the Admin Console user `admin` with a fresh password, both returned (to be
+//! printed once) — in dev mode only.
 use crate::clock::now_millis;
 use crate::state::AppState;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,9 @@ pub struct DemoSeed {
     pub client_id: String,
     pub private_key_file: PathBuf,
     pub scopes: Vec<String>,
+    /// The Admin Console's dev admin user (SUPER_ADMIN) and its fresh password, shown once.
+    pub console_login: String,
+    pub console_password: String,
 }
 
 /// Why seeding failed.
@@ -25,6 +29,8 @@ pub enum DevError {
     Store(#[from] tollgate_store::StoreError),
     #[error("demo key: {0}")]
     Key(#[from] tollgate_jose::JoseError),
+    #[error("demo console user: {0}")]
+    Console(#[from] crate::console::AdminUserError),
     #[error("demo key file {0}: {1}")]
     Io(String, #[source] std::io::Error),
 }
@@ -147,5 +153,16 @@ pub async fn seed(state: &AppState, dir: &Path) -> Result<DemoSeed, DevError> {
             role: "SUPER_ADMIN".into(),
         })
         .await?;
-    Ok(DemoSeed { admin_token, client_id, private_key_file: key_file, scopes: vec!["okta.users.read".into()] })
+    // The console's admin user: a fresh password on every dev start, like the API token.
+    let console_login = "admin".to_string();
+    let console_password = crate::ids::random_token(20);
+    crate::console::create_admin_user(store, &console_login, &console_password, "SUPER_ADMIN", true).await?;
+    Ok(DemoSeed {
+        admin_token,
+        client_id,
+        private_key_file: key_file,
+        scopes: vec!["okta.users.read".into()],
+        console_login,
+        console_password,
+    })
 }

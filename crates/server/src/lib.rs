@@ -4,6 +4,7 @@
 //! * `mgmt` (private): the management API, by resource (apps, authorization servers, users, DCR).
 //! * [`cache`] and [`signing`]: what the token endpoint reads without touching the database.
 //! * [`errors`]: Okta's two error shapes, in one place.
+//! * [`console`]: the Admin Console under `/admin` (server-rendered pages over the management API).
 //!
 //! [`serve`] binds, migrates, bootstraps and runs until shutdown; [`router`] is the bare axum app.
 
@@ -13,6 +14,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod console;
 pub mod dev;
 pub mod errors;
 mod filter_expr;
@@ -235,6 +237,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .merge(oauth::routes())
+        .merge(console::routes(&state))
         .merge(mgmt::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), syslog::audit::audit)))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::layer))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe_latency))

@@ -53,8 +53,9 @@ impl Unique {
             Some(constraint) => constraint.to_string(),
             None => db.message().rsplit(": ").next().unwrap_or_default().replace('.', "_"),
         };
-        const RULES: [(&str, Unique); 6] = [
+        const RULES: [(&str, Unique); 7] = [
             ("apps_client_id", Unique::ClientId),
+            ("admin_users_login", Unique::Login),
             ("users_login", Unique::Login),
             ("grants_app_id", Unique::Grant),
             ("scopes_server_id", Unique::ScopeName),

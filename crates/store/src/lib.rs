@@ -210,6 +210,24 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a user; `false` when there is none with that id.
     async fn delete_user(&self, id: &str) -> Result<bool>;
 
+    // --- Admin Console -----------------------------------------------------------------------------
+    /// Adds a console admin user. A taken login is [`StoreError::Conflict`] ([`Unique::Login`]).
+    async fn insert_admin_user(&self, user: &AdminUser) -> Result<()>;
+    /// The admin user with this id or login.
+    async fn admin_user(&self, id_or_login: &str) -> Result<Option<AdminUser>>;
+    /// Replaces an admin user's password hash and role (by login); `false` when there is none.
+    async fn update_admin_user(&self, user: &AdminUser) -> Result<bool>;
+    /// Every admin user, by login.
+    async fn admin_users(&self) -> Result<Vec<AdminUser>>;
+    /// Stores a new console session.
+    async fn insert_console_session(&self, session: &ConsoleSession) -> Result<()>;
+    /// The session whose id hashes to `id_hash`, if it has not expired at `now`.
+    async fn console_session(&self, id_hash: &[u8], now: i64) -> Result<Option<ConsoleSession>>;
+    /// Ends a session (sign out); `false` when there was none.
+    async fn delete_console_session(&self, id_hash: &[u8]) -> Result<bool>;
+    /// Ends every session of one principal (a deleted API token or admin user).
+    async fn delete_console_sessions_of(&self, kind: &str, principal_id: &str) -> Result<u64>;
+
     // --- replay and revocation -------------------------------------------------------------------
     /// Records a client's assertion `jti` until `expires`. Returns `false` if it was already used.
     /// This is the one write on the token endpoint's path, and it is atomic across nodes.

@@ -300,3 +300,49 @@ pub struct QuotaUsage {
     pub window_start: i64,
     pub count: i64,
 }
+
+/// A local admin user of the Admin Console: a login, an argon2id password hash (PHC string) and the admin
+/// role type it acts with.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AdminUser {
+    pub id: String,
+    pub login: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+impl std::fmt::Debug for AdminUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminUser")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in Admin Console session, found by the SHA-256 of the id its cookie holds.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsoleSession {
+    pub id_hash: Vec<u8>,
+    /// The synchronizer CSRF token every state-changing form of this session must carry.
+    pub csrf_token: String,
+    /// `user` (an [`AdminUser`]) or `api_token` (an [`ApiToken`]).
+    pub principal_kind: String,
+    /// The admin user's or API token's id.
+    pub principal_id: String,
+    pub created: i64,
+    pub expires: i64,
+}
+
+impl std::fmt::Debug for ConsoleSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleSession")
+            .field("principal_kind", &self.principal_kind)
+            .field("principal_id", &self.principal_id)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}

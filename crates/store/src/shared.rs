@@ -88,7 +88,7 @@ macro_rules! store_impl {
     (store: $store:ty, db: $db:ty, row_lock: $row_lock:literal, specific: { $($specific:tt)* }) => {
         use $crate::shared::{APP_COLUMNS, json_map, json_vec};
         use $crate::{
-            AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, CredentialUse,
+            AccessPolicy, AdminUser, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ClientRecord, ConsoleSession, CredentialUse,
             FederatedCredential, Grant,
             PolicyRule, QuotaUsage, Result, RoleAssignment, Scope, SigningKey, Store, StoreError, User, key_status,
         };
@@ -1063,6 +1063,70 @@ macro_rules! store_impl {
                 affected(&self.pool, sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id)).await
             }
 
+            async fn insert_admin_user(&self, u: &AdminUser) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO admin_users (id, login, password_hash, role, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&u.id)
+                .bind(&u.login)
+                .bind(&u.password_hash)
+                .bind(&u.role)
+                .bind(u.created)
+                .bind(u.last_updated)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn admin_user(&self, id_or_login: &str) -> Result<Option<AdminUser>> {
+                let query = sqlx::query_as("SELECT * FROM admin_users WHERE id = $1 OR login = $1");
+                Ok(query.bind(id_or_login).fetch_optional(&self.pool).await?)
+            }
+
+            async fn update_admin_user(&self, u: &AdminUser) -> Result<bool> {
+                let query = sqlx::query(
+                    "UPDATE admin_users SET password_hash = $1, role = $2, last_updated = $3 WHERE login = $4",
+                );
+                affected(&self.pool, query.bind(&u.password_hash).bind(&u.role).bind(u.last_updated).bind(&u.login))
+                    .await
+            }
+
+            async fn admin_users(&self) -> Result<Vec<AdminUser>> {
+                Ok(sqlx::query_as("SELECT * FROM admin_users ORDER BY login").fetch_all(&self.pool).await?)
+            }
+
+            async fn insert_console_session(&self, s: &ConsoleSession) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO console_sessions (id_hash, csrf_token, principal_kind, principal_id, created, \
+                     expires) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&s.id_hash)
+                .bind(&s.csrf_token)
+                .bind(&s.principal_kind)
+                .bind(&s.principal_id)
+                .bind(s.created)
+                .bind(s.expires)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn console_session(&self, id_hash: &[u8], now: i64) -> Result<Option<ConsoleSession>> {
+                let query = sqlx::query_as("SELECT * FROM console_sessions WHERE id_hash = $1 AND expires > $2");
+                Ok(query.bind(id_hash).bind(now).fetch_optional(&self.pool).await?)
+            }
+
+            async fn delete_console_session(&self, id_hash: &[u8]) -> Result<bool> {
+                affected(&self.pool, sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1").bind(id_hash)).await
+            }
+
+            async fn delete_console_sessions_of(&self, kind: &str, principal_id: &str) -> Result<u64> {
+                let query =
+                    sqlx::query("DELETE FROM console_sessions WHERE principal_kind = $1 AND principal_id = $2");
+                Ok(query.bind(kind).bind(principal_id).execute(&self.pool).await?.rows_affected())
+            }
+
             async fn insert_user(&self, u: &User) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO users (id, login, status, profile, created, activated, status_changed, \
@@ -1168,7 +1232,9 @@ macro_rules! store_impl {
                 let a = sqlx::query("DELETE FROM used_jti WHERE expires < $1").bind(now).execute(&self.pool).await?;
                 let b =
                     sqlx::query("DELETE FROM revoked_tokens WHERE expires < $1").bind(now).execute(&self.pool).await?;
-                Ok(a.rows_affected() + b.rows_affected())
+                let c =
+                    sqlx::query("DELETE FROM console_sessions WHERE expires < $1").bind(now).execute(&self.pool).await?;
+                Ok(a.rows_affected() + b.rows_affected() + c.rows_affected())
             }
 
             async fn insert_log_events(&self, events: &[$crate::log::LogEventRow]) -> Result<()> {

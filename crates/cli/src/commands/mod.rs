@@ -1,4 +1,5 @@
 //! One module per subcommand; [`run`] dispatches.
+pub mod admin;
 pub mod agent;
 pub mod app;
 pub mod assertion;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => crate::serve::run(args).await,
         Command::Keygen(args) => keygen::run(args, format),
         Command::Jwk(command) => jwk::run(command, format),
+        Command::Admin(command) => admin::run(command, format).await,
         Command::App(command) => app::run(command, format).await,
         Command::AuthServer(command) => auth_server::run(command, format).await,
         Command::Assertion(args) => assertion::run(args, format),

@@ -84,7 +84,7 @@ async fn revoke(State(state): State<AppState>, admin: Admin, Path(id): Path<Stri
     let id = if id == "current" {
         match &admin.principal {
             Principal::ApiToken { id, .. } => id.clone(),
-            Principal::Bearer { .. } => {
+            Principal::Bearer { .. } | Principal::User { .. } => {
                 admin.require(&state, Permission::ApiTokensManage)?;
                 return Err(ApiError::forbidden());
             }

@@ -30,6 +30,8 @@ pub(crate) enum Principal {
     /// An admin API token, acting with its role (`None`: a stored role tollgate does not know, which
     /// allows nothing).
     ApiToken { id: String, role: Option<Role> },
+    /// An Admin Console user (a local account), acting with its role like an API token.
+    User { id: String, login: String, role: Option<Role> },
     /// A service app's access token: its scopes, and its app's admin roles as they are now (`None`: the
     /// app holds no role, so the scopes alone decide). The client id is kept for audit.
     Bearer { client_id: String, scopes: Vec<String>, roles: Option<Vec<Role>> },
@@ -40,6 +42,7 @@ impl Principal {
     pub(crate) fn as_party(&self) -> crate::syslog::Party {
         match self {
             Principal::ApiToken { id, .. } => crate::syslog::Party::new(id, "ApiToken", id, "API token"),
+            Principal::User { id, login, .. } => crate::syslog::Party::new(id, "User", login, login),
             Principal::Bearer { client_id, .. } => {
                 crate::syslog::Party::new(client_id, "PublicClientApp", client_id, client_id)
             }
@@ -53,12 +56,8 @@ impl Admin {
     /// roles, by one of them (else 403 E0000006).
     pub(crate) fn require(&self, state: &AppState, permission: Permission) -> Result<(), ApiError> {
         match &self.principal {
-            Principal::ApiToken { role, .. } => {
-                if role.is_some_and(|r| r.allows(permission)) {
-                    Ok(())
-                } else {
-                    Err(ApiError::forbidden())
-                }
+            Principal::ApiToken { role, .. } | Principal::User { role, .. } => {
+                if role.is_some_and(|r| r.allows(permission)) { Ok(()) } else { Err(ApiError::forbidden()) }
             }
             Principal::Bearer { scopes: held, roles, .. } => {
                 if !permission.scopes().iter().any(|s| held.iter().any(|h| h == s)) {
@@ -76,7 +75,7 @@ impl Admin {
     /// an app that holds SUPER_ADMIN now.
     pub(crate) fn is_super_admin(&self) -> bool {
         match &self.principal {
-            Principal::ApiToken { role, .. } => *role == Some(Role::SuperAdmin),
+            Principal::ApiToken { role, .. } | Principal::User { role, .. } => *role == Some(Role::SuperAdmin),
             Principal::Bearer { roles, .. } => roles.as_ref().is_some_and(|r| r.contains(&Role::SuperAdmin)),
         }
     }
@@ -102,7 +101,7 @@ impl Admin {
     /// role; for a Bearer token, SUPER_ADMIN if its app holds it (only a super admin creates tokens).
     pub(crate) fn acting_role(&self) -> Option<Role> {
         match &self.principal {
-            Principal::ApiToken { role, .. } => *role,
+            Principal::ApiToken { role, .. } | Principal::User { role, .. } => *role,
             Principal::Bearer { .. } => self.is_super_admin().then_some(Role::SuperAdmin),
         }
     }
@@ -158,6 +157,7 @@ impl FromRequestParts<AppState> for Admin {
         if let Some(metered) = parts.extensions.get::<crate::ratelimit::Metered>() {
             let caller = match &admin.principal {
                 Principal::ApiToken { id, .. } => crate::ratelimit::Caller { id, kind: "ApiToken", share: None },
+                Principal::User { id, .. } => crate::ratelimit::Caller { id, kind: "User", share: None },
                 Principal::Bearer { client_id, .. } => crate::ratelimit::Caller {
                     id: client_id,
                     kind: "PublicClientApp",
@@ -197,6 +197,11 @@ fn refuse_nul(uri: &axum::http::Uri) -> Result<(), ApiError> {
 /// Who the caller is, from the `Authorization` header.
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Admin, ApiError> {
     let path = parts.uri.path().to_string();
+    // The Admin Console calls the management routes in-process for its signed-in credential; only
+    // server code can put this extension on a request, never a client.
+    if let Some(acting) = parts.extensions.get::<crate::console::Acting>() {
+        return Ok(Admin { principal: acting.0.clone(), path, dpop: false });
+    }
     let value =
         parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::invalid_session)?;
     let (scheme, credential) = parse_authorization(value).ok_or_else(ApiError::invalid_session)?;

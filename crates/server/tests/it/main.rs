@@ -5,6 +5,7 @@ mod app_keys;
 mod apps;
 mod auth_servers;
 mod authz;
+mod console;
 mod custom_servers;
 mod dcr;
 mod dpop;

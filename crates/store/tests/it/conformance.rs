@@ -3,8 +3,9 @@ use std::sync::Arc;
 use tollgate_store::filter::{CmpOp, Filter};
 use tollgate_store::log::{LogCursor, LogEventRow, LogQuery};
 use tollgate_store::{
-    AccessPolicy, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, CredentialUse, FederatedCredential,
-    Grant, PolicyRule, QuotaUsage, RoleAssignment, Scope, SigningKey, Store, StoreError, Unique, User, key_status,
+    AccessPolicy, AdminUser, ApiToken, App, AppChild, AppKey, AppSecret, AuthServer, Claim, ConsoleSession,
+    CredentialUse, FederatedCredential, Grant, PolicyRule, QuotaUsage, RoleAssignment, Scope, SigningKey, Store,
+    StoreError, Unique, User, key_status,
 };
 
 fn app(id: &str, client_id: &str) -> App {
@@ -114,6 +115,7 @@ pub async fn run(store: &dyn Store) {
     system_log(store).await;
     nodes_and_quota_usage(store).await;
     credentials_last_used(store).await;
+    console(store).await;
 }
 
 async fn credentials_last_used(store: &dyn Store) {
@@ -917,4 +919,50 @@ async fn nodes_and_quota_usage(store: &dyn Store) {
     );
     assert_eq!(store.prune_quota_usage(3_600_000).await.unwrap(), 2);
     assert!(store.quota_usage("n9", 0).await.unwrap().iter().all(|u| u.window_start >= 3_600_000));
+}
+
+/// Admin Console users and sessions.
+async fn console(store: &dyn Store) {
+    let user = AdminUser {
+        id: "adm1".into(),
+        login: "ops@example.com".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: "SUPER_ADMIN".into(),
+        created: 1,
+        last_updated: 1,
+    };
+    store.insert_admin_user(&user).await.unwrap();
+    let again = AdminUser { id: "adm2".into(), ..user.clone() };
+    assert_conflict(store.insert_admin_user(&again).await, Unique::Login, "duplicate admin login");
+    assert_eq!(store.admin_user("ops@example.com").await.unwrap(), Some(user.clone()));
+    assert_eq!(store.admin_user("adm1").await.unwrap(), Some(user.clone()));
+    assert_eq!(store.admin_user("nobody").await.unwrap(), None);
+    let changed =
+        AdminUser { password_hash: "$argon2id$new".into(), role: "READ_ONLY_ADMIN".into(), last_updated: 5, ..user };
+    assert!(store.update_admin_user(&changed).await.unwrap());
+    assert_eq!(store.admin_users().await.unwrap(), vec![changed.clone()]);
+    assert!(!store.update_admin_user(&AdminUser { login: "ghost".into(), ..changed }).await.unwrap());
+
+    let session = |hash: Vec<u8>, kind: &str, id: &str, expires: i64| ConsoleSession {
+        id_hash: hash,
+        csrf_token: format!("csrf-{id}"),
+        principal_kind: kind.into(),
+        principal_id: id.into(),
+        created: 10,
+        expires,
+    };
+    let live = session(vec![1, 2, 3], "user", "adm1", 1_000);
+    store.insert_console_session(&live).await.unwrap();
+    store.insert_console_session(&session(vec![4, 5], "api_token", "t1", 1_000)).await.unwrap();
+    store.insert_console_session(&session(vec![6], "user", "adm1", 50)).await.unwrap();
+    assert_eq!(store.console_session(&[1, 2, 3], 999).await.unwrap(), Some(live.clone()));
+    // Expired: not found, and pruned.
+    assert_eq!(store.console_session(&[1, 2, 3], 1_000).await.unwrap(), None);
+    assert_eq!(store.console_session(&[6], 60).await.unwrap(), None);
+    assert!(store.prune_expired(60).await.unwrap() >= 1);
+    assert!(!store.delete_console_session(&[6]).await.unwrap());
+    assert!(store.delete_console_session(&[1, 2, 3]).await.unwrap());
+    assert_eq!(store.console_session(&[1, 2, 3], 0).await.unwrap(), None);
+    assert_eq!(store.delete_console_sessions_of("api_token", "t1").await.unwrap(), 1);
+    assert_eq!(store.console_session(&[4, 5], 0).await.unwrap(), None);
 }

@@ -54,7 +54,7 @@ fn oag_app_json(app: &App) -> Value {
 
 /// Bearer callers holding one of `scopes`; anything else is refused as the management API refuses it.
 fn allow(state: &AppState, admin: &Admin) -> Result<(), ApiError> {
-    if matches!(admin.principal, Principal::ApiToken { .. }) {
+    if matches!(admin.principal, Principal::ApiToken { .. } | Principal::User { .. }) {
         return Err(ApiError::invalid_session());
     }
     admin.require(state, Permission::OagRead)
