@@ -52,6 +52,8 @@ fn report(error: &anyhow::Error) -> ExitCode {
 /// Client commands log to stderr, quietly unless `RUST_LOG` says otherwise. (`serve` sets up its own.)
 fn init_client_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // rustls' certificate verifier logs each refusal as an ERROR; the command's own one-line error
+        // already says it, so that log is left out unless RUST_LOG asks for it.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rustls_platform_verifier=off"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -259,7 +259,7 @@ impl TokenSource {
             let response = match request.send().await {
                 Ok(response) => response,
                 // No answer at all (refused, reset, timed out): worth another try after a back-off.
-                Err(error) if retry < self.retry.max_retries => {
+                Err(error) if retry < self.retry.max_retries && transient(&error) => {
                     retry += 1;
                     let delay = self.retry.delay(&reqwest::header::HeaderMap::new(), retry, self.clock.now());
                     tracing::info!(%error, retry, delay_ms = delay.as_millis() as u64, "token request will be retried");
@@ -307,6 +307,19 @@ impl TokenSource {
             return Err(error);
         }
     }
+}
+
+/// Whether a request that got no answer is worth repeating: not when TLS refused the server (an untrusted
+/// or mismatched certificate stays so), which would only delay the error.
+fn transient(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return false;
+        }
+        source = e.source();
+    }
+    true
 }
 
 #[cfg(test)]

@@ -339,9 +339,13 @@ fn kids(keys: &[PublicKey]) -> String {
 pub fn looks_federated(assertion: &str, client_id: Option<&str>) -> bool {
     let Ok(parts) = decode_parts(assertion) else { return false };
     let iss = parts.claims.get("iss").and_then(Value::as_str);
+    // Platforms' issuers are URLs; client ids never are. Without knowing whether the app has federated
+    // credentials (the server does), an `iss` that is merely another client id is a private_key_jwt
+    // assertion with the wrong issuer, not an external token.
+    let url = |iss: &str| iss.starts_with("https://") || iss.starts_with("http://");
     match (iss, client_id) {
-        (Some(iss), Some(id)) => iss != id,
-        (Some(iss), None) => iss.starts_with("https://") || iss.starts_with("http://"),
+        (Some(iss), Some(id)) => iss != id && url(iss),
+        (Some(iss), None) => url(iss),
         _ => false,
     }
 }

@@ -16,11 +16,13 @@
 //! token-path statement on its own), rows inserted, and table scans (index or sequential) — the aim is
 //! one insert (the replay check) and no read.
 //!
+//! With `--no-rate-limits` the server counts no per-minute limits (compare: the cost of rate limiting).
+//!
 //! With `--no-system-log` the server keeps no System Log (compare with a run without it: the cost of
 //! recording every grant).
 //!
 //! Run: `cargo bench -p tollgate-server --bench token_endpoint -- --connections 32 --seconds 10
-//! [--dpop] [--no-system-log] [--database postgres://postgres@127.0.0.1/tollgate_bench]`
+//! [--dpop] [--no-system-log] [--no-rate-limits] [--database postgres://postgres@127.0.0.1/tollgate_bench]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
@@ -104,10 +106,21 @@ fn main() {
         )),
         // `--no-system-log`: the same run without the System Log, to see what recording every grant costs.
         system_log: !flag("--no-system-log"),
+        // `--no-rate-limits`: no per-minute limits, to see what counting every request costs (the default
+        // preset's limits are far above what this benchmark sends, so they never refuse).
+        rate_limits: tollgate_server::config::RateLimitConfig {
+            preset: if flag("--no-rate-limits") {
+                tollgate_server::config::RateLimitPreset::Off
+            } else {
+                tollgate_server::config::RateLimitPreset::Tollgate
+            },
+            ..Default::default()
+        },
         ..Default::default()
     };
     println!("database: {}", tollgate_store::redact_url(&config.database_url));
     println!("system log: {}", if config.system_log { "on" } else { "off" });
+    println!("rate limits: {:?}", config.rate_limits.preset);
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();

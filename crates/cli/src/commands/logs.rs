@@ -28,7 +28,8 @@ pub struct LogsArgs {
     /// Events from this time on: an ISO-8601 instant, or an age such as 30m, 2h, 7d (server default: 7d).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// Events before this time (same forms as --since); not with --follow.
+    /// Events before this time (same forms as --since; default: when the command started); not with
+    /// --follow.
     #[arg(long, value_name = "TIME", conflicts_with = "follow")]
     pub until: Option<String>,
     /// A filter expression: eq, sw, co on eventType, outcome.result, actor.id, target.id, client.ipAddress, ...
@@ -115,9 +116,14 @@ pub async fn run(args: LogsArgs, format: OutputFormat) -> anyhow::Result<()> {
         if let Some(since) = &args.since {
             q.append_pair("since", &instant(since, now)?);
         }
-        if let Some(until) = &args.until {
-            q.append_pair("until", &instant(until, now)?);
-        }
+        match &args.until {
+            Some(until) => q.append_pair("until", &instant(until, now)?),
+            // Without --follow the listing ends at the moment it started: events recorded while it pages
+            // (its own rate-limit events among them) would otherwise keep the last page from ever being
+            // empty.
+            None if !args.follow => q.append_pair("until", &now.format(&Rfc3339).context("formatting now")?),
+            None => &mut q,
+        };
         if let Some(f) = &args.filter {
             q.append_pair("filter", f);
         }

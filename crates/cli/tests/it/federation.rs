@@ -124,6 +124,8 @@ fn a_federated_token_file_is_read_for_every_request() {
     let args = |file: &str| {
         vec![
             "token".to_string(),
+            // Every call asks the token endpoint (the file is re-read for each request, not the cache).
+            "--no-cache".into(),
             "--org".into(),
             server.url.clone(),
             "--client-id".into(),
@@ -163,7 +165,7 @@ fn a_federated_token_file_is_read_for_every_request() {
     assert!(users.is_array(), "{users}");
     let stderr = fails_with(
         tollgate(d)
-            .args(["token", "--org", &server.url, "--client-id", &app, "--scopes", "okta.users.read"])
+            .args(["token", "--no-cache", "--org", &server.url, "--client-id", &app, "--scopes", "okta.users.read"])
             .args(["--federated-token-env", "UNSET_WORKLOAD_TOKEN"]),
         1,
     );
@@ -182,6 +184,7 @@ fn github_actions_tokens_come_from_the_actions_runtime_with_the_issuer_as_audien
         let mut cmd = tollgate(d);
         cmd.env("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url).env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", token).args([
             "token",
+            "--no-cache",
             "--org",
             &server.url,
             "--client-id",
@@ -203,7 +206,17 @@ fn github_actions_tokens_come_from_the_actions_runtime_with_the_issuer_as_audien
     assert!(stderr.contains("GitHub Actions OIDC token request") && stderr.contains("401"), "{stderr}");
     // Outside Actions.
     let stderr = fails_with(
-        tollgate(d).args(["token", "--org", &server.url, "--client-id", &app, "--scopes", "x", "--github-actions"]),
+        tollgate(d).args([
+            "token",
+            "--no-cache",
+            "--org",
+            &server.url,
+            "--client-id",
+            &app,
+            "--scopes",
+            "x",
+            "--github-actions",
+        ]),
         1,
     );
     assert!(stderr.contains("ACTIONS_ID_TOKEN_REQUEST_URL is not set"), "{stderr}");

@@ -250,7 +250,16 @@ fn dev_tls_runs_the_flow_over_https_and_clients_trust_the_local_ca_without_a_swi
         if let Some(file) = env {
             cmd.env("SSL_CERT_FILE", file);
         }
-        cmd.args(extra).args(["token", "--org", &r.url, "--client-id", &client_id, "--scopes", "okta.users.read"]);
+        cmd.args(extra).args([
+            "token",
+            "--no-cache",
+            "--org",
+            &r.url,
+            "--client-id",
+            &client_id,
+            "--scopes",
+            "okta.users.read",
+        ]);
         cmd.arg("--private-key").arg(&key);
         cmd.output().unwrap()
     };
