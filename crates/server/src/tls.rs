@@ -69,9 +69,10 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig
 
 /// What serving https needs, from the configuration: `None` for plain http. In dev mode with `dev_tls`,
 /// the local CA and certificate are created (or reused) first.
-pub(crate) fn from_config(
-    config: &crate::Config,
-) -> Result<Option<(Arc<rustls::ServerConfig>, Option<local_ca::LocalCa>)>, TlsError> {
+/// The rustls configuration to serve with, and the local CA when `serve --dev --tls` made one.
+pub(crate) type Serving = (Arc<rustls::ServerConfig>, Option<local_ca::LocalCa>);
+
+pub(crate) fn from_config(config: &crate::Config) -> Result<Option<Serving>, TlsError> {
     if config.dev_tls {
         let Some(dir) = &config.dev_dir else { return Err(TlsError::DevOnly) };
         let ca = local_ca::ensure(dir)?;

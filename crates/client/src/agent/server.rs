@@ -2,6 +2,9 @@
 //! server, client, scopes, DPoP key), tokens renewed ahead of expiry in the background while callers keep
 //! asking for them, and the Unix socket it serves on (private directory, socket 0600, and every peer's
 //! uid checked with `SO_PEERCRED`).
+// A refusal here is the protocol's own answer to the caller, built once per request and written to the
+// socket at once: boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

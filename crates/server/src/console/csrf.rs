@@ -25,12 +25,22 @@ fn origin_of(url: &str) -> Option<String> {
     origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
-fn refused(why: &str) -> Response {
-    (StatusCode::FORBIDDEN, view::plain_error(why)).into_response()
+/// A refused state change: 403 with a plain page saying why.
+#[derive(Debug)]
+pub(crate) struct Refused(&'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (StatusCode::FORBIDDEN, view::plain_error(self.0)).into_response()
+    }
+}
+
+fn refused(why: &'static str) -> Refused {
+    Refused(why)
 }
 
 /// Refuses (403) a request whose `Origin`/`Referer` is not this server.
-pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Refused> {
     let text = |h| headers.get(h).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
     let claimed = match text(header::ORIGIN) {
         Some(o) if o != "null" => Some(o.to_string()),
@@ -59,7 +69,7 @@ pub(crate) struct Form(pub(crate) HashMap<String, String>);
 
 impl Form {
     /// The origin and the session's synchronizer token, or the 403 to send.
-    pub(crate) fn check(&self, state: &AppState, who: &Signed, headers: &HeaderMap) -> Result<(), Response> {
+    pub(crate) fn check(&self, state: &AppState, who: &Signed, headers: &HeaderMap) -> Result<(), Refused> {
         same_origin(state, headers)?;
         let given = self.0.get("csrf").map(String::as_str).unwrap_or("");
         if given.is_empty() || !bool::from(given.as_bytes().ct_eq(who.csrf.as_bytes())) {

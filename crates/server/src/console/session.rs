@@ -235,7 +235,7 @@ async fn signin_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
 /// `POST /admin/signin`: `method` is `password` (`login`, `password`) or `token` (`token`).
 async fn signin(State(state): State<AppState>, parts: Parts, form: csrf::Form) -> Response {
     if let Err(refused) = csrf::same_origin(&state, &parts.headers) {
-        return refused;
+        return refused.into_response();
     }
     let context = context_of(&parts);
     let field = |k: &str| form.raw(k);
@@ -315,7 +315,7 @@ async fn signin(State(state): State<AppState>, parts: Parts, form: csrf::Form) -
 /// `POST /admin/signout`: ends the session (CSRF-checked, like every change).
 async fn signout(State(state): State<AppState>, who: Signed, parts: Parts, form: csrf::Form) -> Response {
     if let Err(refused) = form.check(&state, &who, &parts.headers) {
-        return refused;
+        return refused.into_response();
     }
     if let Err(e) = state.store.delete_console_session(&who.id_hash).await {
         tracing::warn!(error = %e, "ending a console session failed");

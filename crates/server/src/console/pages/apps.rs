@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -196,7 +197,7 @@ async fn create(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let label = form.get("label").to_string();
     let body = json!({
@@ -445,7 +446,7 @@ async fn credentials_save(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let (app, mut body) = match load_app(&api, &who, &id).await {
         Ok(a) => a,
@@ -585,7 +586,7 @@ async fn key_add(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let (app, _) = match load_app(&api, &who, &id).await {
         Ok(a) => a,
@@ -623,7 +624,7 @@ async fn key_generate(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let (app, _) = match load_app(&api, &who, &id).await {
         Ok(a) => a,
@@ -660,7 +661,7 @@ async fn credential_op(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let page = format!("/admin/apps/{}", seg(&id));
     let collection = match kind.as_str() {
@@ -690,7 +691,7 @@ async fn secret_new(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let answer = api.post(&who, &format!("/api/v1/apps/{}/credentials/secrets", seg(&id)), &json!({})).await;
     match answer.into_result() {
@@ -716,7 +717,7 @@ async fn lifecycle(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let page = format!("/admin/apps/{}", seg(&id));
     if op != "activate" && op != "deactivate" {
@@ -739,7 +740,7 @@ async fn scope_op(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let page = format!("/admin/apps/{}/scopes", seg(&id));
     let grants = format!("/api/v1/apps/{}/grants", seg(&id));
@@ -765,7 +766,7 @@ async fn role_op(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let page = format!("/admin/apps/{}/roles", seg(&id));
     let (app, _) = match load_app(&api, &who, &id).await {

@@ -12,6 +12,7 @@ use crate::mgmt::authz::Permission;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -211,7 +212,7 @@ async fn change(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let base = format!("/api/v1/authorizationServers/{}", seg(&id));
     let page = format!("/admin/servers/{}", seg(&id));

@@ -12,6 +12,7 @@ use crate::console::view::{Chrome, render};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -61,7 +62,7 @@ async fn run(
     form: Form,
 ) -> Response {
     if let Err(r) = form.check(&state, &who, &parts.headers) {
-        return r;
+        return r.into_response();
     }
     let answer = api.get(&who, &format!("/api/v1/apps/{}", seg(&id))).await;
     let app = match answer.into_result() {
