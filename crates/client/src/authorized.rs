@@ -107,7 +107,7 @@ impl AuthorizedClient {
 
     /// Sends `request` with the current token; on 401 renews the token and sends it once more (when the
     /// body can be replayed); on 429, 503 or 504 waits as the server says and repeats it, within the token
-    /// source's [`RetryPolicy`](crate::RetryPolicy) (see [`crate::retry::send_api`]). Any answer, success or not,
+    /// source's [`RetryPolicy`] (see [`crate::retry::send_api`]). Any answer, success or not,
     /// is returned for the caller to judge.
     pub async fn execute(&self, request: Request) -> Result<Response, ClientError> {
         let policy = self.retry_policy();

@@ -119,7 +119,7 @@ pub struct ClaimArgs {
     pub target: Target,
     #[arg(long)]
     pub name: String,
-    /// An Okta expression: literals, app.clientId, app.profile.<attr>, +, String.* functions.
+    /// An Okta expression: literals, app.clientId, app.profile.`<attr>`, +, String.* functions.
     #[arg(long, value_name = "EXPR")]
     pub value: String,
     /// Include the claim only when one of these scopes is granted (default: always).

@@ -1,14 +1,14 @@
 //! The Admin Console (`/admin`): server-rendered pages (askama templates under `templates/console/`, one
 //! small stylesheet and script compiled into the binary) for the clicks Okta's service-app guide describes.
 //!
-//! * [`session`]: sign-in (admin API token or local admin user, argon2id), sessions in the database (the
+//! * `session`: sign-in (admin API token or local admin user, argon2id), sessions in the database (the
 //!   cookie holds a random id, the table its SHA-256), sign-out; System Log `user.session.*` events.
-//! * [`csrf`]: every state change carries the session's synchronizer token and a same-origin `Origin`.
-//! * [`mgmt`]: the console never re-implements a rule: each page reads and changes through the management
-//!   API's own routes, called in-process for the signed-in credential ([`Acting`]), so validation,
+//! * `csrf`: every state change carries the session's synchronizer token and a same-origin `Origin`.
+//! * `mgmt`: the console never re-implements a rule: each page reads and changes through the management
+//!   API's own routes, called in-process for the signed-in credential (`Acting`), so validation,
 //!   permissions (roles, super-admin-only operations) and the audit middleware's System Log events are the
 //!   API's. The page hides what the credential's role cannot do; the API refuses it anyway.
-//! * [`pages`]: Applications, Security > API, Directory > People, Reports > System Log, the token tester.
+//! * `pages`: Applications, Security > API, Directory > People, Reports > System Log, the token tester.
 pub(crate) mod csrf;
 pub(crate) mod mgmt;
 pub(crate) mod pages;

@@ -9,7 +9,7 @@
 //! discovery), the key by `kid` and the signature; `exp` required, `nbf`/`iat` not in the future; then each
 //! credential's conditions (`sub`, `aud`, claims, age: [`tollgate_jose::federation`]) — the first credential
 //! met wins, and a refusal names the one that came closest and what failed. Nothing is written: the
-//! external token's `jti` is not single use ([`PendingJti::not_single_use`]), and the access token may
+//! external token's `jti` is not single use (`PendingJti::not_single_use`), and the access token may
 //! not outlive the external token ([`Authenticated::not_after`]).
 use super::client_auth::{Authenticated, FederatedFacts, candidate_keys};
 use super::form::{Form, storable};
