@@ -242,14 +242,14 @@ else
   demo_client=$(sed -n 's/.*service app: client_id \([^,]*\),.*/\1/p' "$work/https/server.out" | head -n 1)
   if ! SSL_CERT_FILE=$ca_file "$bin" token --org "$https_issuer" --client-id "$demo_client" \
     --private-key "$work/https/tollgate-demo/demo-service.pem" --scopes okta.users.read \
-    >"$work/tokens/https.org.jwt" 2>"$work/logs/https-token.log"; then
+    >"$work/https/https.org.jwt" 2>"$work/logs/https-token.log"; then
     https_error="tollgate token over https (SSL_CERT_FILE) failed: $(tail -n 1 "$work/logs/https-token.log")"
   fi
 fi
 [ -n "$https_error" ] || https_error=$python_error
 run_client okta-jwt-verifier "okta-jwt-verifier over https (okta-jwt-verifier==$(py_version okta-jwt-verifier), serve --dev --tls)" "$https_error" \
   env -u OKTA_TESTING_TESTINGDISABLEHTTPSCHECK SSL_CERT_FILE="$ca_file" REQUESTS_CA_BUNDLE="$ca_file" \
-  "$venv/bin/python" "$here/python/verify_okta_jwt_verifier.py" "$https_issuer" "$work/tokens/https.org.jwt"
+  "$venv/bin/python" "$here/python/verify_okta_jwt_verifier.py" "$https_issuer" "$work/https/https.org.jwt"
 
 mkdir -p "$work/jwks"
 curl -fsS "$issuer/oauth2/v1/keys" -o "$work/jwks/org.json" 2>>"$work/logs/jwks.log" &&

@@ -19,8 +19,9 @@ function fail(msg) {
 
 const client = new okta.Client({ orgUrl: issuer, token });
 const wanted = 'app.oauth2.client.lifecycle.create';
-const since = new Date(Date.now() - 3600_000).toISOString();
-const until = new Date(Date.now() + 300_000).toISOString();
+// The SDK's typed parameters: Date objects (it serialises them with toISOString).
+const since = new Date(Date.now() - 3600_000);
+const until = new Date(Date.now() + 300_000);
 // The setup registered one app per client through DCR; wait until the batched writer has stored them all.
 const expected = Object.keys(apps).length;
 let events = [];

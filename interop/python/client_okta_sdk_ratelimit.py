@@ -27,7 +27,9 @@ async def main():
         users, resp, err = await client.list_users(limit=5)
         if err is not None or not isinstance(users, list):
             fail(f"list_users #{i + 1} failed: {err}")
-        remaining = resp.headers.get("X-Rate-Limit-Remaining") if resp is not None else None
+        # The SDK hands the headers over as a plain dict, keyed as sent (HTTP/1.1 from tollgate: lower case).
+        headers = {k.lower(): v for k, v in resp.headers.items()} if resp is not None else {}
+        remaining = headers.get("x-rate-limit-remaining")
         if remaining is None:
             fail(f"list_users #{i + 1}: no X-Rate-Limit-Remaining header")
     waited = time.monotonic() - start
